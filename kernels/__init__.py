@@ -1,0 +1,1 @@
+"""Compiled kernels (Cython). Each module here has a plain NumPy twin in ``mldsl.backends.reference``."""

@@ -1,0 +1,38 @@
+"""The ``mldsl`` command line. User errors print a message and exit with code 2;
+a Python traceback is shown only with ``MLDSL_DEBUG=1``."""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import Optional, Sequence
+
+from mldsl import __version__
+from mldsl.errors import MldslError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="mldsl", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="store_true", help="print the version and exit")
+    parser.add_argument("-v", "--verbose", action="store_true", help="with --version: list plugins")
+    parser.add_subparsers(dest="command", metavar="COMMAND")
+    return parser
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.version:
+            print(f"mldsl {__version__}")
+            return 0
+        handler = getattr(args, "handler", None)
+        if handler is None:
+            parser.print_help()
+            return 0
+        return int(handler(args) or 0)
+    except MldslError as exc:
+        if os.environ.get("MLDSL_DEBUG") == "1":
+            raise
+        print(f"error: {exc}", file=sys.stderr)
+        return 2

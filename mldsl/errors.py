@@ -1,0 +1,68 @@
+"""Errors raised by mldsl. This module imports nothing else from mldsl (the bottom layer)."""
+from __future__ import annotations
+
+import difflib
+from typing import Iterable, Optional, Sequence
+
+
+class MldslError(Exception):
+    """Base class of every error mldsl raises on purpose (a user-facing failure)."""
+
+
+class SymbolicError(MldslError):
+    """A symbolic-object operation failed (bad value, unknown key, sealed object, ...)."""
+
+
+class ValidationError(SymbolicError, ValueError):
+    """A value does not match its value spec. The message ends with ``(path=...)``."""
+
+
+class SealedError(SymbolicError, PermissionError):
+    """A change was attempted on a sealed symbolic object."""
+
+
+class UnknownTypeError(SymbolicError, KeyError):
+    """A JSON document or DSL text names a type that is not registered."""
+
+    def __str__(self) -> str:  # KeyError quotes its message; we do not.
+        return str(self.args[0]) if self.args else ""
+
+
+class RegistryError(MldslError):
+    """A name could not be registered or resolved."""
+
+
+class PluginError(MldslError):
+    """A plugin failed to load or register."""
+
+
+class DataError(MldslError):
+    """A dataset could not be loaded (missing file, offline, bad format)."""
+
+
+class BackendError(MldslError):
+    """A backend cannot run an experiment (unsupported component, missing dependency, NaN loss)."""
+
+
+class SearchError(MldslError):
+    """A search could not be set up, run or resumed."""
+
+
+class StoreError(MldslError):
+    """The trial/run store is unreadable, locked or corrupt."""
+
+
+def did_you_mean(name: str, candidates: Iterable[str], n: int = 3, cutoff: float = 0.6) -> list[str]:
+    """The candidates closest to ``name`` (case-insensitive), best first."""
+    cands = sorted(set(candidates))
+    lowered = {c.lower(): c for c in cands}
+    close = difflib.get_close_matches(name.lower(), list(lowered), n=n, cutoff=cutoff)
+    return [lowered[c] for c in close]
+
+
+def suggestion_text(name: str, candidates: Iterable[str]) -> Optional[str]:
+    """``"did you mean 'x'?"`` (or ``'x' or 'y'``) for the closest candidates, or None."""
+    close = did_you_mean(name, candidates)
+    if not close:
+        return None
+    return "did you mean " + " or ".join(repr(c) for c in close) + "?"

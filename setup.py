@@ -1,0 +1,44 @@
+"""Builds mldsl's compiled kernels (``kernels/*.pyx`` -> ``mldsl.kernels``).
+
+All metadata lives in ``pyproject.toml``; this file only declares the Cython extensions.
+Set ``MLDSL_DEBUG_KERNELS=1`` at build time to compile with bounds checks and
+wraparound on (a slower build the CI runs the kernel tests under).
+"""
+import os
+from pathlib import Path
+
+import numpy
+from Cython.Build import cythonize
+from setuptools import Extension, setup
+
+HERE = Path(__file__).parent
+DEBUG = os.environ.get("MLDSL_DEBUG_KERNELS", "") not in ("", "0")
+
+directives = {
+    "language_level": "3",
+    "boundscheck": DEBUG,
+    "wraparound": DEBUG,
+    "initializedcheck": DEBUG,
+    "cdivision": not DEBUG,
+    "embedsignature": True,
+}
+
+extensions = [
+    Extension(
+        f"mldsl.kernels.{pyx.stem}",
+        [f"kernels/{pyx.name}"],
+        include_dirs=[numpy.get_include(), "kernels"],
+        define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
+        extra_compile_args=["-O0", "-g"] if DEBUG else ["-O3"],
+    )
+    for pyx in sorted((HERE / "kernels").glob("*.pyx"))
+]
+
+setup(
+    ext_modules=cythonize(
+        extensions,
+        compiler_directives=directives,
+        include_path=["kernels"],
+        build_dir="build/cython-debug" if DEBUG else None,
+    )
+)

@@ -1,0 +1,34 @@
+"""The package installs with its compiled kernels and stays light to import."""
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+
+def test_kernel_module_is_compiled():
+    from mldsl.kernels import dense
+    assert dense.__file__.endswith((".so", ".pyd")), dense.__file__
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_dense_forward_matches_numpy(dtype):
+    from mldsl.kernels import dense
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((7, 5)).astype(dtype)
+    w = rng.standard_normal((5, 3)).astype(dtype)
+    b = rng.standard_normal(3).astype(dtype)
+    out = np.empty((7, 3), dtype)
+    dense.dense_forward(x, w, b, out)
+    np.testing.assert_allclose(out, x @ w + b, rtol=1e-5 if dtype == np.float32 else 1e-12)
+
+
+def test_import_is_light():
+    code = "import sys, mldsl; print(sorted(m for m in ('tensorflow', 'ray', 'mldsl.kernels') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_python_dash_m_runs_the_cli():
+    out = subprocess.run([sys.executable, "-m", "mldsl", "--version"], capture_output=True, text=True, check=True)
+    assert out.stdout.startswith("mldsl ")
