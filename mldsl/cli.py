@@ -3,11 +3,13 @@ a Python traceback is shown only with ``MLDSL_DEBUG=1``."""
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
 from typing import Optional, Sequence
 
 from mldsl import __version__
+from mldsl.commands import COMMAND_MODULES
 from mldsl.errors import MldslError
 
 
@@ -15,7 +17,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mldsl", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="store_true", help="print the version and exit")
     parser.add_argument("-v", "--verbose", action="store_true", help="with --version: list plugins")
-    parser.add_subparsers(dest="command", metavar="COMMAND")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for module_name in COMMAND_MODULES:
+        importlib.import_module(module_name).add_parsers(subparsers)
     return parser
 
 

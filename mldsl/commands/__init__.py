@@ -1,0 +1,7 @@
+"""CLI verbs, one module per area. Each module defines ``add_parsers(subparsers)``, which adds its
+verbs and sets ``handler=<callable(args) -> int>`` on each sub-parser with ``set_defaults``."""
+
+COMMAND_MODULES = (
+    "mldsl.commands.dsl",      # check, show, diff, query, space, fmt, explain
+    "mldsl.commands.plugins",  # plugins, schema
+)

@@ -1,0 +1,5 @@
+"""CLI verbs (dsl)."""
+
+
+def add_parsers(subparsers):
+    """Adds this area's verbs."""
