@@ -12,9 +12,53 @@ __version__ = "0.1.0"
 
 # public name -> module that defines it
 _EXPORTS: dict[str, str] = {
+    # the .mlx language (dsl workstream)
+    "parse": "mldsl.dsl.api",
+    "load": "mldsl.dsl.api",
+    "MlxError": "mldsl.dsl.diagnostics",
+    "MlxErrors": "mldsl.dsl.diagnostics",
+    "to_mlx": "mldsl.dsl.printer",
+    "format_mlx": "mldsl.dsl.formatter",
+    "Module": "mldsl.dsl.module",
     # errors
     "MldslError": "mldsl.errors",
     "ValidationError": "mldsl.errors",
+    # symbolic core (owner: symbolic workstream)
+    "symbolic": "mldsl.symbolic",
+    "typing": "mldsl.symbolic",
+    "Object": "mldsl.symbolic",
+    "Dict": "mldsl.symbolic",
+    "List": "mldsl.symbolic",
+    "members": "mldsl.symbolic",
+    "symbolize": "mldsl.symbolic",
+    "KeyPath": "mldsl.symbolic",
+    "MISSING": "mldsl.symbolic",
+    "eq": "mldsl.symbolic",
+    "ne": "mldsl.symbolic",
+    "diff": "mldsl.symbolic",
+    "query": "mldsl.symbolic",
+    "traverse": "mldsl.symbolic",
+    "format": "mldsl.symbolic",
+    "clone": "mldsl.symbolic",
+    "to_json": "mldsl.symbolic",
+    "from_json": "mldsl.symbolic",
+    "to_json_str": "mldsl.symbolic",
+    "from_json_str": "mldsl.symbolic",
+    "save": "mldsl.symbolic",
+    "load_json": "mldsl.symbolic",
+    "register_type": "mldsl.symbolic",
+    "lookup_type": "mldsl.symbolic",
+    "CustomTyping": "mldsl.symbolic",
+    # plugins, registry, components, data (plugins workstream)
+    "hookimpl": "mldsl.hookspecs",
+    "get_registry": "mldsl.registry",
+    "reset_registry": "mldsl.registry",
+    "Registry": "mldsl.registry",
+    "RegistryError": "mldsl.errors",
+    "UnknownComponentError": "mldsl.errors",
+    "PluginError": "mldsl.errors",
+    "DataError": "mldsl.errors",
+    "DataSplits": "mldsl.data",
 }
 
 __all__ = sorted(_EXPORTS) + ["__version__"]

@@ -28,6 +28,21 @@ class UnknownTypeError(SymbolicError, KeyError):
         return str(self.args[0]) if self.args else ""
 
 
+class KeyPathError(SymbolicError, KeyError):
+    """A key path does not exist in a symbolic tree, or cannot be parsed."""
+
+    def __str__(self) -> str:  # KeyError quotes its message; we do not.
+        return str(self.args[0]) if self.args else ""
+
+
+class IndexOutOfRangeError(ValidationError, IndexError):
+    """A list index is out of range (writing past the end of a symbolic list is an error)."""
+
+
+class SerializationError(SymbolicError, ValueError):
+    """A value cannot be converted to or from JSON (unsupported value, malformed document)."""
+
+
 class RegistryError(MldslError):
     """A name could not be registered or resolved."""
 
@@ -66,3 +81,10 @@ def suggestion_text(name: str, candidates: Iterable[str]) -> Optional[str]:
     if not close:
         return None
     return "did you mean " + " or ".join(repr(c) for c in close) + "?"
+
+
+class UnknownComponentError(RegistryError, UnknownTypeError):
+    """A name (in a ``.mlx`` or JSON file, or passed to the registry) is not a registered component.
+
+    The message carries a "did you mean" suggestion and the hint to run ``mldsl plugins``.
+    (Added by the plugins workstream.)"""

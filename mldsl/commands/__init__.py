@@ -4,4 +4,7 @@ verbs and sets ``handler=<callable(args) -> int>`` on each sub-parser with ``set
 COMMAND_MODULES = (
     "mldsl.commands.dsl",      # check, show, diff, query, space, fmt, explain
     "mldsl.commands.plugins",  # plugins, schema
+    "mldsl.commands.search",   # search, trials
+    "mldsl.commands.run",      # run, runs
+    "mldsl.commands.repl",     # repl
 )

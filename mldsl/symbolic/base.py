@@ -1,0 +1,380 @@
+"""The symbolic node base class shared by ``Object``, ``Dict`` and ``List``.
+
+A node knows its parent and its key in the parent (``sym_parent``, ``sym_path``), validates every
+change against its spec, and supports ``sym_get``/``sym_has``/``rebind``/``clone``/``seal``/
+``format``/``to_json``/``sym_nondefault``.
+"""
+from __future__ import annotations
+
+import copy as _copy
+from collections.abc import Mapping
+from typing import Any, Callable, Iterator, Optional
+
+from mldsl.errors import KeyPathError, SealedError, SymbolicError
+from mldsl.symbolic._util import path_error
+from mldsl.symbolic.compare import eq as _eq
+from mldsl.symbolic.key_path import KeyPath
+from mldsl.symbolic.missing import MISSING
+
+__all__ = ["Symbolic"]
+
+_setattr = object.__setattr__
+
+
+class Symbolic:
+    """Base class of symbolic nodes (``sym.Object``, ``sym.Dict``, ``sym.List``)."""
+
+    # ---------------------------------------------------------------- state
+    def _sym_init_state(self, allow_partial: bool = False, root_path: Any = None) -> None:
+        _setattr(self, "_sym_parent", None)
+        _setattr(self, "_sym_key", None)
+        _setattr(self, "_sym_sealed", False)
+        _setattr(self, "_sym_partial", bool(allow_partial))
+        _setattr(self, "_sym_root_path", KeyPath.from_value(root_path))
+
+    # ------------------------------------------------- abstract (per node type)
+    def _sym_child_items(self) -> Iterator[tuple[Any, Any]]:
+        raise NotImplementedError
+
+    def _sym_get_child(self, key: Any) -> Any:
+        """The child at ``key``; raise KeyPathError (message without path) if absent."""
+        raise NotImplementedError
+
+    def _sym_has_child(self, key: Any) -> bool:
+        try:
+            self._sym_get_child(key)
+            return True
+        except KeyPathError:
+            return False
+
+    def _sym_set_child(self, key: Any, value: Any) -> None:
+        """Validate and set one child (``MISSING`` resets/removes it)."""
+        raise NotImplementedError
+
+    def _sym_child_spec(self, key: Any):
+        """The value spec of child ``key`` (or None)."""
+        return None
+
+    def _sym_child_description(self, key: Any) -> Optional[str]:
+        return None
+
+    def _sym_clone(self, deep: bool, memo: Optional[dict] = None) -> "Symbolic":
+        raise NotImplementedError
+
+    # ---------------------------------------------------------- parentage
+    def _sym_adopt(self, key: Any, value: Any) -> Any:
+        """Make ``value`` (if symbolic) a child at ``key``; a node owned elsewhere is cloned first."""
+        if isinstance(value, Symbolic):
+            parent = value._sym_parent
+            if parent is not None and (parent is not self or value._sym_key != key):
+                value = value._sym_clone(deep=True)
+            elif parent is None and self._sym_is_self_or_ancestor(value):
+                value = value._sym_clone(deep=True)
+            _setattr(value, "_sym_parent", self)
+            _setattr(value, "_sym_key", key)
+        return value
+
+    def _sym_is_self_or_ancestor(self, node: "Symbolic") -> bool:
+        cur: Optional[Symbolic] = self
+        while cur is not None:
+            if cur is node:
+                return True
+            cur = cur._sym_parent
+        return False
+
+    @staticmethod
+    def _sym_detach(value: Any) -> None:
+        if isinstance(value, Symbolic):
+            _setattr(value, "_sym_parent", None)
+            _setattr(value, "_sym_key", None)
+            _setattr(value, "_sym_root_path", KeyPath())
+
+    def _sym_check_sealed(self, key: Any = None) -> None:
+        if self._sym_sealed:
+            path = self.sym_path if key is None else self.sym_path + key
+            what = f"{key!r} of " if key is not None else ""
+            raise path_error(f"Cannot modify {what}a sealed {type(self).__name__}; unseal it with "
+                             f".seal(False) or change a clone.", path, cls=SealedError)
+
+    # ------------------------------------------------------------- public API
+    @property
+    def sym_parent(self) -> Optional["Symbolic"]:
+        """The node that holds this one (None for a root)."""
+        return self._sym_parent
+
+    @property
+    def sym_path(self) -> KeyPath:
+        """This node's location from the root, e.g. ``model.layers[1]``."""
+        if self._sym_parent is None:
+            return self._sym_root_path
+        return self._sym_parent.sym_path + self._sym_key
+
+    @property
+    def sym_root(self) -> "Symbolic":
+        """The top-most ancestor (self for a root)."""
+        node = self
+        while node._sym_parent is not None:
+            node = node._sym_parent
+        return node
+
+    @property
+    def is_sealed(self) -> bool:
+        """Whether changes are refused (SealedError)."""
+        return self._sym_sealed
+
+    @property
+    def allow_partial(self) -> bool:
+        """Whether required values may be ``MISSING``."""
+        return self._sym_partial
+
+    @property
+    def is_partial(self) -> bool:
+        """True if some value in the tree is ``MISSING``."""
+        for _, v in self._sym_child_items():
+            if v is MISSING or (isinstance(v, Symbolic) and v.is_partial):
+                return True
+        return False
+
+    def seal(self, is_seal: bool = True) -> "Symbolic":
+        """Seal (or unseal) this node and its descendants; returns self."""
+        _setattr(self, "_sym_sealed", bool(is_seal))
+        for _, v in self._sym_child_items():
+            if isinstance(v, Symbolic):
+                v.seal(is_seal)
+        return self
+
+    def sym_items(self) -> list[tuple[Any, Any]]:
+        """``(key, value)`` pairs of the children (fields, dict items or list elements)."""
+        return list(self._sym_child_items())
+
+    def sym_keys(self) -> list[Any]:
+        """Keys of the children."""
+        return [k for k, _ in self._sym_child_items()]
+
+    def sym_values(self) -> list[Any]:
+        """Values of the children."""
+        return [v for _, v in self._sym_child_items()]
+
+    def _sym_resolve(self, path: KeyPath) -> Any:
+        node: Any = self
+        for i, key in enumerate(path.keys):
+            if not isinstance(node, Symbolic):
+                raise KeyPathError(
+                    f"Cannot find path {str(path)!r}: the value at {str(KeyPath(path.keys[:i])) or '<root>'!r}"
+                    f" is {type(node).__name__} {node!r}, which has no children.")
+            try:
+                node = node._sym_get_child(key)
+            except KeyPathError as e:
+                where = str(KeyPath(path.keys[:i]))
+                raise KeyPathError(f"Cannot find path {str(path)!r}: {e}"
+                                   + (f" (at {where!r})" if where else "")) from None
+        return node
+
+    def sym_get(self, path: Any, default: Any = MISSING) -> Any:
+        """The value at ``path`` (str like ``"layers[1].units"`` or KeyPath) relative to this node.
+
+        Raises :class:`~mldsl.errors.KeyPathError` if the path does not exist, unless ``default`` is given.
+        """
+        try:
+            return self._sym_resolve(KeyPath.from_value(path))
+        except KeyPathError:
+            if default is not MISSING:
+                return default
+            raise
+
+    def sym_has(self, path: Any) -> bool:
+        """Whether ``path`` exists under this node."""
+        try:
+            self._sym_resolve(KeyPath.from_value(path))
+            return True
+        except KeyPathError:
+            return False
+
+    def _sym_set_path(self, path: KeyPath, value: Any) -> None:
+        if path.is_root:
+            raise path_error("Cannot rebind the root node itself; rebind its fields.", self.sym_path,
+                             cls=KeyPathError)
+        parent = self._sym_resolve(path.parent)
+        if not isinstance(parent, Symbolic):
+            raise KeyPathError(f"Cannot set path {str(path)!r}: the value at {str(path.parent)!r} is "
+                               f"{type(parent).__name__} {parent!r}, which has no children.")
+        parent._sym_set_child(path.key, value)
+
+    def rebind(self, path_value_pairs: Any = None, *, raise_on_no_change: bool = False,
+               **kwargs: Any) -> "Symbolic":
+        """Change values in place; returns self.
+
+        ``path_value_pairs`` is a dict ``{path: value}`` (paths relative to this node; keyword
+        arguments add more), or a rule ``fn(key_path, value, parent) -> new_value`` called on every
+        node top-down (``key_path`` is absolute; a returned value that differs replaces the node and
+        its subtree is not visited). All changes are validated before any is applied (atomic).
+        ``MISSING`` as a value resets a field to its default (or removes a dict key / list element).
+        With ``raise_on_no_change`` an update that changes nothing raises ``SymbolicError``.
+        """
+        if callable(path_value_pairs) and not isinstance(path_value_pairs, Mapping):
+            updates = self._sym_rule_updates(path_value_pairs)
+        else:
+            if path_value_pairs is not None and not isinstance(path_value_pairs, Mapping):
+                raise TypeError("rebind() takes a dict of {path: value} or a rule function, got "
+                                f"{type(path_value_pairs).__name__}")
+            updates = {}
+            for k, v in list((path_value_pairs or {}).items()) + list(kwargs.items()):
+                updates[KeyPath.from_value(k)] = v
+        changes = []
+        for p, v in updates.items():
+            if p.is_root:
+                raise path_error("Cannot rebind the root node itself; rebind its fields.", self.sym_path,
+                                 cls=KeyPathError)
+            old = self.sym_get(p, default=_ABSENT)
+            if old is not _ABSENT and (old is v or (v is not MISSING and _eq(old, v))):
+                continue
+            changes.append((p, v))
+        if not changes:
+            if raise_on_no_change:
+                raise SymbolicError(f"rebind() changed nothing at {str(self.sym_path) or '<root>'}.")
+            return self
+        if len(changes) > 1:
+            trial = self._sym_clone(deep=True, keep_seal=True)
+            _setattr(trial, "_sym_root_path", self.sym_path)
+            for p, v in changes:
+                trial._sym_set_path(p, _trial_copy(v))
+        for p, v in changes:
+            self._sym_set_path(p, v)
+        return self
+
+    def _sym_rule_updates(self, fn: Callable) -> dict:
+        updates: dict = {}
+
+        def visit(node: Symbolic, rel: KeyPath) -> None:
+            for key, value in list(node._sym_child_items()):
+                crel = rel + key
+                new = fn(node.sym_path + key, value, node)
+                if new is not value and not _eq(new, value):
+                    updates[crel] = new
+                    continue
+                if isinstance(value, Symbolic):
+                    visit(value, crel)
+
+        visit(self, KeyPath())
+        return updates
+
+    def clone(self, deep: bool = False, override: Optional[Mapping] = None) -> "Symbolic":
+        """A copy of this node as a new root (unsealed), with ``override`` ``{path: value}`` applied.
+
+        Symbolic children are always copied (a node has one parent); ``deep`` also deep-copies the
+        non-symbolic leaf values (shallow shares them).
+        """
+        out = self._sym_clone(deep)
+        if override:
+            out.rebind(override)
+        return out
+
+    sym_clone = clone
+
+    def __copy__(self) -> "Symbolic":
+        return self.clone(deep=False)
+
+    def __deepcopy__(self, memo: dict) -> "Symbolic":
+        return self.clone(deep=True)
+
+    def sym_eq(self, other: Any) -> bool:
+        """Symbolic equality (same type, equal children)."""
+        raise NotImplementedError
+
+    def sym_ne(self, other: Any) -> bool:
+        """``not self.sym_eq(other)``."""
+        return not self.sym_eq(other)
+
+    def sym_hash(self) -> int:
+        """A hash consistent with ``sym_eq``."""
+        raise NotImplementedError
+
+    def __eq__(self, other: Any) -> bool:
+        return self.sym_eq(other)
+
+    def __ne__(self, other: Any) -> bool:
+        return not self.sym_eq(other)
+
+    def __hash__(self) -> int:
+        return self.sym_hash()
+
+    def format(self, compact: bool = False, verbose: bool = False, hide_default_values: bool = False,
+               **kwargs: Any) -> str:
+        """Text of this value: one line (``compact``) or indented lines; ``verbose`` adds field
+        docstrings as ``#`` comments; ``hide_default_values`` omits fields equal to their default."""
+        from mldsl.symbolic.formatting import format as _format
+
+        return _format(self, compact=compact, verbose=verbose, hide_default_values=hide_default_values,
+                       **kwargs)
+
+    def __repr__(self) -> str:
+        return self.format(compact=True)
+
+    def __str__(self) -> str:
+        return self.format(compact=False)
+
+    def to_json(self, **kwargs: Any) -> Any:
+        """The JSON value (dicts/lists/scalars) of this node; see ``sym.to_json``."""
+        from mldsl.symbolic.json_io import to_json
+
+        return to_json(self, **kwargs)
+
+    def to_json_str(self, **kwargs: Any) -> str:
+        """The JSON text of this node; see ``sym.to_json_str``."""
+        from mldsl.symbolic.json_io import to_json_str
+
+        return to_json_str(self, **kwargs)
+
+    def sym_nondefault(self) -> dict[str, Any]:
+        """``{relative_path: value}`` of the leaves (or whole sub-objects) that differ from defaults."""
+        out: dict[str, Any] = {}
+        _collect_nondefault(self, KeyPath(), out)
+        return out
+
+    def __reduce__(self):
+        raise NotImplementedError
+
+
+class _Absent:
+    pass
+
+
+_ABSENT = _Absent()
+
+
+def _trial_copy(value: Any) -> Any:
+    try:
+        return _copy.deepcopy(value)
+    except Exception:  # noqa: BLE001 - uncopyable leaf: use it as is
+        return value
+
+
+def _same_kind(a: Any, b: Any) -> bool:
+    from mldsl.symbolic.dict import Dict
+    from mldsl.symbolic.list import List
+
+    if isinstance(a, Dict):
+        return isinstance(b, dict)
+    if isinstance(a, List):
+        return isinstance(b, list)
+    return type(a) is type(b)
+
+
+def _collect_nondefault(node: Symbolic, rel: KeyPath, out: dict) -> None:
+    for key, value in node._sym_child_items():
+        spec = node._sym_child_spec(key)
+        default = spec.default if spec is not None else MISSING
+        path = rel + key
+        if default is not MISSING and _eq(value, default):
+            continue
+        if isinstance(value, Symbolic):
+            if default is MISSING or default is None or _same_kind(value, default):
+                before = len(out)
+                _collect_nondefault(value, path, out)
+                if len(out) == before and (default is MISSING or default is None
+                                           or not _same_kind(value, default)):
+                    out[str(path)] = value
+                continue
+            out[str(path)] = value
+        else:
+            out[str(path)] = value
