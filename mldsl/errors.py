@@ -88,3 +88,8 @@ class UnknownComponentError(RegistryError, UnknownTypeError):
 
     The message carries a "did you mean" suggestion and the hint to run ``mldsl plugins``.
     (Added by the plugins workstream.)"""
+
+
+class PatchError(ValidationError):
+    """A patch is malformed or cannot be applied: a bad argument or patch string, or a patcher that
+    failed (added by the hyper/patching area)."""

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Optional
 
-from mldsl.errors import KeyPathError, ValidationError, suggestion_text
+from mldsl.errors import KeyPathError, suggestion_text
 from mldsl.symbolic import typing as pt
 from mldsl.symbolic._util import path_error
 from mldsl.symbolic.base import Symbolic
@@ -22,7 +22,8 @@ class Dict(Symbolic, dict):
 
     ``Dict(value=None, value_spec=None, **kwargs)``: ``value_spec`` is a ``sym.typing.Dict``; with
     fields, unknown keys are errors (naming the nearest valid keys) and missing keys get defaults.
-    Every change is validated; items are readable as attributes (``d.batch_size``).
+    Every change is validated; items are readable as attributes (``d.batch_size``; a key named
+    like a method, e.g. ``'items'``, is read by indexing).
     """
 
     def __init__(self, value: Any = None, value_spec: Optional[pt.Dict] = None, *,

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any, Iterable, Union
+from typing import Any, Union
 
 from mldsl.errors import KeyPathError
 

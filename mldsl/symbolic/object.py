@@ -9,7 +9,6 @@ from mldsl.symbolic import typing as pt
 from mldsl.symbolic._util import path_error
 from mldsl.symbolic.base import Symbolic
 from mldsl.symbolic.compare import eq as _eq, sym_hash as _hash
-from mldsl.symbolic.key_path import KeyPath
 from mldsl.symbolic.missing import MISSING
 from mldsl.symbolic.type_table import register_type
 
@@ -39,7 +38,11 @@ class Object(Symbolic):
     JSON under ``Cls.type_name`` (default ``"module.QualName"``).
 
     Subclasses customise initialisation by overriding ``_on_bound()`` (called after construction,
-    cloning, loading and every change), not ``__init__``.
+    cloning, loading and every change), not ``__init__`` (clone and ``from_json`` bypass ``__init__``).
+
+    Keyword-only construction options: ``allow_partial=True`` lets required fields stay ``MISSING``
+    (same as ``Cls.partial(...)``); ``root_path`` is the path used in error messages while the object
+    has no parent (e.g. ``root_path="model.layers[1]"``).
     """
 
     type_name: ClassVar[str] = "mldsl.symbolic.Object"
@@ -200,7 +203,9 @@ class Object(Symbolic):
         if isinstance(getattr(cls, name, None), property):
             _setattr(self, name, value)
             return
-        raise pt.unknown_key_error(name, list(cls.__schema__.fields), cls.__name__, self.sym_path + name)
+        err = pt.unknown_key_error(name, list(cls.__schema__.fields), cls.__name__, self.sym_path + name)
+        raise path_error(err.reason + " (Non-field attributes of symbolic objects must start with '_'.)",
+                         self.sym_path + name)
 
     def __delattr__(self, name: str) -> None:
         if name in type(self).__schema__.fields:

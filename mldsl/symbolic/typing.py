@@ -7,7 +7,6 @@ Every spec takes ``default=`` (omitted: the value is required) and has ``.noneab
 """
 from __future__ import annotations
 
-import builtins
 import collections.abc as _abc
 import copy as _copy
 import inspect
