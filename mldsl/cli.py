@@ -29,6 +29,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     try:
         if args.version:
             print(f"mldsl {__version__}")
+            if args.verbose:
+                from mldsl.commands.plugins import version_lines
+                print("\n".join(version_lines()))
             return 0
         handler = getattr(args, "handler", None)
         if handler is None:

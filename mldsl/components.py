@@ -1,0 +1,156 @@
+"""Base classes of components: the symbolic building blocks every plugin subclasses.
+
+A component is a :class:`mldsl.symbolic.Object` with a class attribute ``kind`` (which slot it fits:
+``"layer"``, ``"optimizer"``, ...) and a ``type_name``, the name the DSL and JSON files use. A plugin
+declares fields with ``@sym.members`` and returns the class from its ``mldsl_components`` hook::
+
+    from mldsl import components as c, symbolic as sym
+
+    @sym.members([("units", sym.typing.Int(min_value=1), "Number of output units.")])
+    class ScaledDense(c.Layer):
+        \"\"\"A dense layer whose output is scaled.\"\"\"
+        type_name = "ScaledDense"
+
+Components describe; they do not compute. Backends *lower* them (see the ``mldsl_lowerings`` hook).
+"""
+from __future__ import annotations
+
+import math
+from typing import Any, ClassVar, Optional
+
+from mldsl import symbolic as sym
+from mldsl.errors import ValidationError
+
+__all__ = [
+    "ACTIVATION_NAMES", "Component", "Model", "Layer", "Activation", "Optimizer", "Loss", "Metric",
+    "Regularizer", "Callback", "Dataset", "ExperimentBase", "FloatRange", "activation_spec",
+]
+
+#: Activation functions a layer's ``activation`` argument may name as a string.
+ACTIVATION_NAMES = ("linear", "relu", "elu", "leaky_relu", "sigmoid", "tanh", "softmax", "gelu", "swish")
+
+
+class Component(sym.Object):
+    """Base of every component. Subclasses set ``kind`` (via the bases below) and ``type_name``."""
+
+    #: Which slot the component fits ("layer", "optimizer", ...); set by the bases below.
+    kind: ClassVar[Optional[str]] = None
+
+
+class Model(Component):
+    """A model: maps a batch of inputs to outputs (e.g. ``Sequential``)."""
+
+    kind = "model"
+
+
+class Layer(Component):
+    """A layer of a model (``Dense``, ``Conv2D``, ...)."""
+
+    kind = "layer"
+
+
+class Activation(Component):
+    """An activation function usable wherever an activation name is (``ReLU()``, ``ELU(alpha=0.5)``).
+
+    ``function_name`` is the equivalent name in :data:`ACTIVATION_NAMES` when there is one (so
+    backends can treat ``"relu"`` and ``ReLU()`` alike), or None for one with parameters to learn.
+    """
+
+    kind = "activation"
+    function_name: ClassVar[Optional[str]] = None
+
+
+class Optimizer(Component):
+    """An optimizer (``SGD``, ``Adam``, ...); argument names follow Keras."""
+
+    kind = "optimizer"
+
+
+class Loss(Component):
+    """A training loss."""
+
+    kind = "loss"
+
+
+class Metric(Component):
+    """An evaluation metric; its ``name`` is the key in the history (``name`` and ``"val_" + name``)."""
+
+    kind = "metric"
+
+
+class Regularizer(Component):
+    """A weight regularizer (``L2``)."""
+
+    kind = "regularizer"
+
+
+class Callback(Component):
+    """A training callback (``EarlyStopping``)."""
+
+    kind = "callback"
+
+
+class Dataset(Component):
+    """A dataset: ``load()`` returns :class:`mldsl.data.DataSplits` (NumPy arrays)."""
+
+    kind = "dataset"
+
+    def load(self) -> Any:
+        """Loads the data; raises :class:`mldsl.errors.DataError` with what to do when it cannot."""
+        raise NotImplementedError(f"{type(self).__name__}.load() is not implemented")
+
+
+class ExperimentBase(Component):
+    """An experiment: a model, data, and how to train and evaluate it."""
+
+    kind = "experiment"
+
+
+class FloatRange(sym.typing.Float):
+    """A float spec whose bounds may be exclusive: ``FloatRange(0.0, 0.0, 1.0, max_inclusive=False)``
+    accepts [0, 1), as Keras' dropout rates and validation splits require."""
+
+    def __init__(self, default: Any = sym.MISSING, min_value: Optional[float] = None,
+                 max_value: Optional[float] = None, min_inclusive: bool = True,
+                 max_inclusive: bool = True) -> None:
+        self.min_inclusive = min_inclusive
+        self.max_inclusive = max_inclusive
+        super().__init__(default, min_value=min_value, max_value=max_value)
+
+    def _check_range(self, value: float, path: Any) -> float:
+        value = super()._check_range(value, path)
+        if math.isnan(value):
+            raise _range_error(f"Value {value!r} is not a number.", path)
+        at_min = self.min_value is not None and not self.min_inclusive and value == self.min_value
+        at_max = self.max_value is not None and not self.max_inclusive and value == self.max_value
+        if at_min or at_max:
+            raise _range_error(f"Value {value!r} is out of range {self._interval()}.", path)
+        return value
+
+    def _interval(self) -> str:
+        lo = "(-inf" if self.min_value is None else ("[" if self.min_inclusive else "(") + repr(self.min_value)
+        hi = "inf)" if self.max_value is None else repr(self.max_value) + ("]" if self.max_inclusive else ")")
+        return f"{lo}, {hi}"
+
+    def _repr_args(self) -> list:
+        args = super()._repr_args()
+        if not self.min_inclusive:
+            args.append("min_inclusive=False")
+        if not self.max_inclusive:
+            args.append("max_inclusive=False")
+        return args
+
+
+def _range_error(message: str, path: Any) -> ValidationError:
+    err = ValidationError(f"{message} (path={path if path is not None else ''})")
+    err.path, err.reason = str(path) if path is not None else "", message
+    return err
+
+
+def activation_spec(default: Any = sym.MISSING) -> sym.typing.ValueSpec:
+    """The spec of an ``activation`` argument: a name in :data:`ACTIVATION_NAMES` or an
+    :class:`Activation` component; ``default=None`` makes it optional (None = no activation)."""
+    candidates = [sym.typing.Enum(values=list(ACTIVATION_NAMES)), sym.typing.Object(Activation)]
+    if default is None:
+        return sym.typing.Union(candidates).noneable()
+    return sym.typing.Union(candidates, default=default)

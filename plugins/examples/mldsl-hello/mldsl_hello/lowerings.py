@@ -1,0 +1,32 @@
+"""How ``HelloDense`` runs on each backend (the ``mldsl_lowerings`` hook).
+
+* ``native``: ``fn(component) -> [layer specs]`` of :mod:`mldsl.backends.native.plan`;
+* ``keras``: ``fn(component, ctx) -> [keras layers]`` (``ctx.keras`` is the imported Keras module).
+
+Backend modules are imported inside the lowerings, when a backend runs, never at plugin load.
+"""
+from mldsl import hookimpl
+from mldsl_hello.components import HelloDense
+
+
+def lower_native(component):
+    """``HelloDense`` as the native backend's Dense (+ Dropout) layer specs."""
+    from mldsl.backends.native.plan import DenseSpec, DropoutSpec
+
+    specs = [DenseSpec(int(component.units), component.activation)]
+    if component.dropout > 0:
+        specs.append(DropoutSpec(float(component.dropout)))
+    return specs
+
+
+def lower_keras(component, ctx):
+    """``HelloDense`` as Keras layers: Dense (+ Dropout)."""
+    layers = [ctx.keras.layers.Dense(int(component.units), activation=component.activation)]
+    if component.dropout > 0:
+        layers.append(ctx.keras.layers.Dropout(float(component.dropout)))
+    return layers
+
+
+@hookimpl
+def mldsl_lowerings(backend):
+    return {"native": {HelloDense: lower_native}, "keras": {HelloDense: lower_keras}}.get(backend)

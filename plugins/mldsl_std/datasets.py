@@ -1,0 +1,115 @@
+"""Dataset components; ``load()`` delegates to :mod:`mldsl.data`."""
+from mldsl import components as c
+from mldsl import data
+from mldsl import hookimpl
+from mldsl import symbolic as sym
+
+t = sym.typing
+
+
+def _test_split():
+    return ("test_split", c.FloatRange(0.2, min_value=0.0, max_value=1.0, max_inclusive=False),
+            "Fraction held out as the test set, in [0, 1).")
+
+
+_SEED = ("seed", t.Int(0), "Seed of the shuffle before the split.")
+
+
+@sym.members([_test_split(), _SEED])
+class Digits(c.Dataset):
+    """scikit-learn's 1,797 8x8 handwritten digits (bundled: no download), scaled to [0, 1]."""
+
+    type_name = "Digits"
+
+    def load(self) -> data.DataSplits:
+        return data.load_digits(self.test_split, self.seed)
+
+
+@sym.members([
+    ("path", t.Str().noneable(), "Keras' mnist.npz, or a folder with it or with the IDX files (gzipped or "
+                                 "not; the t10k test files alone are enough). None: $MLDSL_DATA_DIR, Keras' "
+                                 "cache, then Keras' download if TensorFlow is installed."),
+    ("test_size", t.Int(min_value=1).noneable(),
+     "Number of test examples (with only the t10k files: the last 2,000 by default)."),
+])
+class Mnist(c.Dataset):
+    """MNIST handwritten digits, 28x28 grayscale images scaled to [0, 1]."""
+
+    type_name = "Mnist"
+
+    def load(self) -> data.DataSplits:
+        return data.load_mnist(self.path, self.test_size)
+
+
+_CIFAR_PATH = ("path", t.Str().noneable(),
+               "An .npz with x_train, y_train, x_test, y_test, or a folder holding cifar10.npz / cifar100.npz "
+               "(pickled batches are not read). None: $MLDSL_DATA_DIR, then Keras' download if TensorFlow "
+               "is installed.")
+
+
+@sym.members([_CIFAR_PATH])
+class Cifar10(c.Dataset):
+    """CIFAR-10: 32x32 colour images in 10 classes, scaled to [0, 1]."""
+
+    type_name = "Cifar10"
+
+    def load(self) -> data.DataSplits:
+        return data.load_cifar10(self.path)
+
+
+@sym.members([
+    _CIFAR_PATH,
+    ("label_mode", t.Enum("fine", ["fine", "coarse"]), "\"fine\" (100 classes) or \"coarse\" (20)."),
+])
+class Cifar100(c.Dataset):
+    """CIFAR-100: 32x32 colour images in 100 fine (or 20 coarse) classes, scaled to [0, 1]."""
+
+    type_name = "Cifar100"
+
+    def load(self) -> data.DataSplits:
+        return data.load_cifar100(self.path, self.label_mode)
+
+
+@sym.members([
+    ("num_samples", t.Int(1000, min_value=2), "Number of examples (20% are the test set)."),
+    ("input_shape", t.List(t.Int(min_value=1), default=[20], min_size=1), "Shape of one example."),
+    ("num_classes", t.Int(10, min_value=2), "Number of classes."),
+    ("seed", t.Int(0), "Seed: the same arguments always give the same data."),
+])
+class Synthetic(c.Dataset):
+    """A seeded, learnable classification problem: one Gaussian cluster per class."""
+
+    type_name = "Synthetic"
+
+    def load(self) -> data.DataSplits:
+        return data.load_synthetic(self.num_samples, list(self.input_shape), self.num_classes, self.seed)
+
+
+@sym.members([("path", t.Str(), "The .npz file (x_train, y_train, x_test, y_test; or x, y).")])
+class Npz(c.Dataset):
+    """Arrays from an .npz file (read without pickle)."""
+
+    type_name = "Npz"
+
+    def load(self) -> data.DataSplits:
+        return data.load_npz(self.path)
+
+
+@sym.members([
+    ("path", t.Str(), "The CSV file: numeric feature columns and one label column."),
+    ("label_column", t.Int(-1), "Index of the label column (negative: from the end)."),
+    _test_split(),
+    _SEED,
+])
+class Csv(c.Dataset):
+    """Examples from a CSV file (a header row is detected and skipped)."""
+
+    type_name = "Csv"
+
+    def load(self) -> data.DataSplits:
+        return data.load_csv(self.path, self.label_column, self.test_split, self.seed)
+
+
+@hookimpl
+def mldsl_datasets():
+    return [Digits, Mnist, Cifar10, Cifar100, Synthetic, Npz, Csv]

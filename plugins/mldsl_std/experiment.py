@@ -1,0 +1,52 @@
+"""``Experiment``: a model, its data, and how to train and evaluate it."""
+from mldsl import components as c
+from mldsl import hookimpl
+from mldsl import symbolic as sym
+from mldsl_std.callbacks import EarlyStopping  # noqa: F401 - listed for readers: callbacks go in training
+from mldsl_std.losses import SparseCategoricalCrossentropy
+from mldsl_std.metrics import SparseCategoricalAccuracy
+from mldsl_std.optimizers import Adam
+
+t = sym.typing
+
+TRAINING_FIELDS = [
+    ("batch_size", t.Int(32, min_value=1), "Examples per gradient step."),
+    ("num_epochs", t.Int(1, min_value=1), "Passes over the training data."),
+    ("loss", t.Object(c.Loss, default=SparseCategoricalCrossentropy()), "The loss to minimise."),
+    ("optimizer", t.Object(c.Optimizer, default=Adam()), "The optimizer."),
+    ("validation_split", c.FloatRange(0.0, 0.0, 1.0, max_inclusive=False),
+     "Fraction of the training data held out to report val_loss/val_<metric> each epoch, in [0, 1)."),
+    ("callbacks", t.List(t.Object(c.Callback), default=[]), "Callbacks such as EarlyStopping."),
+]
+
+EVALUATION_FIELDS = [
+    ("batch_size", t.Int(256, min_value=1), "Examples per evaluation batch."),
+    ("metric", t.Object(c.Metric, default=SparseCategoricalAccuracy()),
+     "The metric reported on the test set (its name is the result key)."),
+]
+
+
+@sym.members([
+    ("model", t.Object(c.Model), "The model to train, e.g. Sequential([...])."),
+    ("data", t.Object(c.Dataset), "The dataset, e.g. Mnist() or Digits()."),
+    ("training", t.Dict(TRAINING_FIELDS), "How to train: batch_size, num_epochs, loss, optimizer, "
+                                          "validation_split, callbacks."),
+    ("evaluation", t.Dict(EVALUATION_FIELDS), "How to evaluate on the test set: batch_size, metric."),
+    ("seed", t.Int(0), "Seed of weight initialisation, shuffling and dropout."),
+    ("backend", t.Enum("auto", ["auto", "native", "keras"]),
+     "Which backend runs it: native (mldsl's kernels), keras (TensorFlow), or auto (native when it "
+     "can run every component, else keras)."),
+])
+class Experiment(c.ExperimentBase):
+    """A machine-learning experiment: train ``model`` on ``data`` as ``training`` says, then evaluate.
+
+    The history of a run has the keys ``loss``, the metric's name, and with a validation split
+    ``val_loss`` and ``val_<metric name>``.
+    """
+
+    type_name = "Experiment"
+
+
+@hookimpl
+def mldsl_components():
+    return [Experiment]
