@@ -1,5 +1,313 @@
-"""CLI verbs (dsl)."""
+"""CLI verbs of the .mlx language: ``check``, ``show``, ``diff``, ``query``, ``space``, ``fmt``,
+``explain``. None of them imports TensorFlow. Errors in a file print as compiler diagnostics (no
+traceback; ``MLDSL_DEBUG=1`` re-raises) and exit with code 2.
+
+Exit codes: 0 ok; 1 ``diff`` found differences / ``query`` matched nothing / ``fmt --check`` would
+reformat; 2 an error in a file or on the command line.
+"""
+from __future__ import annotations
+
+import argparse
+import functools
+import os
+import sys
+from typing import Any, Callable, List, Optional
 
 
-def add_parsers(subparsers):
-    """Adds this area's verbs."""
+def _handler(fn: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    """Prints ``MlxError``s as rendered diagnostics on stderr and returns 2."""
+
+    @functools.wraps(fn)
+    def wrapper(args: argparse.Namespace) -> int:
+        from mldsl.dsl.diagnostics import MlxError
+
+        try:
+            return fn(args)
+        except MlxError as exc:
+            if os.environ.get("MLDSL_DEBUG") == "1":
+                raise
+            print(exc.render(), file=sys.stderr)
+            return 2
+
+    return wrapper
+
+
+def add_parsers(subparsers) -> None:
+    """Adds check, show, diff, query, space, fmt and explain."""
+    p = subparsers.add_parser("check", help="report every error in .mlx files (exit 2 if any)",
+                              description="Parse and compile .mlx files (and what they import); print "
+                                          "every error found, with its position and code.")
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p.add_argument("-q", "--quiet", action="store_true", help="print nothing for files without errors")
+    p.set_defaults(handler=_handler(_check))
+
+    p = subparsers.add_parser("show", help="print a definition of a .mlx file",
+                              description="Print FILE's definitions (or just NAME) as symbolic objects.")
+    p.add_argument("target", metavar="FILE[:NAME]")
+    p.add_argument("--verbose", action="store_true", help="show field docs")
+    p.add_argument("--hide-defaults", action="store_true", help="leave out fields at their default")
+    out = p.add_mutually_exclusive_group()
+    out.add_argument("--json", action="store_true", help="print JSON (as mldsl.symbolic.to_json)")
+    out.add_argument("--mlx", action="store_true", help="print canonical .mlx")
+    p.set_defaults(handler=_handler(_show))
+
+    p = subparsers.add_parser("diff", help="symbolic difference of two definitions",
+                              description="Show where B differs from A (exit 1 if they differ). With "
+                                          "--as-patch NAME, print a .mlx patch that turns A into B.")
+    p.add_argument("a", metavar="A[:NAME]")
+    p.add_argument("b", metavar="B[:NAME]")
+    p.add_argument("--as-patch", metavar="NAME", help="print `patch NAME { ... }` turning A into B")
+    p.set_defaults(handler=_handler(_diff))
+
+    p = subparsers.add_parser("query", help="find values by path regex and type",
+                              description="Print `path = value` for every value whose path matches "
+                                          "REGEX (re.search), optionally only of type T.")
+    p.add_argument("target", metavar="FILE[:NAME]")
+    p.add_argument("regex", metavar="REGEX")
+    p.add_argument("--where-type", metavar="T",
+                   help="only values whose type name (or component kind) is T, e.g. Dense or layer")
+    p.set_defaults(handler=_handler(_query))
+
+    p = subparsers.add_parser("space", help="decision points and size of a search space",
+                              description="Print the search space's decision points (as dna_spec prints "
+                                          "them) and its size.")
+    p.add_argument("target", metavar="FILE[:NAME]")
+    p.set_defaults(handler=_handler(_space))
+
+    p = subparsers.add_parser("fmt", help="rewrite .mlx files in canonical layout (comments kept)",
+                              description="Rewrite .mlx files canonically; with --check only report "
+                                          "files that would change (exit 1).")
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p.add_argument("--check", action="store_true", help="do not write; exit 1 if a file would change")
+    p.set_defaults(handler=_handler(_fmt))
+
+    p = subparsers.add_parser("explain", help="where a value was set (definition, patches)",
+                              description="Show the chain of places that set PATH of definition NAME: "
+                                          "its definition, the lets it used, the patches that changed it.")
+    p.add_argument("target", metavar="FILE:NAME")
+    p.add_argument("path", metavar="PATH", nargs="?", default="",
+                   help="e.g. training.optimizer.learning_rate (empty: the whole value)")
+    p.set_defaults(handler=_handler(_explain))
+
+
+# ------------------------------------------------------------------------------------------ verbs
+
+def _check(args: argparse.Namespace) -> int:
+    from mldsl.dsl.api import check
+
+    status = 0
+    for path in args.files:
+        if not os.path.isfile(path):
+            print(f"error: no such file: {path}", file=sys.stderr)
+            status = 2
+            continue
+        errors = check(path)
+        if errors:
+            for err in errors:
+                print(err.render() + "\n", file=sys.stderr)
+            n = len(errors)
+            print(f"{path}: {n} error{'s' if n != 1 else ''}", file=sys.stderr)
+            status = 2
+        elif not args.quiet:
+            print(f"{path}: ok")
+    return status
+
+
+def _split(spec: str):
+    from mldsl.commands._target import split_target
+
+    return split_target(spec)
+
+
+def _load(path: str):
+    from mldsl.errors import MldslError
+
+    if not os.path.isfile(path):
+        raise MldslError(f"no such file: {path}")
+    import mldsl
+
+    return mldsl.load(path)
+
+
+def _pick(spec: str, kinds=("experiment",)):
+    """(module, name, value) for ``FILE[:NAME]``; without NAME the first definition of ``kinds``."""
+    from mldsl.errors import MldslError, suggestion_text
+
+    path, name = _split(spec)
+    module = _load(path)
+    if name is None:
+        names = [n for n in module.own if module.kinds[n] in kinds] or \
+            [n for n in module if module.kinds[n] in kinds]
+        if not names:
+            raise MldslError(f"{path} defines no {' or '.join(kinds)}; name one with {path}:NAME")
+        name = names[0]
+    if name not in module:
+        hint = suggestion_text(name, list(module))
+        raise MldslError(f"{path} has no definition {name!r}"
+                         + (f"; {hint}" if hint else f"; it defines: {', '.join(module) or 'nothing'}"))
+    return module, name, module[name]
+
+
+def _show(args: argparse.Namespace) -> int:
+    from mldsl import symbolic as sym
+    from mldsl.dsl.printer import to_mlx
+
+    path, name = _split(args.target)
+    module = _load(path)
+    if name is not None:
+        module_, name, _ = _pick(args.target)
+        names = [name]
+    else:
+        names = list(module.own)
+    for i, n in enumerate(names):
+        value = module[n]
+        kind = module.kinds[n]
+        if args.json:
+            print(_json(dict(value)) if kind == "patch" else
+                  sym.to_json_str(value, indent=2, hide_default_values=args.hide_defaults))
+        elif args.mlx:
+            print(to_mlx(value, name=n, kind=kind), end="")
+        else:
+            text = _format(value, args.verbose, args.hide_defaults)
+            print(text if len(names) == 1 and name is not None else f"{kind} {n} = {text}")
+        if i != len(names) - 1 and not args.json:
+            print()
+    return 0
+
+
+def _json(value) -> str:
+    import json
+
+    from mldsl import symbolic as sym
+
+    return json.dumps({k: sym.to_json(v) for k, v in value.items()}, indent=2)
+
+
+def _format(value, verbose: bool, hide_defaults: bool) -> str:
+    from mldsl import symbolic as sym
+    from mldsl.dsl.module import Patch
+
+    if isinstance(value, Patch):
+        from mldsl.dsl.layout import render
+        from mldsl.dsl.printer import patch_block
+
+        return render(patch_block(value))
+    if isinstance(value, sym.Symbolic):
+        return sym.format(value, verbose=verbose, hide_default_values=hide_defaults)
+    from mldsl.dsl.printer import to_mlx
+
+    return to_mlx(value).rstrip("\n")
+
+
+def _diff(args: argparse.Namespace) -> int:
+    from mldsl import symbolic as sym
+    from mldsl.dsl.diffpatch import diff_as_patch
+
+    _, name_a, a = _pick(args.a)
+    _, name_b, b = _pick(args.b)
+    if args.as_patch:
+        print(diff_as_patch(a, b, args.as_patch), end="")
+        return 0 if sym.eq(a, b) else 1
+    d = sym.diff(a, b)
+    if not d:
+        print(f"{name_a} and {name_b} are equal")
+        return 0
+    print(sym.format(d))
+    return 1
+
+
+def _type_matches(value: Any, wanted: str) -> bool:
+    if value is None:
+        return False
+    cls = type(value)
+    names = {cls.__name__, getattr(cls, "type_name", cls.__name__), getattr(cls, "kind", None) or ""}
+    for base in cls.__mro__:
+        names.add(base.__name__)
+        names.add(getattr(base, "type_name", base.__name__) or "")
+    return wanted in names
+
+
+def _query(args: argparse.Namespace) -> int:
+    from mldsl import symbolic as sym
+    from mldsl.dsl.layout import render
+    from mldsl.dsl.printer import value_doc
+    from mldsl.errors import MldslError
+    import re
+
+    try:
+        re.compile(args.regex)
+    except re.error as exc:
+        raise MldslError(f"bad regular expression {args.regex!r}: {exc}") from None
+    _, _, value = _pick(args.target, kinds=("experiment", "let", "search"))
+    where = (lambda v: _type_matches(v, args.where_type)) if args.where_type else None
+    found = sym.query(value, path_regex=args.regex, where=where)
+    for path, v in found.items():
+        try:
+            shown = render(value_doc(v))
+        except TypeError:
+            shown = repr(v)
+        print(f"{path} = {shown}" if str(path) else shown)
+    return 0 if found else 1
+
+
+def _space(args: argparse.Namespace) -> int:
+    from mldsl.dsl.search import Search
+
+    _, name, value = _pick(args.target, kinds=("search", "experiment"))
+    if isinstance(value, Search):
+        value = value.space
+    dna_spec = _dna_spec()
+    spec = dna_spec(value)
+    print(spec)
+    print(f"space size: {spec.space_size}")
+    return 0
+
+
+def _dna_spec():
+    from mldsl import hyper
+
+    fn = getattr(hyper, "dna_spec", None)
+    if fn is None:
+        from mldsl.hyper.space import dna_spec as fn
+    return fn
+
+
+def _fmt(args: argparse.Namespace) -> int:
+    from mldsl.dsl.formatter import format_source
+    from mldsl.dsl.diagnostics import MlxError
+
+    status = 0
+    for path in args.files:
+        if not os.path.isfile(path):
+            print(f"error: no such file: {path}", file=sys.stderr)
+            status = 2
+            continue
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+        try:
+            new = format_source(text, path)
+        except MlxError as exc:
+            print(exc.render(), file=sys.stderr)
+            status = 2
+            continue
+        if new == text:
+            continue
+        if args.check:
+            print(f"would reformat {path}")
+            status = max(status, 1)
+        else:
+            with open(path, "w", encoding="utf-8") as f:
+                f.write(new)
+            print(f"reformatted {path}")
+    return status
+
+
+def _explain(args: argparse.Namespace) -> int:
+    from mldsl.errors import MldslError
+
+    path, name = _split(args.target)
+    if name is None:
+        raise MldslError("explain needs FILE:NAME, e.g. mnist.mlx:mnist training.batch_size")
+    module, name, _ = _pick(args.target, kinds=("experiment", "let", "search", "patch"))
+    print(module.explain(name, args.path))
+    return 0

@@ -44,9 +44,9 @@ def add_parsers(subparsers) -> None:
 class Progress:
     """Per-epoch progress lines on a terminal (coloured unless ``NO_COLOR`` is set); silent otherwise."""
 
-    def __init__(self, total_epochs: int, stream: TextIO = sys.stderr, enabled: Optional[bool] = None):
+    def __init__(self, total_epochs: int, stream: Optional[TextIO] = None, enabled: Optional[bool] = None):
         self.total = total_epochs
-        self.stream = stream
+        self.stream = stream = stream if stream is not None else sys.stderr
         self.enabled = stream.isatty() if enabled is None else enabled
         self.color = self.enabled and "NO_COLOR" not in os.environ
 

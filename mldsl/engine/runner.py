@@ -92,7 +92,7 @@ def plot_history(path: Path, history: Sequence[dict], title: str) -> Optional[Pa
 
 def run_experiment(experiment: Any, *, name: str, store: Optional[Store] = None, source: Optional[str] = None,
                    patches: Sequence[str] = (), backend: Optional[str] = None, seed: Optional[int] = None,
-                   on_epoch: Optional[EpochCallback] = None, to_mlx: Callable[[Any], str] = None,
+                   on_epoch: Optional[EpochCallback] = None,
                    save_model: bool = True) -> RunOutcome:
     """Trains and evaluates ``experiment`` on its backend and records the run in ``store``.
 
@@ -116,9 +116,9 @@ def run_experiment(experiment: Any, *, name: str, store: Optional[Store] = None,
     requested = experiment.backend
     chosen = auto_backend_name() if requested == "auto" else requested
     runner = resolve_backend(chosen, get_registry())
-    if to_mlx is None:
-        from mldsl.dsl.printer import to_mlx
-    text = to_mlx(experiment)
+    from mldsl.dsl.printer import to_mlx  # the printer depends on symbolic only; it sits below the engine
+
+    text = to_mlx(experiment, name=name)  # a whole program: `experiment NAME = ...`, so --rerun can parse it
 
     record = None
     artifacts = None

@@ -387,10 +387,17 @@ class Store:
                     "error=NULL WHERE id=?", (now, row["id"]))
         return self.get_trial(study, number)
 
-    def update_trial_history(self, study: StudyRecord, number: int, history: list) -> None:
+    def update_trial_history(self, study: StudyRecord, number: int, history: list,
+                             attempt: Optional[int] = None) -> None:
+        """Saves a running trial's per-epoch history so far. With ``attempt``, only while that attempt is
+        the one running (a worker orphaned by a dead search never overwrites a retry's history)."""
+        sql, params = "UPDATE trials SET history=? WHERE study_id=? AND number=?", [
+            _dumps(_clean_floats(history)), study.id, number]
+        if attempt is not None:
+            sql += " AND attempts=? AND status='running'"
+            params.append(attempt)
         with self._transaction() as conn:
-            conn.execute("UPDATE trials SET history=? WHERE study_id=? AND number=?",
-                         (_dumps(_clean_floats(history)), study.id, number))
+            conn.execute(sql, tuple(params))
 
     def finish_trial(self, study: StudyRecord, number: int, *, status: str, reward: Optional[float] = None,
                      metrics: Optional[dict] = None, history: Optional[list] = None,

@@ -1,0 +1,190 @@
+# Activation functions, forward and backward, shared by ``activations.pyx`` and ``dense.pyx``
+# (textually included after ``_blas.pxi`` and ``_math.pxi``). Work on 2-D C-contiguous views;
+# the softmax is taken along the last axis (rows). Outputs may alias inputs (in place).
+
+cdef enum:
+    ACT_LINEAR = 0
+    ACT_RELU = 1
+    ACT_LEAKY_RELU = 2
+    ACT_ELU = 3
+    ACT_SIGMOID = 4
+    ACT_TANH = 5
+    ACT_SOFTMAX = 6
+    ACT_GELU = 7
+    ACT_SWISH = 8
+    ACT_GELU_TANH = 9
+
+#: Activation name -> code. "gelu" is the exact (erf) form, "gelu_tanh" the tanh approximation.
+ACTIVATIONS = {"linear": ACT_LINEAR, "relu": ACT_RELU, "leaky_relu": ACT_LEAKY_RELU, "elu": ACT_ELU,
+               "sigmoid": ACT_SIGMOID, "tanh": ACT_TANH, "softmax": ACT_SOFTMAX, "gelu": ACT_GELU,
+               "swish": ACT_SWISH, "gelu_tanh": ACT_GELU_TANH}
+# Keras defaults: activations.leaky_relu(negative_slope=0.2), activations.elu(alpha=1.0).
+_DEFAULT_ALPHA = {ACT_LEAKY_RELU: 0.2, ACT_ELU: 1.0}
+# Activations whose derivative needs the pre-activation x (the others use the output y).
+_NEEDS_X = (ACT_GELU, ACT_SWISH, ACT_GELU_TANH)
+
+cdef double _SQRT_2_OVER_PI = 0.7978845608028654
+cdef double _INV_SQRT_2 = 0.7071067811865476
+cdef double _INV_SQRT_2PI = 0.3989422804014327
+
+
+cdef object _act_code(str fn, object activation, object alpha):
+    """(code, alpha) for an activation name; ValueError listing the names otherwise."""
+    if activation is None:
+        activation = "linear"
+    code = ACTIVATIONS.get(activation)
+    if code is None:
+        raise ValueError(f"{fn}: unknown activation {activation!r}; known: {', '.join(sorted(ACTIVATIONS))}")
+    if alpha is None:
+        alpha = _DEFAULT_ALPHA.get(code, 0.0)
+    if code in (ACT_LEAKY_RELU, ACT_ELU) and alpha < 0:
+        raise ValueError(f"{fn}: {activation} needs alpha >= 0, got {alpha}")
+    return code, float(alpha)
+
+
+cdef inline void _softmax_row(floating* x, floating* y, Py_ssize_t m) noexcept nogil:
+    cdef Py_ssize_t c
+    cdef floating mx = x[0], s = 0
+    for c in range(1, m):
+        if x[c] > mx:
+            mx = x[c]
+    for c in range(m):
+        y[c] = _exp(x[c] - mx)
+        s += y[c]
+    s = 1 / s
+    for c in range(m):
+        y[c] *= s
+
+
+cdef void act_forward(int code, floating[:, ::1] x, floating[:, ::1] y, floating alpha) noexcept nogil:
+    """y = f(x) elementwise (row-wise for softmax). ``y`` may be ``x``."""
+    cdef Py_ssize_t n = x.shape[0], m = x.shape[1], r, c
+    cdef floating v, t
+    if n == 0 or m == 0:
+        return
+    if code == ACT_LINEAR:
+        if &x[0, 0] != &y[0, 0]:
+            for r in range(n):
+                for c in range(m):
+                    y[r, c] = x[r, c]
+    elif code == ACT_RELU:
+        for r in range(n):
+            for c in range(m):
+                v = x[r, c]
+                y[r, c] = 0 if v <= 0 else v      # NaN propagates (a diverged run must show up)
+    elif code == ACT_LEAKY_RELU:
+        for r in range(n):
+            for c in range(m):
+                v = x[r, c]
+                y[r, c] = v if v > 0 else alpha * v
+    elif code == ACT_ELU:
+        for r in range(n):
+            for c in range(m):
+                v = x[r, c]
+                y[r, c] = v if v > 0 else alpha * (_exp(v) - 1)
+    elif code == ACT_SIGMOID:
+        for r in range(n):
+            for c in range(m):
+                y[r, c] = _sigmoid(x[r, c])
+    elif code == ACT_TANH:
+        for r in range(n):
+            for c in range(m):
+                y[r, c] = _tanh(x[r, c])
+    elif code == ACT_SOFTMAX:
+        for r in range(n):
+            _softmax_row(&x[r, 0], &y[r, 0], m)
+    elif code == ACT_GELU:
+        for r in range(n):
+            for c in range(m):
+                v = x[r, c]
+                y[r, c] = <floating>0.5 * v * (1 + _erf(v * <floating>_INV_SQRT_2))
+    elif code == ACT_GELU_TANH:
+        for r in range(n):
+            for c in range(m):
+                v = x[r, c]
+                t = _tanh(<floating>_SQRT_2_OVER_PI * (v + <floating>0.044715 * v * v * v))
+                y[r, c] = <floating>0.5 * v * (1 + t)
+    elif code == ACT_SWISH:
+        for r in range(n):
+            for c in range(m):
+                v = x[r, c]
+                y[r, c] = v * _sigmoid(v)
+
+
+cdef void act_backward(int code, floating[:, ::1] x, floating[:, ::1] y, floating[:, ::1] dy,
+                       floating[:, ::1] dx, floating alpha) noexcept nogil:
+    """dx = dy * f'(x). ``y`` is the forward output; ``x`` is read only by gelu/swish (pass ``y``
+    for the others). ``dx`` may be ``dy`` (in place)."""
+    cdef Py_ssize_t n = dy.shape[0], m = dy.shape[1], r, c
+    cdef floating v, t, s, g
+    if n == 0 or m == 0:
+        return
+    if code == ACT_LINEAR:
+        if &dx[0, 0] != &dy[0, 0]:
+            for r in range(n):
+                for c in range(m):
+                    dx[r, c] = dy[r, c]
+    elif code == ACT_RELU:
+        for r in range(n):
+            for c in range(m):
+                dx[r, c] = dy[r, c] if y[r, c] > 0 else 0
+    elif code == ACT_LEAKY_RELU:
+        for r in range(n):
+            for c in range(m):
+                dx[r, c] = dy[r, c] if y[r, c] > 0 else alpha * dy[r, c]
+    elif code == ACT_ELU:
+        for r in range(n):
+            for c in range(m):
+                v = y[r, c]
+                dx[r, c] = dy[r, c] if v > 0 else dy[r, c] * (v + alpha)
+    elif code == ACT_SIGMOID:
+        for r in range(n):
+            for c in range(m):
+                v = y[r, c]
+                dx[r, c] = dy[r, c] * v * (1 - v)
+    elif code == ACT_TANH:
+        for r in range(n):
+            for c in range(m):
+                v = y[r, c]
+                dx[r, c] = dy[r, c] * (1 - v * v)
+    elif code == ACT_SOFTMAX:
+        for r in range(n):
+            s = 0
+            for c in range(m):
+                s += dy[r, c] * y[r, c]
+            for c in range(m):
+                dx[r, c] = y[r, c] * (dy[r, c] - s)
+    elif code == ACT_GELU:
+        for r in range(n):
+            for c in range(m):
+                v = x[r, c]
+                g = <floating>0.5 * (1 + _erf(v * <floating>_INV_SQRT_2)) \
+                    + v * <floating>_INV_SQRT_2PI * _exp(<floating>-0.5 * v * v)
+                dx[r, c] = dy[r, c] * g
+    elif code == ACT_GELU_TANH:
+        for r in range(n):
+            for c in range(m):
+                v = x[r, c]
+                t = _tanh(<floating>_SQRT_2_OVER_PI * (v + <floating>0.044715 * v * v * v))
+                g = <floating>0.5 * (1 + t) + <floating>0.5 * v * (1 - t * t) * <floating>_SQRT_2_OVER_PI \
+                    * (1 + <floating>0.134145 * v * v)
+                dx[r, c] = dy[r, c] * g
+    elif code == ACT_SWISH:
+        for r in range(n):
+            for c in range(m):
+                v = x[r, c]
+                s = _sigmoid(v)
+                dx[r, c] = dy[r, c] * (s + v * s * (1 - s))
+
+
+cdef void act_forward_released(int code, floating[:, ::1] x, floating[:, ::1] y, floating alpha) noexcept:
+    """:func:`act_forward` called with the GIL released (memoryviews converted by the caller)."""
+    with nogil:
+        act_forward(code, x, y, alpha)
+
+
+cdef void act_backward_released(int code, floating[:, ::1] x, floating[:, ::1] y, floating[:, ::1] dy,
+                                floating[:, ::1] dx, floating alpha) noexcept:
+    """:func:`act_backward` called with the GIL released."""
+    with nogil:
+        act_backward(code, x, y, dy, dx, alpha)

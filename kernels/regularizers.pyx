@@ -1,0 +1,46 @@
+# cython: language_level=3
+"""L2 weight decay (Keras' ``L2(l2)``): penalty ``l2 * sum(w**2)`` and its gradient ``2 * l2 * w``."""
+include "_blas.pxi"
+include "_math.pxi"
+include "_check.pxi"
+
+
+cdef double _l2_penalty(floating[::1] w) noexcept:
+    cdef Py_ssize_t k
+    cdef double s = 0
+    with nogil:
+        for k in range(w.shape[0]):
+            s += <double>(w[k] * w[k])
+        return s
+
+
+cdef void _l2_grad(floating[::1] w, floating[::1] dw, floating scale) noexcept:
+    cdef Py_ssize_t k
+    with nogil:
+        for k in range(w.shape[0]):
+            dw[k] += scale * w[k]
+
+
+def l2_penalty(w, l2):
+    """Returns ``l2 * sum(w**2)`` (the term Keras adds to the loss)."""
+    w = _as_float_array("l2_penalty", "w", w)
+    if w.size == 0:
+        return 0.0
+    if _is_f32(w):
+        return float(l2) * _l2_penalty[float](w.reshape(-1))
+    return float(l2) * _l2_penalty[double](w.reshape(-1))
+
+
+def l2_grad(w, dw, l2):
+    """Adds the L2 gradient ``2 * l2 * w`` to ``dw`` in place; returns ``dw``."""
+    fn = "l2_grad"
+    w = _as_float_array(fn, "w", w)
+    cdef int t = cnp.PyArray_TYPE(<cnp.ndarray>w)
+    dw = _as_output(fn, "dw", dw, t, tuple(w.shape))
+    if w.size == 0:
+        return dw
+    if t == cnp.NPY_FLOAT32:
+        _l2_grad[float](w.reshape(-1), dw.reshape(-1), <float>(2.0 * l2))
+    else:
+        _l2_grad[double](w.reshape(-1), dw.reshape(-1), 2.0 * l2)
+    return dw

@@ -1,0 +1,42 @@
+"""The Keras backend of mldsl: the same symbolic experiments, trained with Keras 3 on TensorFlow.
+
+Importing this package does not import TensorFlow; it is imported when an experiment is prepared or run.
+
+* :class:`KerasBackend` (``name = "keras"``): ``available()``, ``run(experiment, on_epoch=...)``,
+  ``prepare(experiment)``, ``save_model(model, folder)``.
+* :func:`load_model`: loads a saved ``model.keras``.
+* :func:`export_weights` / :func:`import_weights` (+ ``save_weights``/``load_weights``): Dense weights in
+  the format shared with the native backend (see :mod:`mldsl.backends.keras.weights`).
+* :mod:`mldsl.backends.keras.lowering`: how components become Keras objects, and how plugins add theirs.
+"""
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "KerasBackend": "mldsl.backends.keras.backend",
+    "Prepared": "mldsl.backends.keras.backend",
+    "load_model": "mldsl.backends.keras.backend",
+    "export_weights": "mldsl.backends.keras.weights",
+    "import_weights": "mldsl.backends.keras.weights",
+    "save_weights": "mldsl.backends.keras.weights",
+    "load_weights": "mldsl.backends.keras.weights",
+    "LoweringContext": "mldsl.backends.keras.lowering",
+    "STD_LOWERINGS": "mldsl.backends.keras.lowering",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'mldsl.backends.keras' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list:
+    return sorted(set(globals()) | set(__all__))

@@ -1,0 +1,241 @@
+"""The Keras backend: lowers a symbolic experiment to Keras 3 on TensorFlow, then compile / fit / evaluate.
+
+TensorFlow is imported only inside :meth:`KerasBackend.prepare`, :meth:`KerasBackend.run` and the model
+helpers, never when this module is imported.
+"""
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass, field as dc_field
+from pathlib import Path
+from typing import Any, List, Optional
+
+import numpy as np
+
+from mldsl.backends.base import EpochCallback, RunResult
+from mldsl.backends.keras._runtime import import_keras, missing_tensorflow
+from mldsl.backends.keras.lowering import LoweringContext, field, path_of, type_name_of
+from mldsl.errors import BackendError
+
+@dataclass
+class Prepared:
+    """An experiment lowered to Keras and ready to ``fit``: the compiled model, the arrays and the settings."""
+
+    model: Any
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    batch_size: int
+    epochs: int
+    validation_split: float
+    eval_batch_size: int
+    metric_name: Optional[str]
+    callbacks: List[Any] = dc_field(default_factory=list)
+    learning_rate: Optional[float] = None
+
+    def fit_kwargs(self) -> dict:
+        """The keyword arguments of ``model.fit`` (without callbacks)."""
+        return dict(batch_size=self.batch_size, epochs=self.epochs, validation_split=self.validation_split,
+                    verbose=0, shuffle=True)
+
+
+class KerasBackend:
+    """Runs experiments on Keras 3 / TensorFlow (CPU, or GPU when TensorFlow sees one)."""
+
+    name = "keras"
+
+    def __init__(self, registry: Any = None) -> None:
+        self._registry = registry
+
+    # -- Backend protocol ------------------------------------------------------------------------------
+    def available(self) -> Optional[str]:
+        """None when TensorFlow can be imported, else a sentence naming ``pip install "mldsl[keras]"``."""
+        return missing_tensorflow()
+
+    def run(self, experiment: Any, *, on_epoch: Optional[EpochCallback] = None,
+            splits: Any = None) -> RunResult:
+        """Trains ``experiment`` with ``model.fit`` and evaluates it on the test split.
+
+        ``on_epoch(epoch, logs)`` is called after every epoch (returning ``False`` stops training). A loss
+        that becomes NaN or infinite stops training with a BackendError saying what to change.
+        ``splits`` (a :class:`mldsl.data.DataSplits`) replaces ``experiment.data.load()`` when given.
+        """
+        _tf, keras = import_keras()
+        prepared = self.prepare(experiment, splits)
+        from mldsl.backends.keras._callbacks import EpochReporter  # noqa: PLC0415 - imports keras
+
+        reporter = EpochReporter([prepared.metric_name] if prepared.metric_name else [], on_epoch)
+        try:
+            prepared.model.fit(prepared.x_train, prepared.y_train, callbacks=[reporter, *prepared.callbacks],
+                               **prepared.fit_kwargs())
+        except (ValueError, _tf.errors.OpError) as exc:
+            raise BackendError(f"Keras training failed: {_first_line(exc)}") from exc
+        if reporter.diverged is not None:
+            raise diverged_error(*reporter.diverged, prepared.learning_rate)
+        metrics = self.evaluate(prepared)
+        early = any(getattr(cb, "stopped_epoch", 0) > 0 for cb in prepared.callbacks
+                    if isinstance(cb, keras.callbacks.EarlyStopping))
+        return RunResult(metrics=metrics, history=reporter.history, backend=self.name,
+                         stopped_early=bool(early or reporter.stopped_by_caller), model=prepared.model)
+
+    # -- steps, public for tests and the benchmark -----------------------------------------------------
+    def prepare(self, experiment: Any, splits: Any = None) -> Prepared:
+        """Loads the data (unless ``splits`` is given), seeds Keras, lowers and compiles the model."""
+        _tf, keras = import_keras()
+        if splits is None:
+            data = field(experiment, "data")
+            if data is None or not hasattr(data, "load"):
+                raise BackendError("the experiment has no dataset to load (field 'data')")
+            splits = data.load()
+        keras.backend.clear_session()
+        keras.utils.set_random_seed(int(field(experiment, "seed", 0)))
+
+        model_c = field(experiment, "model")
+        if model_c is None:
+            raise BackendError("the experiment has no model (field 'model')")
+        x_train, x_test = splits.x_train, splits.x_test
+        if x_train.ndim == 3 and uses_images(model_c):
+            x_train, x_test = x_train[..., np.newaxis], x_test[..., np.newaxis]  # (n, h, w) -> (n, h, w, 1)
+
+        training = field(experiment, "training", {})
+        evaluation = field(experiment, "evaluation", {})
+        ctx = LoweringContext(keras, input_shape=x_train.shape[1:], num_classes=splits.num_classes,
+                              registry=self._get_registry())
+        model = ctx.lower(model_c)
+        if not isinstance(model, keras.Model):
+            raise BackendError(f"the Keras lowering of {type_name_of(model_c)} gave {type(model).__name__}, "
+                               "not a keras.Model")
+        ctx.output_units = check_outputs(model, model_c)
+        loss_c = field(training, "loss")
+        loss = ctx.lower(loss_c) if loss_c is not None else keras.losses.SparseCategoricalCrossentropy()
+        too_few = ctx.output_units < splits.num_classes
+        if (ctx.target_encoding == "sparse" and too_few) or (
+                ctx.target_encoding == "one_hot" and ctx.output_units != splits.num_classes):
+            raise BackendError(f"the model outputs {ctx.output_units} values per example but the dataset has "
+                               f"{splits.num_classes} classes; make the last layer of {path_of(model_c) or 'model'} "
+                               f"Dense({splits.num_classes}, ...)")
+        metric_c = field(evaluation, "metric")
+        metric = ctx.lower(metric_c) if metric_c is not None else None
+        optimizer_c = field(training, "optimizer")
+        optimizer = ctx.lower(optimizer_c) if optimizer_c is not None else keras.optimizers.Adam()
+        callbacks = [ctx.lower(cb) for cb in field(training, "callbacks", []) or []]
+        y_train, y_test = (encode_targets(y, ctx.target_encoding, splits.num_classes)
+                           for y in (splits.y_train, splits.y_test))
+        model.compile(optimizer=optimizer, loss=loss, metrics=[metric] if metric is not None else [])
+        lr = field(optimizer_c, "learning_rate") if optimizer_c is not None else None
+        return Prepared(
+            model=model, x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test,
+            batch_size=int(field(training, "batch_size", 32)), epochs=int(field(training, "num_epochs", 1)),
+            validation_split=float(field(training, "validation_split", 0.0)),
+            eval_batch_size=int(field(evaluation, "batch_size", 256)),
+            metric_name=None if metric is None else str(metric.name), callbacks=callbacks,
+            learning_rate=None if lr is None else float(lr))
+
+    def evaluate(self, prepared: Prepared) -> dict:
+        """``{"loss": ..., <metric name>: ...}`` on the test split (NaN is a BackendError)."""
+        if len(prepared.x_test) == 0:
+            raise BackendError("the dataset has an empty test split; give it a test_split > 0")
+        logs = prepared.model.evaluate(prepared.x_test, prepared.y_test, batch_size=prepared.eval_batch_size,
+                                       verbose=0, return_dict=True)
+        keys = ["loss"] + ([prepared.metric_name] if prepared.metric_name else [])
+        metrics = {k: float(logs[k]) for k in keys if k in logs}
+        if not math.isfinite(metrics.get("loss", 0.0)):
+            raise diverged_error(None, "test loss", metrics["loss"], prepared.learning_rate)
+        return metrics
+
+    # -- models ----------------------------------------------------------------------------------------
+    def save_model(self, model: Any, folder: Any) -> Path:
+        """Saves ``model`` as ``folder/model.keras`` (Keras' own format) plus its Dense weights as
+        ``folder/weights.npz`` (the format the native backend reads); returns the ``.keras`` path."""
+        from mldsl.backends.keras.weights import export_weights, save_weights  # noqa: PLC0415
+
+        import_keras()
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / "model.keras"
+        model.save(os.fspath(path))
+        weights = export_weights(model)
+        if weights:
+            save_weights(weights, folder / "weights.npz")
+        return path
+
+    def _get_registry(self) -> Any:
+        if self._registry is not None:
+            return self._registry
+        try:
+            from mldsl.registry import get_registry  # noqa: PLC0415
+        except ImportError:
+            return None
+        return get_registry()
+
+
+def load_model(path: Any) -> Any:
+    """Loads a model saved by :meth:`KerasBackend.save_model` (a ``.keras`` file or the folder holding it)."""
+    _tf, keras = import_keras()
+    from mldsl.backends.keras import _layers  # noqa: F401,PLC0415 - registers mldsl's custom layers
+
+    path = Path(path)
+    if path.is_dir():
+        path = path / "model.keras"
+    if not path.exists():
+        raise BackendError(f"no saved Keras model at {os.fspath(path)!r}")
+    return keras.saving.load_model(os.fspath(path))
+
+
+def uses_images(component: Any) -> bool:
+    """Whether a symbolic model contains an image layer (a component whose name ends with ``2D``)."""
+    seen = set()
+
+    def walk(value: Any) -> bool:
+        if id(value) in seen:
+            return False
+        seen.add(id(value))
+        if isinstance(value, (list, tuple)):
+            return any(walk(v) for v in value)
+        if isinstance(value, dict):
+            return any(walk(v) for v in value.values())
+        args = getattr(value, "sym_init_args", None)
+        if args is None:
+            return False
+        if type_name_of(value).endswith("2D"):
+            return True
+        return any(walk(v) for v in dict(args).values())
+
+    return walk(component)
+
+
+def encode_targets(y: np.ndarray, encoding: str, num_classes: int) -> np.ndarray:
+    """Integer labels as the loss wants them: unchanged (``sparse``), one-hot float32 (``one_hot``) or a
+    float32 column (``raw``)."""
+    if encoding == "one_hot":
+        return np.eye(int(num_classes), dtype=np.float32)[np.asarray(y, dtype=np.int64)]
+    if encoding == "raw":
+        return np.asarray(y, dtype=np.float32).reshape(-1, 1)
+    return y
+
+
+def check_outputs(model: Any, model_c: Any) -> int:
+    """The number of outputs per example of a lowered model, which must be a vector (batch, units)."""
+    shape = tuple(model.output_shape)
+    if len(shape) != 2:
+        where = path_of(model_c) or "model"
+        raise BackendError(f"the model's output has shape {shape[1:]} per example, not a vector: Dense acts on "
+                           f"the last axis, so put a Flatten() layer before the first Dense layer of {where}")
+    return int(shape[-1])
+
+
+def diverged_error(epoch: Optional[int], key: str, value: float, learning_rate: Optional[float]) -> BackendError:
+    """The actionable error for a loss that became NaN/inf."""
+    when = f" in epoch {epoch}" if epoch is not None else ""
+    lr = f" (now {learning_rate:g})" if learning_rate is not None else ""
+    return BackendError(
+        f"training diverged: {key} became {value}{when}. Lower training.optimizer.learning_rate{lr}, "
+        "scale the input features (e.g. to [0, 1]), or add a regularizer/BatchNormalization; "
+        "check the data for NaN values too")
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

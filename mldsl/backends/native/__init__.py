@@ -1,0 +1,42 @@
+"""The native backend: MLP training on mldsl's compiled CPU kernels (or their NumPy twins).
+
+* :class:`Plan` and the layer specs (:class:`DenseSpec`, :class:`DropoutSpec`, :class:`FlattenSpec`,
+  :class:`ActivationSpec`), :class:`OptimizerSpec`, :class:`EarlyStoppingSpec`: what to train.
+* :class:`MLPTrainer` / :func:`train`: preallocated, seeded, Keras-semantics training and evaluation.
+* :class:`NativeBackend` (``name = "native"``): runs symbolic experiments built from the standard
+  components by lowering them to a :class:`Plan`.
+"""
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "Plan": "mldsl.backends.native.plan",
+    "DenseSpec": "mldsl.backends.native.plan",
+    "DropoutSpec": "mldsl.backends.native.plan",
+    "FlattenSpec": "mldsl.backends.native.plan",
+    "ActivationSpec": "mldsl.backends.native.plan",
+    "OptimizerSpec": "mldsl.backends.native.plan",
+    "EarlyStoppingSpec": "mldsl.backends.native.plan",
+    "MLPTrainer": "mldsl.backends.native.trainer",
+    "train": "mldsl.backends.native.trainer",
+    "load_kernels": "mldsl.backends.native.trainer",
+    "NativeBackend": "mldsl.backends.native.backend",
+    "lower_experiment": "mldsl.backends.native.lowering",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'mldsl.backends.native' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list:
+    return sorted(set(globals()) | set(__all__))

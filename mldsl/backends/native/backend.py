@@ -1,0 +1,85 @@
+"""The ``native`` backend: symbolic experiment -> :class:`~.plan.Plan` -> :class:`~.trainer.MLPTrainer`."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Optional
+
+import numpy as np
+
+from mldsl.backends.base import EpochCallback, RunResult
+from mldsl.backends.native.lowering import field, lower_experiment
+from mldsl.backends.native.trainer import MLPTrainer
+from mldsl.errors import BackendError
+
+
+class NativeBackend:
+    """Runs MLP experiments (Sequential of Dense/Dropout/Flatten/Activation) on the compiled CPU kernels.
+
+    ``kernels``: "cython" (default) or "numpy" (the reference twins, for testing)."""
+
+    name = "native"
+
+    def __init__(self, registry: Any = None, kernels: str = "cython") -> None:
+        self._registry = registry
+        self.kernels = kernels
+
+    def available(self) -> Optional[str]:
+        """None when the compiled kernels import, else how to rebuild them."""
+        if self.kernels != "cython":
+            return None
+        try:
+            from mldsl.kernels import dense  # noqa: F401,PLC0415
+        except ImportError as exc:
+            return f"the compiled kernels cannot be imported ({exc}); rebuild them with `pip install -e .`"
+        return None
+
+    def plan(self, experiment: Any):
+        """The :class:`Plan` this backend would train for ``experiment``."""
+        return lower_experiment(experiment, self._get_registry())
+
+    def run(self, experiment: Any, *, on_epoch: Optional[EpochCallback] = None) -> RunResult:
+        """Trains ``experiment`` and evaluates it on its test split (``metrics``: loss and the metric)."""
+        plan = self.plan(experiment)
+        data = field(experiment, "data")
+        if data is None or not hasattr(data, "load"):
+            raise BackendError("the experiment has no dataset to load (field 'data')")
+        splits = data.load()
+        trainer = MLPTrainer(plan, np.asarray(splits.x_train).shape[1:], kernels=self.kernels)
+        stopped = []
+
+        def report(epoch: int, logs: dict):
+            if on_epoch is not None and on_epoch(epoch, logs) is False:
+                stopped.append(epoch)
+                return False
+            return None
+
+        history = trainer.fit(splits.x_train, splits.y_train, on_epoch=report)
+        if len(splits.x_test) == 0:
+            raise BackendError("the dataset has an empty test split; give it a test_split > 0")
+        metrics = trainer.evaluate(splits.x_test, splits.y_test)
+        early = bool(stopped) or bool(getattr(trainer, "stopped_epoch", 0))
+        return RunResult(metrics=metrics, history=history, backend=self.name, stopped_early=early, model=trainer)
+
+    def save_model(self, model: MLPTrainer, folder: Any) -> Path:
+        """Writes the Dense weights to ``folder/weights.npz`` (``kernel_i``/``bias_i``, the format the Keras
+        backend reads too); returns the path."""
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        arrays = {}
+        for i, w in enumerate(model.get_weights()):
+            arrays[f"kernel_{i}"] = w["kernel"]
+            if w["bias"] is not None:
+                arrays[f"bias_{i}"] = w["bias"]
+        path = folder / "weights.npz"
+        np.savez(os.fspath(path), **arrays)
+        return path
+
+    def _get_registry(self) -> Any:
+        if self._registry is not None:
+            return self._registry
+        try:
+            from mldsl.registry import get_registry  # noqa: PLC0415
+        except ImportError:
+            return None
+        return get_registry()

@@ -1,0 +1,460 @@
+"""The native MLP trainer: runs a :class:`~.plan.Plan` on NumPy arrays with the compiled kernels
+(or their NumPy twins), Keras-style.
+
+Everything is allocated once in the constructor: the flat parameter/gradient buffers (each layer's
+W and b are views), optimizer state, and per-layer activation/gradient buffers sized for the largest
+batch. A training step then only gathers the shuffled batch into its buffer and calls kernels.
+"""
+from __future__ import annotations
+
+import contextlib
+import importlib
+import math
+import sys
+import time
+from typing import Any, Callable, Dict, List, Optional, Sequence
+
+import numpy as np
+
+from mldsl.backends.native.initializers import initialize
+from mldsl.backends.native.layers import ActivationLayer, DenseLayer, DropoutLayer
+from mldsl.backends.native.optim import FlatOptimizer
+from mldsl.backends.native.plan import (ActivationSpec, DenseSpec, DropoutSpec, FlattenSpec, Plan)
+from mldsl.errors import BackendError
+
+#: ``on_epoch(epoch, logs)`` with 1-based epoch; returning False stops training.
+EpochCallback = Callable[[int, dict], Optional[bool]]
+
+KERNEL_MODULES = {"cython": "mldsl.kernels", "numpy": "mldsl.backends.reference"}
+
+
+def load_kernels(kernels: Any = "cython") -> Any:
+    """The kernel namespace for ``kernels``: "cython" (compiled), "numpy" (twins) or a module."""
+    if not isinstance(kernels, str):
+        return kernels
+    name = KERNEL_MODULES.get(kernels)
+    if name is None:
+        raise BackendError(f"unknown kernels {kernels!r}; choose 'cython' or 'numpy'")
+    try:
+        return importlib.import_module(name)
+    except ImportError as exc:  # pragma: no cover - broken install
+        raise BackendError(f"the compiled kernels cannot be imported ({exc}); reinstall with "
+                           "`pip install -e .` to rebuild them, or use kernels='numpy'") from exc
+
+
+class MLPTrainer:
+    """Trains and evaluates the MLP described by ``plan`` on inputs of shape ``input_shape``.
+
+    ``kernels``: "cython" (default) or "numpy" (the NumPy twins; same results up to rounding).
+    Methods: :meth:`fit` (returns the history), :meth:`evaluate`, :meth:`predict`, :meth:`train_step`,
+    :meth:`get_weights` / :meth:`set_weights` (the Dense weights in the shared exchange format).
+    """
+
+    def __init__(self, plan: Plan, input_shape: Sequence[int], kernels: Any = "cython"):
+        if isinstance(plan, dict):
+            plan = Plan.from_dict(plan)
+        self.plan = plan
+        self.K = load_kernels(kernels)
+        self.kernels = kernels if isinstance(kernels, str) else getattr(kernels, "__name__", "custom")
+        self.dtype = np.dtype(plan.dtype)
+        self.input_shape = tuple(int(d) for d in input_shape)
+        self.capacity = max(plan.batch_size, plan.eval_batch_size)
+        self._build()
+
+    # ------------------------------------------------------------------ construction
+    def _build(self) -> None:
+        plan, cap, dt = self.plan, self.capacity, self.dtype
+        shape = self.input_shape
+        specs = []
+        for idx, spec in enumerate(plan.layers):          # shape inference; Flatten is a reshape
+            if isinstance(spec, FlattenSpec):
+                shape = (int(np.prod(shape)),)
+                continue
+            if isinstance(spec, DenseSpec) and len(shape) != 1:
+                raise BackendError(f"layer {idx} (Dense) gets inputs of shape {shape}; the native backend runs "
+                                   "Dense on flat features only: put a Flatten layer before it")
+            if isinstance(spec, DropoutSpec) and spec.rate == 0:
+                continue
+            specs.append((idx, spec, shape))
+            if isinstance(spec, DenseSpec):
+                shape = (spec.units,)
+        self.n_features = int(np.prod(self.input_shape))
+        if len(shape) != 1:
+            raise BackendError(f"the model's output has shape {shape}; end it with a Dense layer")
+        self.output_units = shape[0]
+
+        # softmax + cross-entropy are fused into one kernel on the logits
+        self.fused_softmax = False
+        self.probs_softmax = False          # whether predict() must apply a softmax to the last output
+        ce = plan.loss in ("sparse_categorical_crossentropy", "categorical_crossentropy")
+        if ce:
+            last_idx, last, _ = specs[-1]
+            act = getattr(last, "activation", "linear")
+            if not plan.from_logits and act == "softmax":
+                self.fused_softmax = self.probs_softmax = True
+                if isinstance(last, ActivationSpec):
+                    specs.pop()
+            elif plan.from_logits and act == "linear":
+                self.probs_softmax = False
+            else:
+                want = "linear (from_logits=True)" if plan.from_logits else "softmax"
+                raise BackendError(f"{plan.loss} on the native backend needs the last layer's activation to be "
+                                   f"{want}, got {act!r} (layer {last_idx})")
+
+        first_dense = next(i for i, (_, s, _) in enumerate(specs) if isinstance(s, DenseSpec))
+        self.layers: List[Any] = []
+        seed = int(plan.seed)
+        for pos, (idx, spec, in_shape) in enumerate(specs):
+            has_grad = pos >= first_dense      # gradients are needed from the first weighted layer on
+            units = in_shape[0]
+            if isinstance(spec, DenseSpec):
+                if self.fused_softmax and pos == len(specs) - 1:
+                    spec = DenseSpec(spec.units, "linear", spec.l2, spec.use_bias, spec.kernel_initializer)
+                layer = DenseLayer(self.K, spec, units, cap, dt, has_grad)
+            elif isinstance(spec, DropoutSpec):
+                dseed = spec.seed if spec.seed is not None else (seed * 1_000_003 + idx) & (2 ** 63 - 1)
+                layer = DropoutLayer(self.K, spec.rate, dseed, units, cap, dt, has_grad)
+            else:
+                layer = ActivationLayer(self.K, spec.activation, spec.alpha, units, cap, dt, has_grad)
+            layer.index = idx
+            self.layers.append(layer)
+        self.dense_layers = [l for l in self.layers if isinstance(l, DenseLayer)]
+        self._has_l2 = any(l.l2 for l in self.dense_layers)
+        # which layers need dx: every layer after the first weighted one
+        self._prev_grad_needed = [pos > first_dense for pos in range(len(self.layers))]
+
+        n_params = sum(l.n_params for l in self.dense_layers)
+        self.params = np.empty(n_params, dt)
+        self.grads = np.zeros(n_params, dt)
+        off = 0
+        for l in self.dense_layers:
+            off = l.bind(self.params, self.grads, off)
+        self.reset_weights()
+        self.optimizer = FlatOptimizer(self.K, plan.optimizer, self.params)
+        self._best = np.empty_like(self.params) if plan.early_stopping and plan.early_stopping.restore_best_weights \
+            else None
+
+        self.xbuf = np.empty((cap, self.n_features), dt)
+        if plan.loss == "sparse_categorical_crossentropy":
+            self.ybuf = np.empty(cap, np.int64)
+        else:
+            self.ybuf = np.empty((cap, self.output_units), dt)
+        self._io_views: dict = {}
+
+    def reset_weights(self, seed: Optional[int] = None) -> None:
+        """(Re)initialises every Dense layer: kernels with their initializer, biases with zeros."""
+        rng = np.random.default_rng(self.plan.seed if seed is None else seed)
+        for l in self.dense_layers:
+            w = np.empty((l.fan_in, l.units), np.float64)
+            l.W[...] = initialize(l.spec.kernel_initializer, w, rng)
+            if l.b is not None:
+                l.b[...] = 0
+
+    @property
+    def num_params(self) -> int:
+        return int(self.params.size)
+
+    # ------------------------------------------------------------------ data
+    def _prepare_x(self, x: Any) -> np.ndarray:
+        x = np.asarray(x)
+        if tuple(x.shape[1:]) != self.input_shape and int(np.prod(x.shape[1:])) != self.n_features:
+            raise BackendError(f"inputs have shape {tuple(x.shape[1:])} per example; the model was built for "
+                               f"{self.input_shape}")
+        return np.ascontiguousarray(x.reshape(len(x), self.n_features), dtype=self.dtype)
+
+    def _prepare_y(self, y: Any, n: int) -> np.ndarray:
+        y = np.asarray(y)
+        if len(y) != n:
+            raise BackendError(f"{len(y)} targets for {n} inputs")
+        loss, c = self.plan.loss, self.output_units
+        if loss == "sparse_categorical_crossentropy":
+            if y.ndim == 2 and y.shape[1] == 1:
+                y = y[:, 0]
+            if y.ndim != 1 or y.dtype.kind not in "iub" and not (y.dtype.kind == "f" and np.all(y == np.round(y))):
+                raise BackendError(f"sparse_categorical_crossentropy needs integer class labels of shape (n,), got "
+                                   f"{y.dtype} {y.shape}; use categorical_crossentropy for one-hot targets")
+            y = np.ascontiguousarray(y, dtype=np.int64)
+            if n and (y.min() < 0 or y.max() >= c):
+                raise BackendError(f"labels span [{y.min()}, {y.max()}] but the last Dense layer has {c} units: "
+                                   f"give it as many units as there are classes")
+            return y
+        if loss == "categorical_crossentropy" and y.ndim == 1 and y.dtype.kind in "iu":
+            onehot = np.zeros((n, c), self.dtype)             # labels given as indices: one-hot them
+            onehot[np.arange(n), y] = 1
+            return onehot
+        if y.ndim == 1 and c == 1:
+            y = y.reshape(n, 1)
+        if y.shape != (n, c):
+            raise BackendError(f"{loss} targets have shape {y.shape[1:]} per example but the model outputs {c}")
+        return np.ascontiguousarray(y, dtype=self.dtype)
+
+    def _io(self, n: int) -> tuple:
+        v = self._io_views.get(n)
+        if v is None:
+            v = self._io_views[n] = (self.xbuf[:n], self.ybuf[:n])
+        return v
+
+    # ------------------------------------------------------------------ passes
+    def _forward(self, x: np.ndarray, n: int, training: bool) -> np.ndarray:
+        h = x
+        for layer in self.layers:
+            layer.inp = h
+            h = layer.forward(h, n, training)
+        return h
+
+    def _loss(self, out: np.ndarray, y: np.ndarray, grad: Optional[np.ndarray]) -> float:
+        if self.plan.loss == "mse":
+            return self.K.mse(out, y, grad)
+        return self.K.softmax_cross_entropy(out, y, grad)
+
+    def _hits(self, out: np.ndarray, y: np.ndarray) -> float:
+        if self.plan.metric is None:
+            return 0.0
+        if self.plan.loss == "mse":
+            return float(np.equal(out, y).mean(axis=1).sum())    # Keras' Accuracy: exact matches
+        return float(self.K.count_correct(out, y))
+
+    def _penalty(self) -> float:
+        return sum(l.penalty() for l in self.dense_layers if l.l2)
+
+    def _forward_backward(self, xb: np.ndarray, yb: np.ndarray, n: int) -> tuple:
+        """Training-mode forward and backward on a batch already in place; fills ``self.grads``."""
+        out = self._forward(xb, n, True)
+        loss = self._loss(out, yb, self.layers[-1].views(n)[1])
+        hits = self._hits(out, yb)
+        if self._has_l2:
+            loss += self._penalty()
+        layers, need = self.layers, self._prev_grad_needed
+        for pos in range(len(layers) - 1, -1, -1):
+            layer = layers[pos]
+            if layer.grad is None:
+                break
+            layer.backward(layer.inp, n, layers[pos - 1].views(n)[1] if need[pos] else None)
+        return loss, hits
+
+    def train_step(self, indices: np.ndarray, x: np.ndarray, y: np.ndarray) -> tuple:
+        """One optimizer step on the rows ``indices`` of the prepared arrays ``x``/``y``; returns
+        ``(loss, hits)`` for the batch (loss includes the L2 penalty, computed before the update)."""
+        n = len(indices)
+        xb, yb = self._io(n)
+        self.K.gather_rows(x, indices, xb)
+        self.K.gather_rows(y, indices, yb)
+        loss, hits = self._forward_backward(xb, yb, n)
+        self.optimizer.step(self.grads)
+        return loss, hits
+
+    def gradients(self, x: Any, y: Any) -> tuple:
+        """``(loss, flat gradient copy)`` of the training loss on ``x``/``y`` as one batch (at most
+        ``capacity`` rows), without updating the weights; for checks and debugging. The flat layout is
+        ``[W0, b0, W1, b1, ...]`` like :attr:`params`."""
+        xs = self._prepare_x(x)
+        ys = self._prepare_y(y, len(xs))
+        n = len(xs)
+        if not 0 < n <= self.capacity:
+            raise BackendError(f"gradients() takes 1..{self.capacity} rows, got {n}")
+        xb, yb = self._io(n)
+        xb[...] = xs
+        yb[...] = ys
+        loss, _ = self._forward_backward(xb, yb, n)
+        return loss, self.grads.copy()
+
+    # ------------------------------------------------------------------ public API
+    @contextlib.contextmanager
+    def threads(self, n: Optional[int] = None):
+        """Context: BLAS and the kernels' OpenMP threads limited to ``n`` (default ``plan.threads``;
+        None leaves them alone). E.g. one thread per worker when several trainers share the cores."""
+        n = self.plan.threads if n is None else n
+        if n is None:
+            yield
+            return
+        from threadpoolctl import threadpool_limits  # noqa: PLC0415
+        set_nt = None
+        if self.kernels == "cython":
+            from mldsl.kernels.optimizers import set_num_threads as set_nt  # noqa: PLC0415
+        old = set_nt(n) if set_nt else None
+        try:
+            with threadpool_limits(limits=n, user_api="blas"):
+                yield
+        finally:
+            if set_nt:
+                set_nt(old)
+
+    def fit(self, x: Any, y: Any, *, epochs: Optional[int] = None, on_epoch: Optional[EpochCallback] = None,
+            verbose: bool = False) -> List[Dict[str, float]]:
+        """Trains on ``x``/``y`` (``validation_split`` of the *last* samples held out, like Keras) and returns
+        the history: one dict per epoch with ``epoch``, ``loss``, the metric, ``val_*`` and ``seconds``.
+
+        Raises :class:`BackendError` when the loss becomes NaN/inf. ``on_epoch(epoch, logs)`` returning
+        False stops training; so does early stopping (``plan.early_stopping``).
+        """
+        with self.threads():
+            return self._fit(x, y, epochs, on_epoch, verbose)
+
+    def _fit(self, x, y, epochs, on_epoch, verbose):
+        plan = self.plan
+        xs = self._prepare_x(x)
+        ys = self._prepare_y(y, len(xs))
+        n_all = len(xs)
+        split = int(math.floor(n_all * (1.0 - plan.validation_split))) if plan.validation_split else n_all
+        x_tr, y_tr, x_val, y_val = xs[:split], ys[:split], xs[split:], ys[split:]
+        if split == 0:
+            raise BackendError(f"no training samples left (n={n_all}, validation_split={plan.validation_split})")
+        if plan.validation_split and len(x_val) == 0:
+            raise BackendError(f"validation_split={plan.validation_split} leaves no validation samples of {n_all}")
+        rng = np.random.default_rng(plan.seed)
+        order = np.arange(split, dtype=np.int64)
+        bs = plan.batch_size
+        starts = range(0, split, bs)
+        # batch index views into `order`, built once (shuffling permutes `order` in place)
+        batches = [order[s:s + bs] for s in starts]
+        metric = plan.metric
+        es = plan.early_stopping
+        es_state = _EarlyStoppingState(es) if es else None
+        history: List[Dict[str, float]] = []
+        for epoch in range(1, (epochs or plan.epochs) + 1):
+            t0 = time.perf_counter()
+            rng.shuffle(order)
+            tot_loss = tot_hits = 0.0
+            for step, idx in enumerate(batches):
+                loss, hits = self.train_step(idx, x_tr, y_tr)
+                if not math.isfinite(loss):
+                    raise self._diverged(epoch, step + 1, loss)
+                tot_loss += loss * len(idx)
+                tot_hits += hits
+            logs: Dict[str, float] = {"epoch": epoch, "loss": tot_loss / split}
+            if metric:
+                logs[metric] = tot_hits / split
+            if len(x_val):
+                val = self._evaluate_prepared(x_val, y_val)
+                logs.update({"val_" + k: v for k, v in val.items()})
+            logs["seconds"] = time.perf_counter() - t0
+            history.append(logs)
+            if verbose:
+                print(f"epoch {epoch}/{epochs or plan.epochs} - " + " - ".join(
+                    f"{k}: {v:.4f}" for k, v in logs.items() if k != "epoch"), file=sys.stderr, flush=True)
+            stop = on_epoch(epoch, dict(logs)) is False if on_epoch else False
+            if es_state is not None and es_state.update(epoch - 1, logs, self):
+                stop = True
+            if stop:
+                break
+        if es_state is not None:
+            es_state.finish(self)
+            self.stopped_epoch = es_state.stopped_epoch
+        return history
+
+    def _diverged(self, epoch: int, step: int, loss: float) -> BackendError:
+        lr = self.optimizer.learning_rate
+        return BackendError(
+            f"training diverged: the loss became {loss} at epoch {epoch}, step {step}. Lower the learning rate "
+            f"(now {lr:g}, try {lr / 10:g}), check the inputs for NaN/inf or unscaled values (scale features to "
+            f"[0, 1] or standardise them), or add L2 regularisation.")
+
+    def _evaluate_prepared(self, xs: np.ndarray, ys: np.ndarray) -> Dict[str, float]:
+        n_all = len(xs)
+        bs = self.plan.eval_batch_size
+        tot_loss = tot_hits = 0.0
+        for s in range(0, n_all, bs):
+            n = min(bs, n_all - s)
+            out = self._forward(xs[s:s + n], n, False)
+            tot_loss += self._loss(out, ys[s:s + n], None) * n
+            tot_hits += self._hits(out, ys[s:s + n])
+        res = {"loss": tot_loss / n_all + self._penalty()}
+        if self.plan.metric:
+            res[self.plan.metric] = tot_hits / n_all
+        if not math.isfinite(res["loss"]):
+            raise BackendError(f"the evaluation loss is {res['loss']}: the weights or inputs hold NaN/inf values")
+        return res
+
+    def evaluate(self, x: Any, y: Any) -> Dict[str, float]:
+        """``{"loss": ..., "accuracy": ...}`` over ``x``/``y`` (batches of ``plan.eval_batch_size``; dropout off;
+        the loss includes the L2 penalty, like Keras)."""
+        xs = self._prepare_x(x)
+        if len(xs) == 0:
+            raise BackendError("cannot evaluate on 0 samples")
+        return self._evaluate_prepared(xs, self._prepare_y(y, len(xs)))
+
+    def predict(self, x: Any) -> np.ndarray:
+        """The model's outputs for ``x`` (class probabilities when the model ends in softmax)."""
+        xs = self._prepare_x(x)
+        res = np.empty((len(xs), self.output_units), self.dtype)
+        bs = self.plan.eval_batch_size
+        for s in range(0, len(xs), bs):
+            n = min(bs, len(xs) - s)
+            out = self._forward(xs[s:s + n], n, False)
+            if self.probs_softmax:
+                self.K.softmax_forward(out, res[s:s + n])
+            else:
+                res[s:s + n] = out
+        return res
+
+    def get_weights(self) -> List[Dict[str, Optional[np.ndarray]]]:
+        """Copies of the Dense weights: ``[{"kernel": (in, out), "bias": (out,) | None}, ...]``."""
+        return [{"kernel": l.W.copy(), "bias": None if l.b is None else l.b.copy()} for l in self.dense_layers]
+
+    def set_weights(self, weights: Sequence[dict]) -> None:
+        """Sets the Dense weights from :meth:`get_weights`' format (shapes must match)."""
+        if len(weights) != len(self.dense_layers):
+            raise BackendError(f"{len(weights)} weight entries for {len(self.dense_layers)} Dense layers")
+        for i, (l, w) in enumerate(zip(self.dense_layers, weights)):
+            k = np.asarray(w["kernel"])
+            if k.shape != l.W.shape:
+                raise BackendError(f"Dense layer {i}: kernel shape {k.shape}, expected {l.W.shape}")
+            l.W[...] = k
+            b = w.get("bias")
+            if (b is None) != (l.b is None):
+                raise BackendError(f"Dense layer {i}: bias {'missing' if b is None else 'unexpected'}")
+            if b is not None:
+                if np.shape(b) != l.b.shape:
+                    raise BackendError(f"Dense layer {i}: bias shape {np.shape(b)}, expected {l.b.shape}")
+                l.b[...] = b
+
+
+class _EarlyStoppingState:
+    """Keras 3's EarlyStopping.on_epoch_end/on_train_end logic (no baseline, no start_from_epoch)."""
+
+    def __init__(self, spec):
+        self.spec = spec
+        self.sign = -1.0 if spec.direction == "min" else 1.0
+        self.best = -math.inf           # in "bigger is better" units (sign * value)
+        self.wait = 0
+        self.stopped_epoch = 0
+        self.have_best = False
+        self.best_epoch = 0
+
+    def update(self, epoch0: int, logs: dict, trainer: MLPTrainer) -> bool:
+        current = logs.get(self.spec.monitor)
+        if current is None:
+            return False
+        restore = trainer._best is not None
+        if restore and not self.have_best:
+            trainer._best[...] = trainer.params
+            self.have_best = True
+            self.best_epoch = epoch0
+        self.wait += 1
+        if self.sign * current - abs(self.spec.min_delta) > self.best:
+            self.best = self.sign * current
+            self.best_epoch = epoch0
+            if restore:
+                trainer._best[...] = trainer.params
+            self.wait = 0
+            return False
+        if self.wait >= self.spec.patience and epoch0 > 0:
+            self.stopped_epoch = epoch0 + 1
+            return True
+        return False
+
+    def finish(self, trainer: MLPTrainer) -> None:
+        if trainer._best is not None and self.have_best:
+            trainer.params[...] = trainer._best
+
+
+def train(plan: Plan, x_train: Any, y_train: Any, x_test: Any = None, y_test: Any = None, *,
+          kernels: Any = "cython", on_epoch: Optional[EpochCallback] = None, verbose: bool = False) -> dict:
+    """Builds an :class:`MLPTrainer`, fits it and evaluates on the test split when given.
+
+    Returns ``{"history": [...], "metrics": {...} (empty without test data), "trainer": MLPTrainer}``."""
+    x_train = np.asarray(x_train)
+    trainer = MLPTrainer(plan, x_train.shape[1:], kernels=kernels)
+    history = trainer.fit(x_train, y_train, on_epoch=on_epoch, verbose=verbose)
+    metrics = trainer.evaluate(x_test, y_test) if x_test is not None and len(x_test) else {}
+    return {"history": history, "metrics": metrics, "trainer": trainer}

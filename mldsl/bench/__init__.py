@@ -1,0 +1,1 @@
+"""Benchmarks: ``python -m mldsl.bench.<name>`` (each module documents what it measures)."""

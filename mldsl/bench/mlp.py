@@ -1,0 +1,336 @@
+"""MLP training speed, side by side in one run: the native trainer vs a plain NumPy loop vs Keras vs the
+sgemm floor.
+
+    python -m mldsl.bench.mlp [--json] [--samples N] [--threads T] [--repeat R] [--no-keras] [--mnist PATH]
+
+The work (issue 6): a 784-500-300-10 ReLU MLP, softmax cross-entropy, Adam(1e-3), float32, one epoch over
+``N`` synthetic samples (default 60,000) at batch 100, and one epoch over ``N/2`` samples at batch 32.
+
+Contenders, each warmed up first, then timed for one epoch (best of ``--repeat``):
+
+- ``native``: :class:`mldsl.backends.native.MLPTrainer` on the compiled kernels (preallocated buffers,
+  fused bias/activation/softmax-CE, one flat Adam update per step);
+- ``numpy``: a plain NumPy training loop (fancy-indexed batches, ``@``, allocating temporaries);
+- ``keras``: Keras 3 on TensorFlow (CPU) ``model.fit``, only if TensorFlow imports (else "unavailable");
+- ``floor``: ``6 x parameters x samples / R`` with ``R`` this machine's measured sgemm rate (square
+  matrices through ``scipy.linalg.blas.sgemm``, the BLAS the kernels call), on the same threads.
+
+The record has seconds per epoch per contender and, per batch size, ``speedup_vs_keras`` (keras / native),
+``speedup_vs_numpy`` and ``floor_ratio`` (native / floor); the top-level ``speedup_vs_keras`` and
+``floor_ratio`` repeat the batch-100 figures. ``memory`` checks that training steps do not grow memory
+(RSS before/after an epoch, tracemalloc net/peak over steps). BLAS (and TensorFlow) run on ``--threads``
+threads (default 2).
+"""
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import math
+import os
+import platform
+import resource
+import sys
+import time
+import tracemalloc
+from typing import Any, Callable, Dict, Optional
+
+import numpy as np
+
+LAYERS = (784, 500, 300, 10)
+GOALS = {"floor_ratio_batch_100": 1.4, "speedup_vs_keras_batch_100": 2.0, "speedup_vs_keras_batch_32": 3.0}
+
+
+def num_params(layers=LAYERS) -> int:
+    return sum(i * o + o for i, o in zip(layers[:-1], layers[1:]))
+
+
+def synthetic(n: int, seed: int = 0):
+    """``n`` samples of 784 uniform features in [0, 1) (float32) with random labels 0..9."""
+    rng = np.random.default_rng(seed)
+    return rng.random((n, LAYERS[0]), dtype=np.float32), rng.integers(0, LAYERS[-1], n).astype(np.int64)
+
+
+def _best(fn: Callable[[], Any], repeat: int) -> float:
+    best = math.inf
+    for _ in range(max(1, repeat)):
+        gc.collect()
+        t = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t)
+    return best
+
+
+# --------------------------------------------------------------------------- floor
+def sgemm_rate(repeat: int = 3) -> Dict[str, float]:
+    """Best sgemm FLOP rate (FLOP/s) over square sizes 1024 and 2048, via scipy's BLAS."""
+    from scipy.linalg.blas import sgemm
+    rng = np.random.default_rng(0)
+    rates = {}
+    for n in (1024, 2048):
+        a = np.asfortranarray(rng.random((n, n), dtype=np.float32))
+        b = np.asfortranarray(rng.random((n, n), dtype=np.float32))
+        sgemm(1.0, a, b)
+        reps = 8 if n == 1024 else 2
+        t = _best(lambda: [sgemm(1.0, a, b) for _ in range(reps)], repeat)
+        rates[str(n)] = 2.0 * n ** 3 * reps / t
+    return {"flops_per_s": max(rates.values()), "by_size": rates}
+
+
+# --------------------------------------------------------------------------- native
+def _native_plan(batch_size: int):
+    from mldsl.backends.native.plan import DenseSpec, OptimizerSpec, Plan
+    return Plan([DenseSpec(500, "relu"), DenseSpec(300, "relu"), DenseSpec(10, "softmax")],
+                optimizer=OptimizerSpec("adam", learning_rate=1e-3), batch_size=batch_size, epochs=1, seed=0,
+                eval_batch_size=batch_size)
+
+
+def time_native(x, y, batch_size: int, repeat: int) -> float:
+    from mldsl.backends.native.trainer import MLPTrainer
+    tr = MLPTrainer(_native_plan(batch_size), (LAYERS[0],))
+    tr.fit(x[: 20 * batch_size], y[: 20 * batch_size])         # warm-up
+    return _best(lambda: tr.fit(x, y), repeat)
+
+
+# --------------------------------------------------------------------------- numpy
+def numpy_epoch(x, y, batch_size: int, params: list, state: dict, rng) -> float:
+    """One epoch of a plain NumPy MLP loop (what one writes without a framework); returns the mean loss."""
+    n = len(x)
+    order = rng.permutation(n)
+    lr, b1, b2, eps = 1e-3, 0.9, 0.999, 1e-7
+    total = 0.0
+    for s in range(0, n, batch_size):
+        idx = order[s:s + batch_size]
+        xb, yb = x[idx], y[idx]
+        m = len(idx)
+        (w1, c1, w2, c2, w3, c3) = params
+        h1 = np.maximum(xb @ w1 + c1, 0)
+        h2 = np.maximum(h1 @ w2 + c2, 0)
+        z = h2 @ w3 + c3
+        z -= z.max(axis=1, keepdims=True)
+        e = np.exp(z)
+        p = e / e.sum(axis=1, keepdims=True)
+        total += float(-np.log(p[np.arange(m), yb] + 1e-12).sum())
+        d3 = p
+        d3[np.arange(m), yb] -= 1
+        d3 /= m
+        g3, gc3 = h2.T @ d3, d3.sum(0)
+        d2 = (d3 @ w3.T) * (h2 > 0)
+        g2, gc2 = h1.T @ d2, d2.sum(0)
+        d1 = (d2 @ w2.T) * (h1 > 0)
+        g1, gc1 = xb.T @ d1, d1.sum(0)
+        state["t"] += 1
+        t = state["t"]
+        alpha = np.float32(lr * math.sqrt(1 - b2 ** t) / (1 - b1 ** t))
+        for k, g in enumerate((g1, gc1, g2, gc2, g3, gc3)):
+            mm, vv = state["m"][k], state["v"][k]
+            mm += (g - mm) * np.float32(1 - b1)
+            vv += (g * g - vv) * np.float32(1 - b2)
+            params[k] -= alpha * mm / (np.sqrt(vv) + np.float32(eps))
+    return total / n
+
+
+def time_numpy(x, y, batch_size: int, repeat: int) -> float:
+    rng = np.random.default_rng(0)
+    params = []
+    for i, o in zip(LAYERS[:-1], LAYERS[1:]):
+        lim = math.sqrt(6 / (i + o))
+        params += [rng.uniform(-lim, lim, (i, o)).astype(np.float32), np.zeros(o, np.float32)]
+    state = {"t": 0, "m": [np.zeros_like(p) for p in params], "v": [np.zeros_like(p) for p in params]}
+    numpy_epoch(x[: 20 * batch_size], y[: 20 * batch_size], batch_size, params, state, rng)
+    return _best(lambda: numpy_epoch(x, y, batch_size, params, state, rng), repeat)
+
+
+# --------------------------------------------------------------------------- keras
+def keras_status() -> Optional[str]:
+    """None when TensorFlow can be imported, else why not."""
+    import importlib.util
+    if importlib.util.find_spec("tensorflow") is None:
+        return "unavailable: tensorflow is not installed (pip install 'mldsl[keras]')"
+    return None
+
+
+def _keras(threads: int):
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    import tensorflow as tf
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(threads)
+        tf.config.threading.set_inter_op_parallelism_threads(1)
+    except RuntimeError:  # already initialised in this process
+        pass
+    import keras
+    return keras
+
+
+def _keras_model(keras, seed: int = 0):
+    keras.utils.set_random_seed(seed)
+    model = keras.Sequential([keras.Input((LAYERS[0],)), keras.layers.Dense(500, activation="relu"),
+                              keras.layers.Dense(300, activation="relu"), keras.layers.Dense(10, activation="softmax")])
+    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+def time_keras(x, y, batch_size: int, repeat: int, threads: int) -> float:
+    keras = _keras(threads)
+    model = _keras_model(keras)
+    model.fit(x[: 20 * batch_size], y[: 20 * batch_size], batch_size=batch_size, epochs=1, verbose=0)  # trace
+    return _best(lambda: model.fit(x, y, batch_size=batch_size, epochs=1, shuffle=True, verbose=0), repeat)
+
+
+# --------------------------------------------------------------------------- memory
+def _rss_mb() -> float:
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2 ** 20
+    except OSError:  # pragma: no cover - not Linux
+        return float("nan")
+
+
+def memory_check(x, y, batch_size: int = 100, steps: int = 200) -> Dict[str, float]:
+    """Memory over native training steps: RSS before/after an epoch, and tracemalloc's net and peak
+    traced bytes over ``steps`` steps after warm-up (array allocations would show up there)."""
+    from mldsl.backends.native.trainer import MLPTrainer
+    tr = MLPTrainer(_native_plan(batch_size), (LAYERS[0],))
+    xs, ys = tr._prepare_x(x), tr._prepare_y(y, len(x))
+    idx = np.arange(len(xs), dtype=np.int64)
+    batches = [idx[s:s + batch_size] for s in range(0, len(xs) - batch_size + 1, batch_size)]
+    for b in batches[:5]:
+        tr.train_step(b, xs, ys)
+    gc.collect()
+    rss0 = _rss_mb()
+    tr.fit(x, y)
+    rss1 = _rss_mb()
+    tracemalloc.start()
+    base = tracemalloc.get_traced_memory()[0]
+    tracemalloc.reset_peak()
+    for k in range(steps):
+        tr.train_step(batches[k % len(batches)], xs, ys)
+    cur, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return {"rss_before_epoch_mb": round(rss0, 2), "rss_after_epoch_mb": round(rss1, 2),
+            "rss_growth_mb": round(rss1 - rss0, 2), "traced_net_bytes": int(cur - base),
+            "traced_peak_bytes": int(peak - base), "steps_traced": steps,
+            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
+
+
+# --------------------------------------------------------------------------- MNIST accuracy (optional)
+def mnist_accuracy(path: str, threads: int, use_keras: bool) -> Dict[str, Any]:
+    """Issue 6's accuracy check: first 8,000 images train, last 2,000 test, 10 epochs, Adam 1e-3, batch 100."""
+    from mldsl.backends.native.trainer import train
+    from mldsl.data.mnist import load_mnist
+    s = load_mnist(path)
+    x = np.concatenate([s.x_train, s.x_test]).reshape(-1, 784).astype(np.float32)
+    y = np.concatenate([s.y_train, s.y_test]).astype(np.int64)
+    xtr, ytr, xte, yte = x[:8000], y[:8000], x[-2000:], y[-2000:]
+    plan = _native_plan(100)
+    plan.epochs = 10
+    t = time.perf_counter()
+    res = train(plan, xtr, ytr, xte, yte)
+    out: Dict[str, Any] = {"native_accuracy": res["metrics"]["accuracy"], "native_seconds": time.perf_counter() - t}
+    if use_keras and keras_status() is None:
+        keras = _keras(threads)
+        model = _keras_model(keras)
+        t = time.perf_counter()
+        model.fit(xtr, ytr, batch_size=100, epochs=10, verbose=0)
+        out["keras_accuracy"] = float(model.evaluate(xte, yte, batch_size=256, verbose=0, return_dict=True)["accuracy"])
+        out["keras_seconds"] = time.perf_counter() - t
+        out["difference_points"] = round(100 * (out["native_accuracy"] - out["keras_accuracy"]), 2)
+    return out
+
+
+# --------------------------------------------------------------------------- driver
+def run(samples: int = 60_000, threads: int = 2, repeat: int = 1, keras: bool = True,
+        mnist: Optional[str] = None, log: Callable[[str], None] = lambda s: None) -> Dict[str, Any]:
+    """Runs the whole comparison and returns the record (see the module docstring)."""
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    x, y = synthetic(samples)
+    params = num_params()
+    status = keras_status() if keras else "skipped (--no-keras)"
+    record: Dict[str, Any] = {
+        "benchmark": "mlp", "model": "784-500-300-10 ReLU, softmax cross-entropy, Adam(1e-3), float32",
+        "params": params, "threads": threads, "keras": status or "available",
+        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(),
+                    "numpy": np.__version__},
+        "goals": GOALS,
+    }
+    with threadpool_limits(threads, user_api="blas"):
+        record["blas"] = [{k: d.get(k) for k in ("internal_api", "version", "num_threads", "architecture")}
+                          for d in threadpool_info() if d.get("user_api") == "blas"]
+        log("measuring the sgemm rate ...")
+        rate = sgemm_rate(max(3, repeat))
+        record["sgemm_gflops"] = round(rate["flops_per_s"] / 1e9, 1)
+        record["sgemm_gflops_by_size"] = {k: round(v / 1e9, 1) for k, v in rate["by_size"].items()}
+        for batch, n in ((100, samples), (32, samples // 2)):
+            key = f"batch_{batch}"
+            xs, ys = x[:n], y[:n]
+            secs: Dict[str, Optional[float]] = {"floor": 6.0 * params * n / rate["flops_per_s"]}
+            log(f"{key}: native ...")
+            secs["native"] = time_native(xs, ys, batch, max(repeat, 2))
+            log(f"{key}: numpy ...")
+            secs["numpy"] = time_numpy(xs, ys, batch, repeat)
+            secs["keras"] = None
+            if status is None:
+                log(f"{key}: keras ...")
+                secs["keras"] = time_keras(xs, ys, batch, repeat, threads)
+            entry = {"samples": n, "batch_size": batch, "steps": math.ceil(n / batch),
+                     "seconds_per_epoch": {k: (None if v is None else round(v, 4)) for k, v in secs.items()},
+                     "floor_ratio": round(secs["native"] / secs["floor"], 3),
+                     "numpy_floor_ratio": round(secs["numpy"] / secs["floor"], 3),
+                     "speedup_vs_numpy": round(secs["numpy"] / secs["native"], 2),
+                     "speedup_vs_keras": None if secs["keras"] is None else round(secs["keras"] / secs["native"], 2)}
+            if secs["keras"] is not None:
+                entry["keras_floor_ratio"] = round(secs["keras"] / secs["floor"], 3)
+            record[key] = entry
+        log("memory check ...")
+        record["memory"] = memory_check(x[: min(samples, 20_000)], y[: min(samples, 20_000)])
+        if mnist:
+            log("MNIST accuracy ...")
+            record["mnist"] = mnist_accuracy(mnist, threads, keras and status is None)
+    record["speedup_vs_keras"] = record["batch_100"]["speedup_vs_keras"]
+    record["floor_ratio"] = record["batch_100"]["floor_ratio"]
+    return record
+
+
+def format_record(r: Dict[str, Any]) -> str:
+    """A human-readable table of :func:`run`'s record."""
+    lines = [f"mlp benchmark: {r['model']}, {r['params']:,} parameters, {r['threads']} BLAS threads",
+             f"sgemm rate: {r['sgemm_gflops']} GFLOP/s (by size {r['sgemm_gflops_by_size']}); keras: {r['keras']}"]
+    for key in ("batch_100", "batch_32"):
+        e = r[key]
+        s = e["seconds_per_epoch"]
+        lines.append(f"\n{key}: {e['samples']:,} samples, {e['steps']} steps")
+        for name in ("native", "numpy", "keras", "floor"):
+            v = s[name]
+            ratio = "" if v is None else f"  ({v / s['floor']:.2f}x floor)"
+            lines.append(f"  {name:7s} {'unavailable' if v is None else f'{v:8.3f} s/epoch'}{ratio}")
+        lines.append(f"  floor_ratio {e['floor_ratio']}  speedup_vs_numpy {e['speedup_vs_numpy']}  "
+                     f"speedup_vs_keras {e['speedup_vs_keras']}")
+    m = r["memory"]
+    lines.append(f"\nmemory: RSS {m['rss_before_epoch_mb']} -> {m['rss_after_epoch_mb']} MB over an epoch "
+                 f"(growth {m['rss_growth_mb']} MB); tracemalloc over {m['steps_traced']} steps: net "
+                 f"{m['traced_net_bytes']} B, peak {m['traced_peak_bytes']} B; peak RSS {m['peak_rss_mb']} MB")
+    if "mnist" in r:
+        lines.append(f"mnist (8k train / 2k test, 10 epochs): {r['mnist']}")
+    return "\n".join(lines)
+
+
+def main(argv: Optional[list] = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m mldsl.bench.mlp", description=__doc__.split("\n\n")[0])
+    p.add_argument("--json", action="store_true", help="print the record as JSON")
+    p.add_argument("--samples", type=int, default=60_000, help="samples at batch 100 (batch 32 uses half)")
+    p.add_argument("--threads", type=int, default=2, help="BLAS / TensorFlow threads (default 2)")
+    p.add_argument("--repeat", type=int, default=1, help="time each contender R times, keep the best")
+    p.add_argument("--no-keras", action="store_true", help="skip Keras even if TensorFlow is installed")
+    p.add_argument("--mnist", metavar="PATH", help="also run the MNIST accuracy check on this data")
+    args = p.parse_args(argv)
+    if args.samples < 200:
+        p.error("--samples must be at least 200")
+    log = (lambda s: print(s, file=sys.stderr, flush=True)) if not args.json else (lambda s: None)
+    record = run(args.samples, args.threads, args.repeat, not args.no_keras, args.mnist, log)
+    print(json.dumps(record, indent=2) if args.json else format_record(record))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,191 @@
+"""Framework overhead of a search, per trial, side by side with Optuna, in one run.
+
+    python -m mldsl.bench.search_overhead [--json] [--memory-trials N] [--sqlite-trials N] [--repeat R]
+
+The objective is trivial (it returns a constant), so the time per trial is the framework's own cost:
+proposing, building the trial's configuration, bookkeeping and, with a store, durable records. Compared:
+
+- mldsl ``run_search`` with the random algorithm, in memory (``store=None``) and with the SQLite store
+  (WAL, ``synchronous=FULL``: every trial's start and end committed durably), over
+  * ``raw``: a bare DNA spec (3 decisions; a trial gets ``{decision: value}``, like Optuna's params), and
+  * ``experiment``: a symbolic ``Experiment`` with 3 hyper primitives (each trial materialises and
+    validates a whole experiment and records it as ``.mlx`` text), when the DSL and std plugin load;
+- Optuna with ``RandomSampler`` and the same 3 parameters, with its in-memory storage and its SQLite
+  (RDB) storage.
+
+Each figure is the best of ``--repeat`` runs. Store files go to a temporary folder.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+SPACE_MLX = """
+experiment base = Experiment(
+    model = Sequential([Dense(32, activation="relu"), Dense(10, activation="softmax")]),
+    data = Digits(),
+    training = { batch_size = 32, num_epochs = 1, optimizer = Adam(learning_rate=0.001) },
+)
+experiment space = base with {
+    model.layers[0].units = oneof([16, 32, 64])
+    training.optimizer.learning_rate = floatv(0.0001, 0.1, scale="log")
+    training.batch_size = intv(16, 256)
+}
+"""
+
+
+def _trivial(experiment: Any, report: Callable) -> dict:
+    return {"accuracy": 0.5}
+
+
+def raw_space():
+    """3 decision points, like the Optuna objective: a 3-way choice, a log float, an int."""
+    from mldsl.hyper.geno import Choices, FloatDecision, IntDecision, Space
+
+    return Space([Choices(1, [Space(), Space(), Space()], ["16", "32", "64"], location="units"),
+                  FloatDecision(1e-4, 1e-1, scale="log", location="learning_rate"),
+                  IntDecision(16, 256, location="batch_size")])
+
+
+def experiment_space() -> tuple[Optional[Any], Optional[str]]:
+    """The symbolic experiment space (or None and the reason it cannot be built here)."""
+    try:
+        import mldsl
+
+        return mldsl.parse(SPACE_MLX, "<bench>")["space"], None
+    except Exception as exc:  # the DSL or std plugin is not usable in this checkout
+        return None, f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+
+
+def _time_mldsl(space: Any, trials: int, store_path: Optional[Path]) -> float:
+    from mldsl.engine.search import run_search
+    from mldsl.hyper.random_search import Random
+
+    if store_path is not None:
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(store_path) + suffix).unlink(missing_ok=True)
+    started = time.perf_counter()
+    result = run_search(space, name="bench", algorithm=Random(seed=0), trials=trials, objective="accuracy",
+                        store=str(store_path) if store_path else None, evaluate=_trivial, seed=0)
+    elapsed = time.perf_counter() - started
+    if len(result.trials) != trials or result.best is None:
+        raise RuntimeError(f"the mldsl search did not run {trials} trials: {result.counts()}")
+    return elapsed
+
+
+def _time_optuna(trials: int, store_path: Optional[Path]) -> float:
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    storage = None
+    if store_path is not None:
+        Path(store_path).unlink(missing_ok=True)
+        storage = f"sqlite:///{store_path}"
+
+    def objective(trial):
+        trial.suggest_categorical("units", [16, 32, 64])
+        trial.suggest_float("learning_rate", 1e-4, 1e-1, log=True)
+        trial.suggest_int("batch_size", 16, 256)
+        return 0.5
+
+    started = time.perf_counter()
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0), storage=storage,
+                                direction="maximize", study_name="bench")
+    study.optimize(objective, n_trials=trials)
+    elapsed = time.perf_counter() - started
+    if len(study.trials) != trials:
+        raise RuntimeError("the Optuna study did not run every trial")
+    return elapsed
+
+
+def _best(fn: Callable[[], float], repeat: int) -> float:
+    return min(fn() for _ in range(repeat))
+
+
+def run(memory_trials: int = 2000, sqlite_trials: int = 200, repeat: int = 3, folder: Optional[Path] = None,
+        log: Callable[[str], None] = lambda s: None) -> dict:
+    """Runs every measurement and returns the figures (seconds per trial) as a dict."""
+    rows: list[dict] = []
+    notes: list[str] = []
+    spaces = [("raw", raw_space())]
+    exp_space, why = experiment_space()
+    if exp_space is not None:
+        spaces.append(("experiment", exp_space))
+    else:
+        notes.append(f"experiment space skipped ({why})")
+    try:
+        import optuna
+        optuna_version = optuna.__version__
+    except ImportError:
+        optuna_version = None
+        notes.append('Optuna is not installed (pip install "mldsl[bench]"); its rows are skipped')
+
+    with tempfile.TemporaryDirectory(prefix="mldsl-bench-", dir=folder) as tmp:
+        tmp_path = Path(tmp)
+        # warm-up: imports, plugin loading, first-use caches
+        for _, space in spaces:
+            _time_mldsl(space, 5, tmp_path / "warm.db")
+        if optuna_version:
+            _time_optuna(5, None)
+        for storage, trials in (("memory", memory_trials), ("sqlite", sqlite_trials)):
+            for label, space in spaces:
+                path = tmp_path / f"mldsl-{label}.db" if storage == "sqlite" else None
+                seconds = _best(lambda: _time_mldsl(space, trials, path), repeat)
+                rows.append({"framework": "mldsl", "space": label, "storage": storage, "trials": trials,
+                             "seconds": seconds, "per_trial_ms": seconds / trials * 1e3})
+                log(f"mldsl  {label:<10} {storage:<6} {seconds / trials * 1e3:9.3f} ms/trial")
+            if optuna_version:
+                path = tmp_path / "optuna.db" if storage == "sqlite" else None
+                seconds = _best(lambda: _time_optuna(trials, path), repeat)
+                rows.append({"framework": "optuna", "space": "params", "storage": storage, "trials": trials,
+                             "seconds": seconds, "per_trial_ms": seconds / trials * 1e3})
+                log(f"optuna {'params':<10} {storage:<6} {seconds / trials * 1e3:9.3f} ms/trial")
+    speedups = {}
+    for row in rows:
+        if row["framework"] != "mldsl":
+            continue
+        ref = next((r for r in rows if r["framework"] == "optuna" and r["storage"] == row["storage"]), None)
+        if ref:
+            speedups[f"{row['space']}/{row['storage']}"] = ref["per_trial_ms"] / row["per_trial_ms"]
+    return {"benchmark": "search_overhead", "rows": rows, "optuna_speedup": speedups, "notes": notes,
+            "repeat": repeat, "python": platform.python_version(), "optuna": optuna_version,
+            "platform": platform.platform(), "cpus": os.cpu_count()}
+
+
+def format_table(result: dict) -> str:
+    lines = ["framework  space       storage  trials   per trial      vs Optuna (same storage)",
+             "---------  ----------  -------  ------  -----------  -------------------------"]
+    for row in result["rows"]:
+        ratio = result["optuna_speedup"].get(f"{row['space']}/{row['storage']}")
+        verdict = "" if ratio is None else (f"{ratio:.1f}x less overhead" if ratio >= 1
+                                            else f"{1 / ratio:.1f}x MORE overhead")
+        lines.append(f"{row['framework']:<9}  {row['space']:<10}  {row['storage']:<7}  {row['trials']:>6}  "
+                     f"{row['per_trial_ms']:8.3f} ms  {verdict}")
+    for note in result["notes"]:
+        lines.append(f"note: {note}")
+    return "\n".join(lines)
+
+
+def main(argv: Optional[list] = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m mldsl.bench.search_overhead", description=__doc__.splitlines()[0])
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    parser.add_argument("--memory-trials", type=int, default=2000, help="trials per in-memory run (default 2000)")
+    parser.add_argument("--sqlite-trials", type=int, default=200, help="trials per SQLite run (default 200)")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per figure; the best is kept (default 3)")
+    parser.add_argument("--tmp", default=None, help="folder for the temporary store files (default: system temp)")
+    args = parser.parse_args(argv)
+    result = run(args.memory_trials, args.sqlite_trials, args.repeat, Path(args.tmp) if args.tmp else None,
+                 log=(lambda s: None) if args.json else (lambda s: print(s, file=sys.stderr, flush=True)))
+    print(json.dumps(result, indent=2) if args.json else format_table(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,302 @@
+"""The REPL's session: every accepted statement, and the module they compile to.
+
+Each new input is compiled in the context of the earlier statements by parsing the accumulated text
+followed by the new text; only input that compiles is kept, so the session is always a valid ``.mlx``
+program (``Session.source()``). Errors in the new input are reported with positions relative to it
+(``<repl>:1:12``), with the caret under the offending text.
+
+Redefining a name replaces its earlier definition. Statements that used the old definition keep the
+value they had (like variables in Python): they are first rewritten as their current value, printed
+as ``.mlx`` (snapshots). Values made outside the language (``:patch``, ``:load x.json``) are added the
+same way.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Iterable, List, Optional, Tuple
+
+from mldsl.errors import MldslError
+from mldsl.repl.lexing import Statement, referenced_names, split_statements
+
+FILENAME = "<repl>"
+
+
+def parse(text: str, filename: str = FILENAME):
+    """``mldsl.parse`` (imported lazily: the DSL may be absent while the REPL is developed)."""
+    try:
+        from mldsl.dsl import parse as _parse
+    except ImportError:
+        import mldsl
+
+        _parse = getattr(mldsl, "parse", None)
+        if _parse is None:
+            raise MldslError("the .mlx language is not available in this installation (mldsl.parse is missing)")
+    return _parse(text, filename=filename)
+
+
+def to_mlx(value: Any, name: Optional[str] = None, kind: Optional[str] = None) -> str:
+    """The canonical ``.mlx`` text of a value (the DSL's printer): an expression, or with ``name``
+    a statement defining it (``kind``: let, experiment, patch, search)."""
+    from mldsl.dsl.printer import to_mlx as _to_mlx
+
+    if name is None:
+        return _to_mlx(value).rstrip("\n")
+    return _to_mlx(value, name=name, kind=kind).rstrip("\n")
+
+
+def _shift_errors(exc: Exception, offset: int, filename: str) -> None:
+    """Makes the positions of ``exc`` (an MlxError/MlxErrors) relative to the new input, which starts
+    on line ``offset + 1`` of the parsed text."""
+    errors = getattr(exc, "errors", None)
+    errors = errors if isinstance(errors, list) else [exc]
+    seen = set()
+    for err in list(errors) + [exc]:
+        if id(err) in seen:
+            continue
+        seen.add(id(err))
+        if getattr(err, "filename", None) != filename or not isinstance(getattr(err, "line", None), int):
+            continue
+        if err.line > offset:
+            err.line -= offset
+            if isinstance(getattr(err, "end_line", None), int):
+                err.end_line = max(err.end_line - offset, err.line)
+
+
+class Session:
+    """The statements accepted so far and the values they define.
+
+    ``names()`` lists the defined names in order, ``value(name)`` gives one, ``kind(name)`` says which
+    statement made it (``let``, ``experiment``, ``patch``, ``search``).
+    """
+
+    def __init__(self, filename: str = FILENAME) -> None:
+        self.filename = filename
+        self.statements: List[Statement] = []
+        self.module: Any = {}
+
+    # ------------------------------------------------------------------------------------ queries
+    def names(self, kind: Optional[str] = None) -> List[str]:
+        """Defined names (of a statement kind, if given), in definition order."""
+        out = []
+        for name in self._module_names():
+            if kind is None or self.kind(name) == kind:
+                out.append(name)
+        return out
+
+    def _module_names(self) -> List[str]:
+        try:
+            return list(self.module)
+        except TypeError:
+            return []
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._module_names()
+
+    def value(self, name: str) -> Any:
+        """The value defined as ``name``; a helpful :class:`MldslError` when there is none."""
+        if name not in self._module_names():
+            from mldsl.errors import suggestion_text
+
+            hint = suggestion_text(name, self._module_names())
+            defined = ", ".join(self._module_names()) or "nothing yet"
+            raise MldslError(f"{name!r} is not defined; " + (hint or f"defined: {defined}"))
+        return self.module[name]
+
+    def kind(self, name: str) -> Optional[str]:
+        """``let``, ``experiment``, ``patch`` or ``search``: the statement that defined ``name``."""
+        kinds = getattr(self.module, "kinds", None)
+        if isinstance(kinds, dict) and name in kinds:
+            return kinds[name]
+        for stmt in reversed(self.statements):
+            if stmt.name == name:
+                return stmt.keyword
+        return None
+
+    def experiments(self) -> List[str]:
+        """Names of the defined experiments (statement kind ``experiment``)."""
+        return self.names("experiment")
+
+    def source(self) -> str:
+        """The session as one ``.mlx`` program."""
+        return "\n".join(s.text for s in self.statements) + ("\n" if self.statements else "")
+
+    # ------------------------------------------------------------------------------------ changes
+    def execute(self, text: str, *, where: Optional[Tuple[str, int]] = None) -> List[str]:
+        """Compiles ``text`` (one or more statements) after the earlier ones and keeps it if it
+        compiles; returns the names it defined. Raises the DSL's error (positions relative to
+        ``text``, or to ``where = (name, first line)``: ``("<stdin>", 12)``) and leaves the session
+        unchanged otherwise."""
+        new = split_statements(text)
+        if not new:
+            return []
+        bad = [s for s in new if s.keyword is None]
+        if bad:
+            # not a statement: let the parser explain, at the right position
+            self._compile(self.statements, text, where=where)
+            raise MldslError("expected a statement (let, experiment, patch, search or import)")
+        defined = [s.name for s in new if s.name]
+        context = self._context_without(defined)
+        module = self._compile(context, text, where=where)
+        self.statements = context + new
+        self.module = module
+        return defined
+
+    def evaluate(self, text: str, *, where: Optional[Tuple[str, int]] = None) -> Any:
+        """The value of an expression, in the session's context (nothing is kept)."""
+        name = "__repl_value__"
+        context = list(self.statements)
+        prefix = f"let {name} = "
+        module = self._compile(context, prefix + text, column_shift=len(prefix), where=where)
+        return module[name]
+
+    def define(self, name: str, value: Any, keyword: str = "experiment") -> None:
+        """Defines (or redefines) ``name`` as ``value`` (a value made outside the language) by adding
+        the statement ``<keyword> <name> = <value as .mlx>``."""
+        self.execute(to_mlx(value, name=name, kind=keyword))
+
+    def load(self, path: str | os.PathLike) -> List[str]:
+        """Loads a ``.mlx`` or ``.json`` file into the session; returns the names it defined.
+
+        A ``.mlx`` file is checked on its own first (errors point into the file), then its
+        statements are added; ``import`` statements in it are made absolute so they still resolve.
+        A ``.json`` file (saved by ``mldsl.symbolic.save``) holds one value, named after the file's stem.
+        """
+        p = Path(path).expanduser()
+        if not p.exists():
+            raise MldslError(f"no such file: {path}")
+        if p.suffix.lower() == ".json":
+            from mldsl.dsl import load as load_file
+
+            module = load_file(str(p))
+            kinds = getattr(module, "kinds", {})
+            names = []
+            for name in module:
+                ident = _identifier(name)
+                self.define(ident, module[name], kinds.get(name))
+                names.append(ident)
+            return names
+        text = p.read_text()
+        parse(text, filename=str(p))  # errors point into the file itself
+        stmts = split_statements(text)
+        fixed = []
+        for s in stmts:
+            if s.keyword == "import":
+                fixed.append(_absolute_import(s.text, p.parent))
+            else:
+                fixed.append(s.text)
+        return self.execute("\n".join(fixed))
+
+    def reset(self) -> None:
+        """Forgets everything."""
+        self.statements = []
+        self.module = {}
+
+    # ------------------------------------------------------------------------------------ helpers
+    def _compile(self, context: List[Statement], text: str, column_shift: int = 0,
+                 where: Optional[Tuple[str, int]] = None) -> Any:
+        head = "".join(s.text + "\n" for s in context)
+        offset = head.count("\n")
+        try:
+            return parse(head + text, filename=self.filename)
+        except MldslError as exc:
+            _shift_errors(exc, offset, self.filename)
+            if column_shift:
+                _shift_columns(exc, column_shift)
+            if where is not None:
+                _relocate(exc, self.filename, *where)
+            raise
+
+    def _context_without(self, redefined: Iterable[str]) -> List[Statement]:
+        """The earlier statements with the definitions of ``redefined`` dropped; statements that used
+        them are replaced by snapshots of their values."""
+        redefined = {n for n in redefined if n in self._module_names()
+                     or any(s.name == n for s in self.statements)}
+        if not redefined:
+            return list(self.statements)
+        own = getattr(self.module, "own", None)
+        imported = [n for n in self._module_names() if own is not None and n not in own]
+        inline_imports = bool(redefined & set(imported))
+        out: List[Statement] = []
+        for stmt in self.statements:
+            if stmt.keyword == "import" and inline_imports:
+                # a name an import brought in is redefined: the imports become snapshots of what
+                # they defined (all at the first import, so every later statement still sees them)
+                for n in imported:
+                    if n not in redefined:
+                        out.append(self._snapshot(Statement("", self.kind(n), n)))
+                imported = []
+                continue
+            if stmt.name in redefined:
+                continue
+            if stmt.name and referenced_names(stmt.text) & redefined:
+                out.append(self._snapshot(stmt))
+            else:
+                out.append(stmt)
+        return out
+
+    def _snapshot(self, stmt: Statement) -> Statement:
+        if not stmt.name or stmt.name not in self._module_names():
+            return stmt
+        try:
+            text = to_mlx(self.module[stmt.name], name=stmt.name, kind=stmt.keyword)
+        except Exception:  # no printer for this value: keep the text (it sees the new definition)
+            if not stmt.text:
+                raise MldslError(f"cannot redefine {stmt.name!r}: the definitions imported with it "
+                                 "cannot be printed back as .mlx") from None
+            return stmt
+        return Statement(text, stmt.keyword, stmt.name)
+
+
+def _relocate(exc: Exception, filename: str, name: str, first_line: int) -> None:
+    """Renames ``filename`` to ``name`` in the errors and moves them down to ``first_line``."""
+    errors = getattr(exc, "errors", None)
+    errors = errors if isinstance(errors, list) else [exc]
+    seen = set()
+    for err in list(errors) + [exc]:
+        if id(err) in seen or getattr(err, "filename", None) != filename:
+            continue
+        seen.add(id(err))
+        err.filename = name
+        if isinstance(getattr(err, "line", None), int) and err.line > 0:
+            err.line += first_line - 1
+            if isinstance(getattr(err, "end_line", None), int):
+                err.end_line += first_line - 1
+
+
+def _shift_columns(exc: Exception, shift: int) -> None:
+    errors = getattr(exc, "errors", None)
+    errors = errors if isinstance(errors, list) else [exc]
+    seen = set()
+    for err in list(errors) + [exc]:
+        if id(err) in seen:
+            continue
+        seen.add(id(err))
+        if getattr(err, "line", 0) == 1 and isinstance(getattr(err, "column", None), int):
+            if err.column > shift:
+                err.column -= shift
+                if getattr(err, "end_line", None) == 1 and isinstance(getattr(err, "end_column", None), int):
+                    err.end_column = max(err.end_column - shift, err.column + 1)
+                src = getattr(err, "source_line", None)
+                if isinstance(src, str) and len(src) >= shift:
+                    err.source_line = src[shift:]
+
+
+def _identifier(stem: str) -> str:
+    import re
+
+    name = re.sub(r"[^A-Za-z0-9_]", "_", stem)
+    return name if name and not name[0].isdigit() else f"_{name}"
+
+
+def _absolute_import(text: str, folder: Path) -> str:
+    import re
+
+    m = re.match(r'(\s*import\s+)(["\'])(.*)\2(.*)$', text, re.S)
+    if not m:
+        return text
+    target = m.group(3)
+    if os.path.isabs(target):
+        return text
+    resolved = (folder / target).resolve()
+    return f'{m.group(1)}"{resolved.as_posix()}"{m.group(4)}'

@@ -1,0 +1,312 @@
+"""The REPL's front end: the interactive prompt (prompt_toolkit) and the piped mode.
+
+``Repl.handle(text)`` runs one complete input (statements, an expression or a ``:command``) and
+reports any error without ever raising; both front ends feed it:
+
+* :meth:`Repl.interactive` reads with a ``PromptSession``: multi-line input (Enter continues while a
+  bracket is open or the line ends with ``with``/``,``/``=``; Esc-Enter always submits), a persistent
+  history file, tab completion, highlighting; Ctrl-C cancels the input, Ctrl-D or ``:quit`` leaves.
+* :meth:`Repl.piped` reads lines from a file (stdin when it is not a terminal), groups them into
+  inputs the same way, prints no prompts and no colour, and returns 0 if every input succeeded or 2.
+"""
+from __future__ import annotations
+
+import io
+import os
+import re
+import sys
+import traceback
+from pathlib import Path
+from typing import IO, Iterable, List, Optional, Tuple
+
+from mldsl.errors import MldslError
+from mldsl.repl.lexing import is_command, needs_more, open_brackets, split_statements, tokenize
+from mldsl.repl.session import Session
+
+PROMPT = "mlx> "
+CONTINUATION = "...  "
+HISTORY_ENV = "MLDSL_HISTORY"
+DEFAULT_HISTORY = "~/.mldsl_history"
+
+OK, FAILED, QUIT = "ok", "failed", "quit"
+
+
+def history_path() -> Optional[Path]:
+    """``$MLDSL_HISTORY`` (empty: no history file) or ``~/.mldsl_history``."""
+    value = os.environ.get(HISTORY_ENV)
+    if value is not None:
+        return Path(value).expanduser() if value.strip() else None
+    return Path(DEFAULT_HISTORY).expanduser()
+
+
+class Repl:
+    """One REPL: a :class:`Session` plus where output goes.
+
+    ``out``/``err``: text streams (default stdout/stderr). ``color``: ANSI colour in output (the
+    default: only when ``out`` is a terminal and ``NO_COLOR`` is unset).
+    """
+
+    def __init__(self, session: Optional[Session] = None, *, out: Optional[IO[str]] = None,
+                 err: Optional[IO[str]] = None, color: Optional[bool] = None) -> None:
+        self.session = session or Session()
+        self.out = out or sys.stdout
+        self.err = err or sys.stderr
+        if color is None:
+            color = _isatty(self.out) and "NO_COLOR" not in os.environ
+        self.color = color
+        self.errors = 0
+        self.interactive_mode = False
+        self.prompt_session = None  # the PromptSession while interactive
+
+    # ------------------------------------------------------------------------------------ output
+    def print(self, text: str = "") -> None:
+        """Writes a line of plain output."""
+        self.out.write(text + "\n")
+        self.out.flush()
+
+    def print_mlx(self, text: str) -> None:
+        """Writes ``.mlx`` text, highlighted when colour is on."""
+        if self.color:
+            try:
+                from pygments import highlight
+                from pygments.formatters import TerminalFormatter
+
+                from mldsl.highlight import MlxLexer
+
+                text = highlight(text, MlxLexer(), TerminalFormatter()).rstrip("\n")
+            except Exception:  # highlighting is a nicety
+                pass
+        self.print(text)
+
+    def print_dim(self, text: str) -> None:
+        """Writes a secondary message (dim when colour is on)."""
+        self.print(f"\033[2m{text}\033[0m" if self.color else text)
+
+    def print_error(self, text: str) -> None:
+        """Writes an error message to ``err`` (red when colour is on)."""
+        if self.color:
+            text = "\n".join(f"\033[31m{line}\033[0m" for line in text.split("\n"))
+        self.out.flush()
+        self.err.write(text + "\n")
+        self.err.flush()
+
+    def report(self, exc: BaseException) -> None:
+        """Prints an error: the DSL's rendering (source line and caret) for ``.mlx`` errors,
+        ``error: message`` for other user errors, the type and message for anything else."""
+        from mldsl.dsl.diagnostics import MlxError
+
+        if isinstance(exc, MlxError):
+            self.print_error(str(exc))
+        elif isinstance(exc, MldslError):
+            self.print_error(f"error: {exc}")
+        elif isinstance(exc, KeyboardInterrupt):
+            self.print_error("interrupted")
+        else:
+            self.print_error(f"error: {type(exc).__name__}: {exc}")
+            if os.environ.get("MLDSL_DEBUG") == "1":
+                self.print_error(traceback.format_exc().rstrip())
+
+    # ------------------------------------------------------------------------------------ running
+    def handle(self, text: str, where: Optional[Tuple[str, int]] = None) -> str:
+        """Runs one complete input; returns ``"ok"``, ``"failed"`` (reported) or ``"quit"``.
+
+        ``where = (name, line)`` places errors in a script (``<stdin>:12:5``); by default they are
+        relative to the input (``<repl>:1:5``)."""
+        if not text.strip():
+            return OK
+        try:
+            if is_command(text):
+                from mldsl.repl.commands import run_command
+
+                result = run_command(self, text.strip())
+                return QUIT if result == QUIT else OK
+            stmts = split_statements(text)
+            if not stmts:  # only comments
+                return OK
+            if stmts[0].keyword is None:
+                try:
+                    value = self.session.evaluate(text.strip(), where=where)
+                except MldslError as exc:
+                    m = re.match(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*=[^=]", text)
+                    if m and isinstance(getattr(exc, "notes", None), list):
+                        exc.notes.append(f"to define a name, write `let {m.group(1)} = ...` "
+                                         f"(or `experiment {m.group(1)} = ...`)")
+                    raise
+                from mldsl.repl.commands import show_value
+
+                show_value(self, value)
+                return OK
+            self.session.execute(text, where=where)
+            return OK
+        except (Exception, KeyboardInterrupt) as exc:  # never die on bad input
+            self.errors += 1
+            self.report(exc)
+            return FAILED
+
+    def piped(self, lines: Iterable[str], name: str = "<stdin>") -> int:
+        """Runs the inputs read from ``lines`` (no prompts); 0 if all succeeded, 2 otherwise.
+        Errors name the input line: ``<stdin>:12:5``."""
+        buf: List[str] = []
+        failed = False
+        first = 1
+        for number, line in enumerate(lines, start=1):
+            if buf and is_command(line):  # a command never continues a statement
+                status = self.handle("\n".join(buf), where=(name, first))
+                failed |= status == FAILED
+                buf = []
+                if status == QUIT:
+                    return 2 if failed else 0
+            if not buf:
+                first = number
+            buf.append(line.rstrip("\r\n"))
+            text = "\n".join(buf)
+            if needs_more(text):
+                continue
+            buf = []
+            status = self.handle(text, where=(name, first))
+            failed |= status == FAILED
+            if status == QUIT:
+                return 2 if failed else 0
+        if buf and "\n".join(buf).strip():
+            status = self.handle("\n".join(buf), where=(name, first))
+            failed |= status == FAILED
+        return 2 if failed else 0
+
+    def interactive(self, *, input=None, output=None, history: Optional[Path] = None,
+                    use_history_file: bool = True) -> int:
+        """The prompt loop (prompt_toolkit); returns 0 when the user leaves."""
+        session = self.make_prompt_session(input=input, output=output, history=history,
+                                           use_history_file=use_history_file)
+        self.prompt_session = session
+        self.interactive_mode = True
+        if output is None:
+            self.print_dim("mldsl REPL: .mlx statements, or :help for commands (Ctrl-D to leave)")
+        while True:
+            try:
+                text = session.prompt()
+            except KeyboardInterrupt:
+                continue
+            except EOFError:
+                break
+            if self.handle(text) == QUIT:
+                break
+        return 0
+
+    def make_prompt_session(self, *, input=None, output=None, history: Optional[Path] = None,
+                            use_history_file: bool = True):
+        """A configured ``prompt_toolkit.PromptSession`` (exposed for tests)."""
+        try:
+            import prompt_toolkit  # noqa: F401
+            import pygments  # noqa: F401
+        except ImportError:
+            raise MldslError("the interactive REPL needs prompt_toolkit and Pygments: "
+                             "pip install 'mldsl[repl]' (piped input works without them)") from None
+        from prompt_toolkit import PromptSession
+        from prompt_toolkit.history import FileHistory, InMemoryHistory
+        from prompt_toolkit.lexers import PygmentsLexer
+        from prompt_toolkit.styles import Style
+
+        from mldsl.highlight import MlxReplLexer
+        from mldsl.repl.completion import MlxCompleter
+
+        hist = InMemoryHistory()
+        path = history if history is not None else (history_path() if use_history_file else None)
+        if path is not None:
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.touch(exist_ok=True)
+                hist = FileHistory(str(path))
+            except OSError as exc:
+                self.print_error(f"warning: history not saved ({path}: {exc.strerror or exc})")
+        style = Style.from_dict({"prompt": "ansigreen bold", "continuation": "ansibrightblack"})
+        return PromptSession(
+            message=[("class:prompt", PROMPT)],
+            multiline=True,
+            prompt_continuation=lambda width, line_number, wrap_count: [("class:continuation",
+                                                                          CONTINUATION.rjust(width))],
+            key_bindings=_key_bindings(),
+            lexer=PygmentsLexer(MlxReplLexer),
+            completer=MlxCompleter(self.session),
+            complete_while_typing=False,
+            history=hist,
+            style=style,
+            include_default_pygments_style=True,
+            input=input,
+            output=output,
+            color_depth=None,
+            enable_open_in_editor=False,
+        )
+
+
+def _key_bindings():
+    from prompt_toolkit.key_binding import KeyBindings
+
+    kb = KeyBindings()
+
+    @kb.add("enter")
+    def _enter(event):
+        buf = event.current_buffer
+        state = buf.complete_state
+        if state is not None and state.current_completion is not None:
+            buf.complete_state = None  # Enter picks the highlighted completion
+            return
+        buf.complete_state = None
+        doc = buf.document
+        if not doc.is_cursor_at_the_end and "\n" in doc.text:
+            buf.insert_text("\n" + _indent(doc.text_before_cursor))
+            return
+        if needs_more(doc.text):
+            buf.insert_text("\n" + _indent(doc.text))
+        else:
+            buf.validate_and_handle()
+
+    @kb.add("escape", "enter")
+    def _submit(event):
+        event.current_buffer.validate_and_handle()
+
+    for closer in ")]}":
+        @kb.add(closer)
+        def _dedent(event, closer=closer):
+            """A closing bracket typed first on a line goes back one indent level."""
+            buf = event.current_buffer
+            line = buf.document.current_line_before_cursor
+            if line.strip() == "" and line.endswith("    ") and "\n" in buf.document.text_before_cursor:
+                buf.delete_before_cursor(4)
+            buf.insert_text(closer)
+
+    return kb
+
+
+def _indent(text: str) -> str:
+    stack = open_brackets(tokenize(text, significant=True)) or []
+    return "    " * len(stack)
+
+
+def _isatty(stream) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError, io.UnsupportedOperation):
+        return False
+
+
+def main(files: Iterable[str] = (), *, history: Optional[str] = None, no_history: bool = False,
+         color: Optional[bool] = None, stdin: Optional[IO[str]] = None) -> int:
+    """``mldsl repl``: loads ``files``, then reads interactively when stdin is a terminal, else
+    runs the piped input. Returns the exit code (piped: 0 if all inputs succeeded, else 2)."""
+    stdin = stdin or sys.stdin
+    interactive = _isatty(stdin) and _isatty(sys.stdout)
+    repl = Repl(color=color if color is not None else (None if interactive else False))
+    failed = False
+    for f in files:
+        failed |= repl.handle(f":load {_quote(f)}") == FAILED
+    if interactive:
+        path = Path(history).expanduser() if history else None
+        return repl.interactive(history=path, use_history_file=not no_history)
+    code = repl.piped(stdin)
+    return 2 if failed else code
+
+
+def _quote(path: str) -> str:
+    import shlex
+
+    return shlex.quote(path)

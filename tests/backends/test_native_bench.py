@@ -1,0 +1,38 @@
+"""Smoke test of the MLP benchmark's machinery (tiny sizes; the figures themselves are not tested)."""
+import json
+
+import numpy as np
+import pytest
+
+from mldsl.bench import mlp
+
+
+def test_numpy_loop_learns_and_matches_the_model_size():
+    assert mlp.num_params() == 784 * 500 + 500 + 500 * 300 + 300 + 300 * 10 + 10
+    x, y = mlp.synthetic(400)
+    assert x.dtype == np.float32 and x.shape == (400, 784) and y.max() < 10
+    # the NumPy contender is a correct trainer: it memorises a tiny set
+    rng = np.random.default_rng(0)
+    params = []
+    for i, o in zip(mlp.LAYERS[:-1], mlp.LAYERS[1:]):
+        lim = (6 / (i + o)) ** 0.5
+        params += [rng.uniform(-lim, lim, (i, o)).astype(np.float32), np.zeros(o, np.float32)]
+    state = {"t": 0, "m": [np.zeros_like(p) for p in params], "v": [np.zeros_like(p) for p in params]}
+    losses = [mlp.numpy_epoch(x[:100], y[:100], 25, params, state, rng) for _ in range(15)]
+    assert losses[-1] < 0.2 * losses[0]
+
+
+def test_run_produces_the_record(monkeypatch, capsys):
+    monkeypatch.setattr(mlp, "sgemm_rate", lambda repeat=3: {"flops_per_s": 1e11, "by_size": {"1024": 1e11}})
+    rec = mlp.run(samples=400, threads=1, repeat=1, keras=False)
+    for key in ("batch_100", "batch_32"):
+        e = rec[key]
+        assert set(e["seconds_per_epoch"]) == {"native", "numpy", "keras", "floor"}
+        assert e["seconds_per_epoch"]["keras"] is None and e["speedup_vs_keras"] is None
+        assert e["floor_ratio"] == pytest.approx(e["seconds_per_epoch"]["native"] / e["seconds_per_epoch"]["floor"],
+                                                 rel=0.01)
+    assert rec["batch_32"]["samples"] == 200
+    assert rec["floor_ratio"] == rec["batch_100"]["floor_ratio"] and rec["keras"].startswith("skipped")
+    assert rec["memory"]["rss_growth_mb"] < 1.0 and rec["memory"]["traced_net_bytes"] < 4096
+    json.dumps(rec)
+    assert "floor_ratio" in mlp.format_record(rec)

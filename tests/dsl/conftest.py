@@ -1,0 +1,24 @@
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from dsl_helpers import fake_registry  # noqa: E402
+
+
+@pytest.fixture
+def registry():
+    """The fake-component registry (isolated from installed plugins)."""
+    return fake_registry()
+
+
+@pytest.fixture
+def use_fake_registry(registry):
+    """Installs the fake registry as the process-wide one (for CLI tests); forgets it after."""
+    from mldsl.registry import reset_registry
+
+    reset_registry(registry)
+    yield registry
+    reset_registry(None)

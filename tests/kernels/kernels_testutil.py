@@ -1,0 +1,28 @@
+"""Helpers for the kernel tests (finite differences, random data)."""
+import numpy as np
+
+
+def numgrad(f, x, eps=1e-6):
+    """Central finite-difference gradient of the scalar function ``f()`` w.r.t. array ``x`` (in place)."""
+    g = np.zeros_like(x, dtype=np.float64)
+    flat, gf = x.reshape(-1), g.reshape(-1)
+    for k in range(flat.size):
+        old = flat[k]
+        flat[k] = old + eps
+        fp = f()
+        flat[k] = old - eps
+        fm = f()
+        flat[k] = old
+        gf[k] = (fp - fm) / (2 * eps)
+    return g
+
+
+def rand(shape, dtype=np.float64, seed=0, scale=1.0):
+    return (np.random.default_rng(seed).standard_normal(shape) * scale).astype(dtype)
+
+
+def away_from_kinks(x, margin=1e-3):
+    """Moves entries of ``x`` away from 0 so relu-like kinks do not fall inside a FD step."""
+    x = x.copy()
+    x[np.abs(x) < margin] = margin
+    return x
