@@ -5,10 +5,10 @@ Modules: ``dense``, ``activations``, ``losses``, ``regularizers``, ``dropout``, 
 ``batching``. Every public kernel is also reachable flat from this package
 (``mldsl.kernels.dense_forward``), loaded lazily on first access.
 
-The optimizer updates run on OpenMP threads. Unless ``OMP_WAIT_POLICY`` is already set, importing this
-package sets it to ``PASSIVE``: OpenMP threads that spin-wait after a parallel region steal the cores
-the BLAS threads need for the next GEMM, which made training steps several times slower in our
-measurements (and much worse on a busy machine).
+Threading: by default kernels run on the calling thread and BLAS threads itself. ``set_num_threads(n)``
+makes large kernels split over an OpenMP team of n threads instead (BLAS then must be single-threaded;
+see the function). Mixing the two (BLAS worker threads spinning while OpenMP threads work) made
+training steps several times slower in our measurements, so do one or the other.
 
 ``MLDSL_KERNELS_PATH``: when set, compiled modules are looked up first in
 ``$MLDSL_KERNELS_PATH/mldsl/kernels`` (the ``--build-lib`` of a debug build, see ``.ci/kernels-debug``),
@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import importlib
 import os
-
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")   # before any kernel module loads libgomp
 
 _override = os.environ.get("MLDSL_KERNELS_PATH")
 if _override:
@@ -66,3 +64,21 @@ def __getattr__(name: str):
 
 def __dir__() -> list[str]:
     return sorted(set(globals()) | set(__all__))
+
+
+def set_num_threads(n: int) -> int:
+    """Lets every kernel module split large work over ``n`` OpenMP threads (1: serial, the default,
+    with BLAS threading itself). With n > 1, BLAS must be limited to one thread (kernels call it from
+    each thread); the native trainer does both. Returns the previous setting."""
+    old = 1
+    for name in MODULES:
+        module = importlib.import_module(f"{__name__}.{name}")
+        setter = getattr(module, "set_num_threads", None)
+        if setter is not None:
+            old = setter(n)
+    return old
+
+
+def get_num_threads() -> int:
+    """The kernels' thread setting (see :func:`set_num_threads`)."""
+    return importlib.import_module(f"{__name__}.dense").get_num_threads()

@@ -177,14 +177,49 @@ cdef void act_backward(int code, floating[:, ::1] x, floating[:, ::1] y, floatin
                 dx[r, c] = dy[r, c] * (s + v * s * (1 - s))
 
 
-cdef void act_forward_released(int code, floating[:, ::1] x, floating[:, ::1] y, floating alpha) noexcept:
-    """:func:`act_forward` called with the GIL released (memoryviews converted by the caller)."""
+cdef void act_forward_released(int code, floating[:, ::1] x, floating[:, ::1] y, floating alpha,
+                               int nt=1) noexcept:
+    """:func:`act_forward` with the GIL released, rows split over ``nt`` threads."""
+    cdef int t
+    cdef Py_ssize_t r0, r1
+    cdef unsigned int csr = 0
     with nogil:
-        act_forward(code, x, y, alpha)
+        if nt <= 1:
+            csr = _ftz_on()
+            act_forward(code, x, y, alpha)
+            _csr_restore(csr)
+        else:
+            t = 0
+            r0 = r1 = 0
+            with parallel(num_threads=nt):
+                csr = _ftz_on()
+                t = threadid()
+                r0 = _chunk_lo(t, nt, x.shape[0], 1)
+                r1 = _chunk_hi(t, nt, x.shape[0], 1)
+                if r1 > r0:
+                    act_forward(code, x[r0:r1], y[r0:r1], alpha)
+                _csr_restore(csr)
 
 
 cdef void act_backward_released(int code, floating[:, ::1] x, floating[:, ::1] y, floating[:, ::1] dy,
-                                floating[:, ::1] dx, floating alpha) noexcept:
-    """:func:`act_backward` called with the GIL released."""
+                                floating[:, ::1] dx, floating alpha, int nt=1) noexcept:
+    """:func:`act_backward` with the GIL released, rows split over ``nt`` threads."""
+    cdef int t
+    cdef Py_ssize_t r0, r1
+    cdef unsigned int csr = 0
     with nogil:
-        act_backward(code, x, y, dy, dx, alpha)
+        if nt <= 1:
+            csr = _ftz_on()
+            act_backward(code, x, y, dy, dx, alpha)
+            _csr_restore(csr)
+        else:
+            t = 0
+            r0 = r1 = 0
+            with parallel(num_threads=nt):
+                csr = _ftz_on()
+                t = threadid()
+                r0 = _chunk_lo(t, nt, dy.shape[0], 1)
+                r1 = _chunk_hi(t, nt, dy.shape[0], 1)
+                if r1 > r0:
+                    act_backward(code, x[r0:r1], y[r0:r1], dy[r0:r1], dx[r0:r1], alpha)
+                _csr_restore(csr)

@@ -1,4 +1,6 @@
 # cython: language_level=3
+# distutils: extra_compile_args = -fopenmp
+# distutils: extra_link_args = -fopenmp
 """Activation kernels, forward and backward: linear, relu, leaky_relu, elu, sigmoid, tanh,
 softmax (last axis), gelu (exact), gelu_tanh, swish. float32/float64, GIL released, no allocation.
 
@@ -8,6 +10,7 @@ Every activation has ``<name>_forward(x, out[, alpha])`` and ``<name>_backward(x
 """
 include "_blas.pxi"
 include "_math.pxi"
+include "_par.pxi"
 include "_check.pxi"
 include "_act.pxi"
 
@@ -23,9 +26,9 @@ def activation_forward(activation, x, out, alpha=None):
         return out
     x2, o2 = _as_2d(x), _as_2d(out)
     if t == cnp.NPY_FLOAT32:
-        act_forward_released[float](code, x2, o2, a)
+        act_forward_released[float](code, x2, o2, a, _team(x.size * 4))
     else:
-        act_forward_released[double](code, x2, o2, a)
+        act_forward_released[double](code, x2, o2, a, _team(x.size * 4))
     return out
 
 
@@ -56,9 +59,9 @@ def activation_backward(activation, x, y, dy, dx, alpha=None):
         return dx
     x2, y2, dy2, dx2 = _as_2d(x), _as_2d(y), _as_2d(dy), _as_2d(dx)
     if t == cnp.NPY_FLOAT32:
-        act_backward_released[float](code, x2, y2, dy2, dx2, a)
+        act_backward_released[float](code, x2, y2, dy2, dx2, a, _team(dy.size * 4))
     else:
-        act_backward_released[double](code, x2, y2, dy2, dx2, a)
+        act_backward_released[double](code, x2, y2, dy2, dx2, a, _team(dy.size * 4))
     return dx
 
 

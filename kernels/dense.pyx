@@ -1,59 +1,144 @@
 # cython: language_level=3
+# distutils: extra_compile_args = -fopenmp
+# distutils: extra_link_args = -fopenmp
 """Dense layer kernels: ``out = f(x @ w + b)`` through BLAS GEMM with the bias and the activation
 fused, and its backward pass (dW, db, dX). float32/float64, GIL released, no allocation."""
 include "_blas.pxi"
 include "_math.pxi"
+include "_par.pxi"
 include "_check.pxi"
 include "_act.pxi"
 
 
+cdef void _fwd_block(floating[:, ::1] x, floating[:, ::1] w, floating[::1] b, bint has_b, floating[:, ::1] pre,
+                     floating[:, ::1] out, int code, floating alpha, Py_ssize_t c0, Py_ssize_t c1) noexcept nogil:
+    """Columns [c0, c1) of ``pre = x @ w + b`` and (elementwise activations) of ``out``."""
+    cdef Py_ssize_t n = x.shape[0], i = x.shape[1], o = w.shape[1], r, c
+    for r in range(n):
+        if has_b:
+            for c in range(c0, c1):
+                pre[r, c] = b[c]
+        else:
+            for c in range(c0, c1):
+                pre[r, c] = 0
+    if i > 0:
+        gemm_rowmajor(False, False, <int>n, <int>(c1 - c0), <int>i, <floating>1.0, &x[0, 0], <int>i,
+                      &w[0, c0], <int>o, <floating>1.0, &pre[0, c0], <int>o)
+    if code != ACT_SOFTMAX and (code != ACT_LINEAR or &pre[0, 0] != &out[0, 0]):
+        act_forward(code, pre[:, c0:c1], out[:, c0:c1], alpha)
+
+
 cdef void _dense_forward(floating[:, ::1] x, floating[:, ::1] w, floating[::1] b, bint has_b,
                          floating[:, ::1] pre, floating[:, ::1] out, int code, floating alpha) noexcept:
-    cdef Py_ssize_t n = x.shape[0], i = x.shape[1], o = w.shape[1], r, c
+    cdef Py_ssize_t n = x.shape[0], i = x.shape[1], o = w.shape[1], c0, c1
+    cdef int nt = _team(n * i * o), t
+    if n == 0 or o == 0:
+        return
+    cdef unsigned int csr = 0
     with nogil:
-        if n == 0 or o == 0:
-            return
-        for r in range(n):
-            if has_b:
-                for c in range(o):
-                    pre[r, c] = b[c]
-            else:
-                for c in range(o):
-                    pre[r, c] = 0
-        if i > 0:
-            gemm_rowmajor(False, False, <int>n, <int>o, <int>i, <floating>1.0, &x[0, 0], <int>i,
-                          &w[0, 0], <int>o, <floating>1.0, &pre[0, 0], <int>o)
-        if code != ACT_LINEAR or &pre[0, 0] != &out[0, 0]:
-            act_forward(code, pre, out, alpha)
+        if nt <= 1:
+            csr = _ftz_on()
+            _fwd_block(x, w, b, has_b, pre, out, code, alpha, 0, o)
+            _csr_restore(csr)
+        else:   # split the output columns (cache-line aligned); each thread runs a BLAS call
+            t = 0
+            c0 = c1 = 0
+            with parallel(num_threads=nt):
+                csr = _ftz_on()
+                t = threadid()
+                c0 = _chunk_lo(t, nt, o, 16)
+                c1 = _chunk_hi(t, nt, o, 16)
+                if c1 > c0:
+                    _fwd_block(x, w, b, has_b, pre, out, code, alpha, c0, c1)
+                _csr_restore(csr)
+    if code == ACT_SOFTMAX:
+        act_forward_released(code, pre, out, alpha, _team(n * o * 16))
 
 
 cdef void _dense_backward(floating[:, ::1] x, floating[:, ::1] w, floating[:, ::1] dz,
                           floating[:, ::1] dw, floating[::1] db, bint has_db,
                           floating[:, ::1] dx, bint has_dx) noexcept:
-    cdef Py_ssize_t n = x.shape[0], i = x.shape[1], o = w.shape[1], r, c
-    with nogil:
-        if i > 0 and o > 0:
-            if n > 0:
-                gemm_rowmajor(True, False, <int>i, <int>o, <int>n, <floating>1.0, &x[0, 0], <int>i,
-                              &dz[0, 0], <int>o, <floating>0.0, &dw[0, 0], <int>o)
-            else:
-                for r in range(i):
-                    for c in range(o):
-                        dw[r, c] = 0
-        if has_db:
-            for c in range(o):
-                db[c] = 0
-            for r in range(n):
+    cdef Py_ssize_t n = x.shape[0], i = x.shape[1], o = w.shape[1], r, c, lo, hi
+    cdef int nt = _team(n * i * o), t, na
+    if n == 0 or i == 0 or o == 0:
+        with nogil:
+            for r in range(i):
                 for c in range(o):
-                    db[c] += dz[r, c]
-        if has_dx and n > 0 and i > 0:
-            if o > 0:
-                gemm_rowmajor(False, True, <int>n, <int>i, <int>o, <floating>1.0, &dz[0, 0], <int>o,
-                              &w[0, 0], <int>o, <floating>0.0, &dx[0, 0], <int>i)
-            else:
+                    dw[r, c] = 0
+            if has_db:
+                for c in range(o):
+                    db[c] = 0
+                for r in range(n):
+                    for c in range(o):
+                        db[c] += dz[r, c]
+            if has_dx:
                 for r in range(n):
                     for c in range(i):
                         dx[r, c] = 0
+        return
+    cdef unsigned int csr = 0
+    with nogil:
+        if nt <= 1:
+            csr = _ftz_on()
+            gemm_rowmajor(True, False, <int>i, <int>o, <int>n, <floating>1.0, &x[0, 0], <int>i,
+                          &dz[0, 0], <int>o, <floating>0.0, &dw[0, 0], <int>o)
+            if has_db:
+                _colsum(dz, db, 0, o)
+            if has_dx:
+                gemm_rowmajor(False, True, <int>n, <int>i, <int>o, <floating>1.0, &dz[0, 0], <int>o,
+                              &w[0, 0], <int>o, <floating>0.0, &dx[0, 0], <int>i)
+            _csr_restore(csr)
+        elif has_dx:
+            # dW (i x o) and dX (n x i) cost the same n*i*o multiply-adds: half the team computes dW
+            # (rows split), the other half dX (columns split) and db.
+            na = (nt + 1) // 2
+            t = 0
+            lo = hi = 0
+            with parallel(num_threads=nt):
+                csr = _ftz_on()
+                t = threadid()
+                if t < na:
+                    lo = _chunk_lo(t, na, i, 16)
+                    hi = _chunk_hi(t, na, i, 16)
+                    if hi > lo:
+                        gemm_rowmajor(True, False, <int>(hi - lo), <int>o, <int>n, <floating>1.0, &x[0, lo],
+                                      <int>i, &dz[0, 0], <int>o, <floating>0.0, &dw[lo, 0], <int>o)
+                else:
+                    lo = _chunk_lo(t - na, nt - na, i, 16)
+                    hi = _chunk_hi(t - na, nt - na, i, 16)
+                    if hi > lo:
+                        gemm_rowmajor(False, True, <int>n, <int>(hi - lo), <int>o, <floating>1.0, &dz[0, 0],
+                                      <int>o, &w[lo, 0], <int>o, <floating>0.0, &dx[0, lo], <int>i)
+                    if has_db and t == na:
+                        _colsum(dz, db, 0, o)
+                _csr_restore(csr)
+        else:
+            t = 0
+            lo = hi = 0
+            with parallel(num_threads=nt):
+                csr = _ftz_on()
+                t = threadid()
+                lo = _chunk_lo(t, nt, i, 16)
+                hi = _chunk_hi(t, nt, i, 16)
+                if hi > lo:
+                    gemm_rowmajor(True, False, <int>(hi - lo), <int>o, <int>n, <floating>1.0, &x[0, lo],
+                                  <int>i, &dz[0, 0], <int>o, <floating>0.0, &dw[lo, 0], <int>o)
+                if has_db:
+                    lo = _chunk_lo(t, nt, o, 16)
+                    hi = _chunk_hi(t, nt, o, 16)
+                    if hi > lo:
+                        _colsum(dz, db, lo, hi)
+                _csr_restore(csr)
+
+
+cdef inline void _colsum(floating[:, ::1] dz, floating[::1] db, Py_ssize_t c0, Py_ssize_t c1) noexcept nogil:
+    """db[c0:c1] = column sums of dz[:, c0:c1]."""
+    cdef Py_ssize_t r, c
+    for c in range(c0, c1):
+        db[c] = 0
+    for r in range(dz.shape[0]):
+        for c in range(c0, c1):
+            db[c] += dz[r, c]
 
 
 def dense_forward(x, w, b, out, activation="linear", z=None, alpha=None):
@@ -135,9 +220,9 @@ def dense_backward(x, w, dy, dw, db, dx=None, activation="linear", y=None, z=Non
         else:
             dz = _as_output(fn, "dz", dz, t, (n, o))
         if t == cnp.NPY_FLOAT32:
-            act_backward_released[float](code, z, y, dy, dz, a)
+            act_backward_released[float](code, z, y, dy, dz, a, _team(n * o * 4))
         else:
-            act_backward_released[double](code, z, y, dy, dz, a)
+            act_backward_released[double](code, z, y, dy, dz, a, _team(n * o * 4))
     else:
         dz = dy
     if t == cnp.NPY_FLOAT32:

@@ -1,10 +1,13 @@
 # cython: language_level=3
+# distutils: extra_compile_args = -fopenmp
+# distutils: extra_link_args = -fopenmp
 """Inverted dropout with a counter-based generator (SplitMix64 keyed by ``seed``): element ``k``
 is kept when ``uniform(seed, offset + k) >= rate`` and scaled by ``1 / (1 - rate)``. The same
 (seed, offset) always gives the same mask; callers advance ``offset`` by ``x.size`` per step.
 float32/float64, GIL released, no allocation."""
 include "_blas.pxi"
 include "_math.pxi"
+include "_par.pxi"
 include "_check.pxi"
 include "_rng.pxi"
 
@@ -13,20 +16,30 @@ cdef void _dropout_forward(floating[::1] x, floating[::1] out, floating[::1] mas
                            uint64_t key, uint64_t offset) noexcept:
     cdef Py_ssize_t k
     cdef floating scale = <floating>(1.0 / (1.0 - rate))
+    cdef int nt = _team(x.shape[0] * 4)
+    cdef unsigned int csr = 0
     with nogil:
-        for k in range(x.shape[0]):
-            if _uniform24(key, offset + <uint64_t>k) >= rate:
-                mask[k] = scale
-            else:
-                mask[k] = 0
-            out[k] = x[k] * mask[k]
+        with parallel(num_threads=nt):
+            csr = _ftz_on()
+            for k in prange(x.shape[0], schedule="static"):
+                if _uniform24(key, offset + <uint64_t>k) >= rate:
+                    mask[k] = scale
+                else:
+                    mask[k] = 0
+                out[k] = x[k] * mask[k]
+            _csr_restore(csr)
 
 
 cdef void _mul(floating[::1] a, floating[::1] b, floating[::1] out) noexcept:
     cdef Py_ssize_t k
+    cdef int nt = _team(a.shape[0])
+    cdef unsigned int csr = 0
     with nogil:
-        for k in range(a.shape[0]):
-            out[k] = a[k] * b[k]
+        with parallel(num_threads=nt):
+            csr = _ftz_on()
+            for k in prange(a.shape[0], schedule="static"):
+                out[k] = a[k] * b[k]
+            _csr_restore(csr)
 
 
 def dropout_forward(x, out, mask, rate, seed, offset=0):

@@ -14,11 +14,14 @@ cdef double _sce_sparse(floating[:, ::1] lg, const int64_t[::1] labels, floating
     cdef int64_t lab
     cdef floating mx, s, inv_n = <floating>1.0 / n if n > 0 else 0
     cdef double total = 0
+    cdef unsigned int csr = 0
     with nogil:
+        csr = _ftz_on()
         for r in range(n):
             lab = labels[r]
             if lab < 0 or lab >= m:
                 bad[0] = r
+                _csr_restore(csr)
                 return 0
             mx = lg[r, 0]
             for c in range(1, m):
@@ -33,6 +36,7 @@ cdef double _sce_sparse(floating[:, ::1] lg, const int64_t[::1] labels, floating
                 for c in range(m):
                     dl[r, c] = _exp(lg[r, c] - mx) * s
                 dl[r, lab] -= inv_n
+        _csr_restore(csr)
         return total
 
 
@@ -41,7 +45,9 @@ cdef double _sce_dense(floating[:, ::1] lg, floating[:, ::1] tg, floating[:, ::1
     cdef Py_ssize_t n = lg.shape[0], m = lg.shape[1], r, c
     cdef floating mx, s, lse, ts, inv_n = <floating>1.0 / n if n > 0 else 0
     cdef double total = 0
+    cdef unsigned int csr = 0
     with nogil:
+        csr = _ftz_on()
         for r in range(n):
             mx = lg[r, 0]
             for c in range(1, m):
@@ -59,6 +65,7 @@ cdef double _sce_dense(floating[:, ::1] lg, floating[:, ::1] tg, floating[:, ::1
                 s = inv_n * ts / s
                 for c in range(m):
                     dl[r, c] = _exp(lg[r, c] - mx) * s - tg[r, c] * inv_n
+        _csr_restore(csr)
         return total
 
 
@@ -110,13 +117,16 @@ cdef double _mse(floating[:, ::1] p, floating[:, ::1] tg, floating[:, ::1] dp, b
     cdef Py_ssize_t n = p.shape[0], m = p.shape[1], r, c
     cdef floating d, scale = <floating>(2.0 / (n * m)) if n * m > 0 else 0
     cdef double total = 0
+    cdef unsigned int csr = 0
     with nogil:
+        csr = _ftz_on()
         for r in range(n):
             for c in range(m):
                 d = p[r, c] - tg[r, c]
                 total += <double>(d * d)
                 if has_dp:
                     dp[r, c] = scale * d
+        _csr_restore(csr)
         return total
 
 

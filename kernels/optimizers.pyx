@@ -1,5 +1,5 @@
 # cython: language_level=3
-# distutils: extra_compile_args = -fno-math-errno -fopenmp
+# distutils: extra_compile_args = -fopenmp -fno-math-errno
 # distutils: extra_link_args = -fopenmp
 """Optimizer updates, in place, with Keras 3 semantics (``keras.optimizers.*.update_step``):
 
@@ -14,63 +14,50 @@
 - Adagrad:  ``acc += g*g;  p -= lr * g / sqrt(acc + eps)``
 
 All state arrays have the parameter's shape and dtype; ``step`` is 1-based. GIL released, no allocation.
-The updates are memory-bound, so arrays of at least ``PARALLEL_MIN_SIZE`` elements are split over the
-OpenMP threads (``OMP_NUM_THREADS``, default: all cores; see ``set_num_threads``); the result does not
-depend on the number of threads (every element is updated independently).
+The updates are memory-bound: after ``set_num_threads(n)`` large arrays are split over n OpenMP threads
+(every element is updated independently, so the result does not depend on n).
 """
-from cython.parallel cimport prange
-cimport openmp
-
 include "_blas.pxi"
 include "_math.pxi"
+include "_par.pxi"
 include "_check.pxi"
-
-cdef Py_ssize_t _PARALLEL_MIN = 1 << 16
-#: Arrays smaller than this are updated on one thread (a parallel region costs a few microseconds).
-PARALLEL_MIN_SIZE = _PARALLEL_MIN
-cdef int _num_threads = 0   # 0: OpenMP's default
-
-
-def set_num_threads(int n):
-    """Threads used by the optimizer updates (0 restores OpenMP's default); returns the previous value."""
-    global _num_threads
-    old = _num_threads
-    _num_threads = max(0, n)
-    return old
-
-
-cdef inline int _threads(Py_ssize_t n) noexcept nogil:
-    if n < _PARALLEL_MIN:
-        return 1
-    if _num_threads > 0:
-        return _num_threads
-    return openmp.omp_get_max_threads()
 
 
 cdef void _sgd(floating[::1] p, floating[::1] g, floating lr) noexcept:
     cdef Py_ssize_t k
-    cdef int nt = _threads(p.shape[0])
+    cdef int nt = _team(p.shape[0])
+    cdef unsigned int csr = 0
     with nogil:
-        for k in prange(p.shape[0], schedule="static", num_threads=nt):
-            p[k] -= lr * g[k]
+        with parallel(num_threads=nt):
+            csr = _ftz_on()
+            for k in prange(p.shape[0], schedule="static"):
+                p[k] -= lr * g[k]
+            _csr_restore(csr)
 
 
 cdef void _momentum(floating[::1] p, floating[::1] g, floating[::1] v, floating lr, floating mu,
                     bint nesterov) noexcept:
     cdef Py_ssize_t k
     cdef floating vk
-    cdef int nt = _threads(p.shape[0])
+    cdef int nt = _team(p.shape[0])
+    cdef unsigned int csr = 0
     with nogil:
         if nesterov:
-            for k in prange(p.shape[0], schedule="static", num_threads=nt):
-                vk = mu * v[k] - lr * g[k]
-                v[k] = vk
-                p[k] += mu * vk - lr * g[k]
+            with parallel(num_threads=nt):
+                csr = _ftz_on()
+                for k in prange(p.shape[0], schedule="static"):
+                    vk = mu * v[k] - lr * g[k]
+                    v[k] = vk
+                    p[k] += mu * vk - lr * g[k]
+                _csr_restore(csr)
         else:
-            for k in prange(p.shape[0], schedule="static", num_threads=nt):
-                vk = mu * v[k] - lr * g[k]
-                v[k] = vk
-                p[k] += vk
+            with parallel(num_threads=nt):
+                csr = _ftz_on()
+                for k in prange(p.shape[0], schedule="static"):
+                    vk = mu * v[k] - lr * g[k]
+                    v[k] = vk
+                    p[k] += vk
+                _csr_restore(csr)
 
 
 cdef void _adam(floating[::1] p, floating[::1] g, floating[::1] m, floating[::1] v, floating alpha,
@@ -78,15 +65,19 @@ cdef void _adam(floating[::1] p, floating[::1] g, floating[::1] m, floating[::1]
     # c1 = 1 - beta_1, c2 = 1 - beta_2 (computed in double by the caller, like the twin)
     cdef Py_ssize_t k
     cdef floating gk, mk, vk
-    cdef int nt = _threads(p.shape[0])
+    cdef int nt = _team(p.shape[0])
+    cdef unsigned int csr = 0
     with nogil:
-        for k in prange(p.shape[0], schedule="static", num_threads=nt):
-            gk = g[k]
-            mk = m[k] + (gk - m[k]) * c1
-            vk = v[k] + (gk * gk - v[k]) * c2
-            m[k] = mk
-            v[k] = vk
-            p[k] -= mk * alpha / (_sqrt(vk) + eps)
+        with parallel(num_threads=nt):
+            csr = _ftz_on()
+            for k in prange(p.shape[0], schedule="static"):
+                gk = g[k]
+                mk = m[k] + (gk - m[k]) * c1
+                vk = v[k] + (gk * gk - v[k]) * c2
+                m[k] = mk
+                v[k] = vk
+                p[k] -= mk * alpha / (_sqrt(vk) + eps)
+            _csr_restore(csr)
 
 
 cdef void _rmsprop(floating[::1] p, floating[::1] g, floating[::1] a, floating[::1] mom, bint has_mom,
@@ -94,30 +85,38 @@ cdef void _rmsprop(floating[::1] p, floating[::1] g, floating[::1] a, floating[:
     # c = 1 - rho (computed in double by the caller)
     cdef Py_ssize_t k
     cdef floating gk, ak, inc
-    cdef int nt = _threads(p.shape[0])
+    cdef int nt = _team(p.shape[0])
+    cdef unsigned int csr = 0
     with nogil:
-        for k in prange(p.shape[0], schedule="static", num_threads=nt):
-            gk = g[k]
-            ak = rho * a[k] + c * gk * gk
-            a[k] = ak
-            inc = lr * gk / _sqrt(ak + eps)
-            if has_mom:
-                mom[k] = mu * mom[k] + inc
-                p[k] -= mom[k]
-            else:
-                p[k] -= inc
+        with parallel(num_threads=nt):
+            csr = _ftz_on()
+            for k in prange(p.shape[0], schedule="static"):
+                gk = g[k]
+                ak = rho * a[k] + c * gk * gk
+                a[k] = ak
+                inc = lr * gk / _sqrt(ak + eps)
+                if has_mom:
+                    mom[k] = mu * mom[k] + inc
+                    p[k] -= mom[k]
+                else:
+                    p[k] -= inc
+            _csr_restore(csr)
 
 
 cdef void _adagrad(floating[::1] p, floating[::1] g, floating[::1] acc, floating lr, floating eps) noexcept:
     cdef Py_ssize_t k
     cdef floating gk, ak
-    cdef int nt = _threads(p.shape[0])
+    cdef int nt = _team(p.shape[0])
+    cdef unsigned int csr = 0
     with nogil:
-        for k in prange(p.shape[0], schedule="static", num_threads=nt):
-            gk = g[k]
-            ak = acc[k] + gk * gk
-            acc[k] = ak
-            p[k] -= lr * gk / _sqrt(ak + eps)
+        with parallel(num_threads=nt):
+            csr = _ftz_on()
+            for k in prange(p.shape[0], schedule="static"):
+                gk = g[k]
+                ak = acc[k] + gk * gk
+                acc[k] = ak
+                p[k] -= lr * gk / _sqrt(ak + eps)
+            _csr_restore(csr)
 
 
 cdef tuple _flat(str fn, object param, object grad, tuple state_names, tuple states):

@@ -1,24 +1,35 @@
 # cython: language_level=3
+# distutils: extra_compile_args = -fopenmp
+# distutils: extra_link_args = -fopenmp
 """L2 weight decay (Keras' ``L2(l2)``): penalty ``l2 * sum(w**2)`` and its gradient ``2 * l2 * w``."""
 include "_blas.pxi"
 include "_math.pxi"
+include "_par.pxi"
 include "_check.pxi"
 
 
 cdef double _l2_penalty(floating[::1] w) noexcept:
     cdef Py_ssize_t k
     cdef double s = 0
+    cdef unsigned int csr = 0
     with nogil:
+        csr = _ftz_on()
         for k in range(w.shape[0]):
             s += <double>(w[k] * w[k])
+        _csr_restore(csr)
         return s
 
 
 cdef void _l2_grad(floating[::1] w, floating[::1] dw, floating scale) noexcept:
     cdef Py_ssize_t k
+    cdef int nt = _team(w.shape[0])
+    cdef unsigned int csr = 0
     with nogil:
-        for k in range(w.shape[0]):
-            dw[k] += scale * w[k]
+        with parallel(num_threads=nt):
+            csr = _ftz_on()
+            for k in prange(w.shape[0], schedule="static"):
+                dw[k] += scale * w[k]
+            _csr_restore(csr)
 
 
 def l2_penalty(w, l2):

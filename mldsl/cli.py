@@ -14,7 +14,8 @@ from mldsl.errors import MldslError
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="mldsl", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="mldsl", description="mldsl: machine-learning experiments as inspectable symbolic objects, "
+                                     "written in the .mlx language.")
     parser.add_argument("--version", action="store_true", help="print the version and exit")
     parser.add_argument("-v", "--verbose", action="store_true", help="with --version: list plugins")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")

@@ -32,3 +32,15 @@ def test_import_is_light():
 def test_python_dash_m_runs_the_cli():
     out = subprocess.run([sys.executable, "-m", "mldsl", "--version"], capture_output=True, text=True, check=True)
     assert out.stdout.startswith("mldsl ")
+
+
+def test_every_package_is_listed_for_wheels():
+    """A sub-package missing from pyproject's explicit `packages` works editable but not from a wheel."""
+    import pathlib
+    import tomllib
+
+    root = pathlib.Path(__file__).resolve().parent.parent
+    listed = set(tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    on_disk = {".".join(p.parent.relative_to(root).parts) for p in (root / "mldsl").rglob("__init__.py")}
+    assert on_disk - listed == set(), f"add these to [tool.setuptools] packages: {sorted(on_disk - listed)}"
+    assert {"mldsl.grammars", "mldsl.kernels", "mldsl_std"} <= listed

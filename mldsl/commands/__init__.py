@@ -7,4 +7,5 @@ COMMAND_MODULES = (
     "mldsl.commands.search",   # search, trials
     "mldsl.commands.run",      # run, runs
     "mldsl.commands.repl",     # repl
+    "mldsl.commands.bench",    # bench
 )

@@ -33,11 +33,8 @@ def split_target(spec: str) -> tuple[str, Optional[str]]:
 
 
 def experiment_names(module: Any) -> list[str]:
-    """Names of the module's experiments, in file order."""
-    kinds = getattr(module, "kinds", None)
-    if kinds is not None:
-        return [n for n, k in kinds.items() if k == "experiment"]
-    return [n for n, v in module.items() if getattr(v, "kind", None) == "experiment"]
+    """Names of the experiments the file itself defines (not those it imports), in file order."""
+    return module.names("experiment", own=True)
 
 
 def load_target(spec: str, *, kind: str = "experiment") -> Target:
@@ -53,7 +50,7 @@ def load_target(spec: str, *, kind: str = "experiment") -> Target:
         raise MldslError(f"no such file: {file_part}")
     module = mldsl.load(path)
     if name is None:
-        names = experiment_names(module) if kind == "experiment" else list(module)
+        names = experiment_names(module) if kind == "experiment" else module.names(own=True)
         if not names:
             raise MldslError(f"{file_part} defines no {kind}; name one with {file_part}:NAME")
         name = names[0]

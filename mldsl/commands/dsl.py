@@ -11,7 +11,7 @@ import argparse
 import functools
 import os
 import sys
-from typing import Any, Callable, List, Optional
+from typing import Any, Callable
 
 
 def _handler(fn: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:

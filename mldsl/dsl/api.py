@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import List, Optional, Union
+from typing import List, Union
 
 from mldsl.dsl.diagnostics import MlxError, raise_collected
 from mldsl.dsl.module import Module

@@ -134,7 +134,7 @@ class Compiler:
             return
         if st.name in self.scope or st.name in self.broken:
             prev = self.scope.get(st.name)
-            notes = [f"first defined at {prev.span.file}:{prev.span.line}:{prev.span.column}"] if prev else []
+            notes = [f"first defined at {_where(prev.name_span)}"] if prev else []
             self.error(f"'{st.name}' is already defined", st.name_span, "E004", notes=notes)
             return
         d = Definition(st.name, kind, value, st.span, st.name_span, prov, node=st,
@@ -144,7 +144,7 @@ class Compiler:
         self.module.own.append(st.name)
 
     def do_import(self, st: ir.Import) -> None:
-        base = os.path.dirname(self.filename) if os.path.exists(self.filename) else ""
+        base = "" if self.filename.startswith("<") else os.path.dirname(self.filename)
         target = os.path.normpath(os.path.join(base, st.path))
         key = os.path.abspath(target)
         names = [_display(p) for p in self.chain]
@@ -171,7 +171,7 @@ class Compiler:
                 prev = self.scope[name]
                 self.error(f"'{name}' from '{st.path}' is already defined",
                            st.path_span, "E004",
-                           notes=[f"first defined at {prev.span.file}:{prev.span.line}:{prev.span.column}"])
+                           notes=[f"first defined at {_where(prev.name_span)}"])
                 continue
             if name not in self.scope:
                 self.scope[name] = d
@@ -520,12 +520,12 @@ class Compiler:
                     ok = False
                     continue
             if arg.name is None:
-                args.append(_plain_value(v))
+                args.append(v)
             elif arg.name in kwargs:
                 self.error(f"parameter '{arg.name}' is given twice", arg.name_span, "E023")
                 ok = False
             else:
-                kwargs[arg.name] = _plain_value(v)
+                kwargs[arg.name] = v
         if params is not None and ok:
             bound_pos = positional[:len(args)]
             for p in params:
@@ -776,15 +776,16 @@ class Compiler:
 
 # ---------------------------------------------------------------------------------------- helpers
 
+def _where(span: ir.Span) -> str:
+    return f"{span.file}:{span.line}:{span.column}"
+
+
 def _display(path: str) -> str:
     try:
         rel = os.path.relpath(path)
     except ValueError:  # pragma: no cover - another drive on Windows
         return path
     return path if rel.startswith("..") else rel
-
-
-_LINES_CACHE: Dict[str, List[str]] = {}
 
 
 def _lines_of(session: Session, filename: str) -> List[str]:
@@ -841,10 +842,6 @@ def _wrap_container(value):
         return sym.Dict(value)
     if isinstance(value, list):
         return sym.List(value)
-    return value
-
-
-def _plain_value(value):
     return value
 
 

@@ -7,11 +7,12 @@ trailing one (same line). Layout is decided by ``mldsl.dsl.layout`` from the con
 """
 from __future__ import annotations
 
+import threading
 from typing import List, Tuple
 
 from mldsl.dsl import docs, ir
 from mldsl.dsl.diagnostics import raise_collected
-from mldsl.dsl.layout import HARDLINE, render
+from mldsl.dsl.layout import render
 
 
 def format_source(text: str, filename: str = "<string>") -> str:
@@ -66,11 +67,18 @@ def _distribute(children: list, comments: List[ir.Comment]):
     return leading, trailing, inner, dangling
 
 
-_USED: set = set()  # ids of the comments placed while formatting the current program
+class _Used(threading.local):
+    """Ids of the comments placed while formatting the current program (per thread)."""
+
+    def __init__(self) -> None:
+        self.ids: set = set()
+
+
+_USED = _Used()
 
 
 def _texts(comments: List[ir.Comment]) -> List[str]:
-    _USED.update(id(c) for c in comments)
+    _USED.ids.update(id(c) for c in comments)
     return [c.text.rstrip() for c in comments]
 
 
@@ -225,14 +233,14 @@ def format_program(program: ir.Program) -> str:
         out.append(text)
         prev_end = end_line
 
-    _USED.clear()
+    _USED.ids.clear()
     for i, st in enumerate(stmts):
         for c in leading[i]:
             emit(c.text.rstrip(), c.span.line, c.span.line)
         doc = fmt.statement(st, inner[i])
         # comments in places that hold none (`import # c "x"`) move before the statement
         for c in inner[i]:
-            if id(c) not in _USED:
+            if id(c) not in _USED.ids:
                 emit(c.text.rstrip(), c.span.line, c.span.line)
         text = render(doc)
         tail = _trail(trailing[i])

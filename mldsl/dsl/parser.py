@@ -7,6 +7,7 @@ starts with a statement keyword) and whose ``statements`` are the ones that pars
 from __future__ import annotations
 
 import re
+import threading
 from functools import lru_cache
 from typing import List, Optional
 
@@ -21,12 +22,19 @@ RESERVED_WORDS = ("true", "false", "none", "True", "False", "None", "inf", "nan"
 _STATEMENT_START = re.compile(r"^[ \t]*(?:import|let|experiment|patch|search)\b", re.M)
 _DEFINED_NAME = re.compile(r"\s*(?:let|experiment|patch|search)\s+([A-Za-z_][A-Za-z0-9_]*)")
 
-# Comments seen by the lexer during the current parse (the lexer callback appends here).
-_comment_sink: List = []
+# Comments seen by the lexer during the current parse, per thread (the lexer callback appends here).
+_local = threading.local()
+
+
+def _sink() -> List:
+    sink = getattr(_local, "comments", None)
+    if sink is None:
+        sink = _local.comments = []
+    return sink
 
 
 def _on_comment(tok):
-    _comment_sink.append(tok)
+    _sink().append(tok)
     return tok
 
 
@@ -388,13 +396,14 @@ def _parse_chunk(lark, text: str, filename: str, lines: List[str]):
     from lark.exceptions import UnexpectedInput
 
     ip = lark.parse_interactive(text)
-    prev = None
+    prev = cur = None  # iter_parse yields each token before feeding it
     try:
         for tok in ip.iter_parse():
-            prev = tok
-        return ip.feed_eof(prev), None
+            prev, cur = cur, tok
+        return ip.feed_eof(cur), None
     except UnexpectedInput as exc:
-        return None, _syntax_error(exc, prev, filename, lines)
+        before = prev if cur is not None and getattr(exc, "token", None) is cur else cur
+        return None, _syntax_error(exc, before, filename, lines)
 
 
 def parse_program(text: str, filename: str = "<string>") -> ir.Program:
@@ -404,13 +413,14 @@ def parse_program(text: str, filename: str = "<string>") -> ir.Program:
     lark = get_lark()
     lines = split_lines(text)
     program = ir.Program(filename, text, [])
-    del _comment_sink[:]
+    sink = _sink()
+    del sink[:]
     try:
         trees = [lark.parse(text)]
-        comments = list(_comment_sink)
+        comments = list(sink)
     except UnexpectedInput:
         trees, comments = _recover(lark, text, filename, lines, program)
-    del _comment_sink[:]
+    del sink[:]
     builder = ToIR(filename, lines)
     for tree in trees:
         program.statements.extend(builder.visit(tree))
@@ -434,9 +444,10 @@ def _recover(lark, text: str, filename: str, lines: List[str], program: ir.Progr
             continue
         # pad with whitespace so that line, column and offsets stay those of the whole file
         padded = re.sub(r"[^\n]", " ", text[:begin]) + chunk
-        del _comment_sink[:]
+        sink = _sink()
+        del sink[:]
         tree, err = _parse_chunk(lark, padded, filename, lines)
-        comments.extend(_comment_sink)
+        comments.extend(sink)
         if err is not None:
             program.errors.append(err)
             m = _DEFINED_NAME.match(chunk)

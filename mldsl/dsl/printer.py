@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Optional
 
+from mldsl import symbolic as sym
 from mldsl.dsl import docs
 from mldsl.dsl.layout import render
 
@@ -75,8 +76,6 @@ def search_block(search) -> Any:
 
 def value_doc(value: Any):
     """The layout document of a value."""
-    from mldsl import symbolic as sym
-
     if value is None:
         return "none"
     if isinstance(value, bool):
@@ -126,8 +125,6 @@ def dict_items(value) -> List[tuple]:
 
 def _is_plain(value: Any) -> bool:
     """A scalar, a list or a hyper primitive: may be printed positionally."""
-    from mldsl import symbolic as sym
-
     if isinstance(value, sym.Object):
         return type(value) in _hyper_names()
     return not isinstance(value, dict)
@@ -135,8 +132,6 @@ def _is_plain(value: Any) -> bool:
 
 def object_fields(value) -> List[tuple]:
     """``[(key, value, required)]`` of a symbolic object's fields that differ from the default."""
-    from mldsl import symbolic as sym
-
     schema = type(value).__schema__
     args = value.sym_init_args
     out = []
@@ -156,8 +151,6 @@ def object_fields(value) -> List[tuple]:
 
 
 def _equal_default(value, default, spec) -> bool:
-    from mldsl import symbolic as sym
-
     try:
         if sym.eq(value, default):
             return True

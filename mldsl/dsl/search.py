@@ -3,7 +3,7 @@
 search prints, compares and saves like any other value)."""
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 from mldsl import symbolic as sym
 from mldsl.dsl import docs

@@ -108,7 +108,12 @@ def materialize(space: Any, dna: Union[DNA, list, int, float, None], spec: Optio
     return _materialize(value, spec, as_dna(dna, spec))
 
 
+_IMMUTABLE = (type(None), bool, int, float, str)  # copy.deepcopy returns these unchanged
+
+
 def _copy_value(value: Any) -> Any:
+    if type(value) in _IMMUTABLE:
+        return value
     if isinstance(value, sym.Symbolic):
         return value.clone(deep=True)
     return copy.deepcopy(value)
@@ -119,11 +124,19 @@ def _materialize(value: Any, space: Space, dna: DNA) -> Any:
         return _decide(value, space.elements[0], dna.children[0])
     if not space.elements:
         return _copy_value(value)
-    out = value.clone(deep=True)
-    updates = {}
+    changes = []
+    replaced = {}
     for element, child in zip(space.elements, dna.children):
-        updates[element.location] = _decide(out.sym_get(element.location), element, child)
-    out.rebind(updates)
+        path = sym.KeyPath.parse(element.location)
+        primitive = value.sym_get(path)
+        replaced[id(primitive)] = primitive
+        changes.append((path, _decide(primitive, element, child)))
+    # A deep copy of the space that keeps (does not copy) the primitives it is about to replace,
+    # then the decided values set in it, each validated against its field's spec. The copy is ours
+    # and dropped if a value does not fit, so the values are set one by one, without the trial
+    # clone that makes ``rebind`` all-or-nothing.
+    out = value._sym_clone(True, replaced)
+    out._sym_apply_changes(changes)
     return out
 
 

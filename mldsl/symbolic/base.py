@@ -8,15 +8,15 @@ from __future__ import annotations
 
 import copy as _copy
 from collections.abc import Mapping
-from typing import Any, Callable, Iterator, Optional
+from typing import Any, Callable, Iterable, Iterator, Optional
 
 from mldsl.errors import KeyPathError, SealedError, SymbolicError
 from mldsl.symbolic._util import path_error
 from mldsl.symbolic.compare import eq as _eq
-from mldsl.symbolic.key_path import KeyPath
+from mldsl.symbolic.key_path import _ROOT, KeyPath
 from mldsl.symbolic.missing import MISSING
 
-__all__ = ["Symbolic"]
+__all__ = ["Symbolic", "clone_value"]
 
 _setattr = object.__setattr__
 
@@ -26,11 +26,14 @@ class Symbolic:
 
     # ---------------------------------------------------------------- state
     def _sym_init_state(self, allow_partial: bool = False, root_path: Any = None) -> None:
-        _setattr(self, "_sym_parent", None)
-        _setattr(self, "_sym_key", None)
-        _setattr(self, "_sym_sealed", False)
-        _setattr(self, "_sym_partial", bool(allow_partial))
-        _setattr(self, "_sym_root_path", KeyPath.from_value(root_path))
+        # Plain instance attributes, written straight into __dict__ (bypassing the subclasses'
+        # __setattr__, like object.__setattr__ would, but cheaper: this runs for every cloned node).
+        state = self.__dict__
+        state["_sym_parent"] = None
+        state["_sym_key"] = None
+        state["_sym_sealed"] = False
+        state["_sym_partial"] = bool(allow_partial)
+        state["_sym_root_path"] = _ROOT if root_path is None else KeyPath.from_value(root_path)
 
     # ------------------------------------------------- abstract (per node type)
     def _sym_child_items(self) -> Iterator[tuple[Any, Any]]:
@@ -47,8 +50,11 @@ class Symbolic:
         except KeyPathError:
             return False
 
-    def _sym_set_child(self, key: Any, value: Any) -> None:
-        """Validate and set one child (``MISSING`` resets/removes it)."""
+    def _sym_set_child(self, key: Any, value: Any, path: Optional[KeyPath] = None) -> None:
+        """Validate and set one child (``MISSING`` resets/removes it).
+
+        ``path`` is the child's location (``self.sym_path + key``) when the caller already has it.
+        """
         raise NotImplementedError
 
     def _sym_child_spec(self, key: Any):
@@ -58,7 +64,13 @@ class Symbolic:
     def _sym_child_description(self, key: Any) -> Optional[str]:
         return None
 
-    def _sym_clone(self, deep: bool, memo: Optional[dict] = None) -> "Symbolic":
+    def _sym_clone(self, deep: bool, memo: Optional[dict] = None, keep_seal: bool = False) -> "Symbolic":
+        """A copy of this node as a new root (see ``clone``); ``keep_seal`` keeps the sealed flags.
+
+        ``memo`` (as in ``copy.deepcopy``) maps ``id(node)`` to the value a copy holds in place of
+        that descendant node, which is then not copied. The stand-in is stored as is (not adopted):
+        ``materialize`` uses this to keep, rather than copy, the hyper primitives it replaces at once.
+        """
         raise NotImplementedError
 
     # ---------------------------------------------------------- parentage
@@ -87,7 +99,16 @@ class Symbolic:
         if isinstance(value, Symbolic):
             _setattr(value, "_sym_parent", None)
             _setattr(value, "_sym_key", None)
-            _setattr(value, "_sym_root_path", KeyPath())
+            _setattr(value, "_sym_root_path", _ROOT)
+
+    def _sym_release(self, old: Any) -> None:
+        """Detach ``old``, a value this node is replacing, if this node owns it.
+
+        A replaced child is always owned, except a stand-in from a ``memo`` clone (see
+        ``_sym_clone``), which still belongs to the tree it was taken from and is left alone.
+        """
+        if isinstance(old, Symbolic) and old._sym_parent is self:
+            self._sym_detach(old)
 
     def _sym_check_sealed(self, key: Any = None) -> None:
         if self._sym_sealed:
@@ -105,9 +126,16 @@ class Symbolic:
     @property
     def sym_path(self) -> KeyPath:
         """This node's location from the root, e.g. ``model.layers[1]``."""
-        if self._sym_parent is None:
-            return self._sym_root_path
-        return self._sym_parent.sym_path + self._sym_key
+        node = self
+        parent = node._sym_parent
+        if parent is None:
+            return node._sym_root_path
+        keys: tuple = ()
+        while parent is not None:
+            keys = (node._sym_key,) + keys
+            node, parent = parent, parent._sym_parent
+        # Keys of adopted children are field names / dict keys (str) or list indices (int): valid.
+        return KeyPath._of(node._sym_root_path.keys + keys)
 
     @property
     def sym_root(self) -> "Symbolic":
@@ -157,7 +185,7 @@ class Symbolic:
 
     def _sym_resolve(self, path: KeyPath) -> Any:
         node: Any = self
-        for i, key in enumerate(path.keys):
+        for i, key in enumerate(path._keys):
             if not isinstance(node, Symbolic):
                 raise KeyPathError(
                     f"Cannot find path {str(path)!r}: the value at {str(KeyPath(path.keys[:i])) or '<root>'!r}"
@@ -198,7 +226,7 @@ class Symbolic:
         if not isinstance(parent, Symbolic):
             raise KeyPathError(f"Cannot set path {str(path)!r}: the value at {str(path.parent)!r} is "
                                f"{type(parent).__name__} {parent!r}, which has no children.")
-        parent._sym_set_child(path.key, value)
+        parent._sym_set_child(path.key, value, self.sym_path + path)
 
     def rebind(self, path_value_pairs: Any = None, *, raise_on_no_change: bool = False,
                **kwargs: Any) -> "Symbolic":
@@ -238,9 +266,18 @@ class Symbolic:
             _setattr(trial, "_sym_root_path", self.sym_path)
             for p, v in changes:
                 trial._sym_set_path(p, _trial_copy(v))
+        self._sym_apply_changes(changes)
+        return self
+
+    def _sym_apply_changes(self, changes: Iterable[tuple[KeyPath, Any]]) -> None:
+        """Set each ``(relative KeyPath, value)`` in order, each validated as ``rebind`` does.
+
+        Unlike ``rebind`` this is not all-or-nothing: a change that fails leaves the earlier ones
+        applied. Use it on a tree the caller owns and throws away on error (e.g. a fresh clone being
+        materialised), where ``rebind``'s trial clone would only cost time.
+        """
         for p, v in changes:
             self._sym_set_path(p, v)
-        return self
 
     def _sym_rule_updates(self, fn: Callable) -> dict:
         updates: dict = {}
@@ -333,6 +370,49 @@ class Symbolic:
 
     def __reduce__(self):
         raise NotImplementedError
+
+
+#: Leaf types that ``copy.deepcopy`` returns unchanged (exact types, as its dispatch table uses).
+_ATOMIC = frozenset({type(None), bool, int, float, complex, str, bytes, type(MISSING)})
+
+
+def clone_value(value: Any, deep: bool, keep_seal: bool = False) -> Any:
+    """A copy of a child value: symbolic nodes are cloned; leaves are deep-copied when ``deep``."""
+    if type(value) in _ATOMIC:
+        return value
+    if isinstance(value, Symbolic):
+        return value._sym_clone(deep, keep_seal=keep_seal)
+    if deep:
+        return _deepcopy_leaf(value)
+    return value
+
+
+def _clone_child(value: Any, deep: bool, keep_seal: bool, memo: Optional[dict], parent: Symbolic,
+                 key: Any) -> Any:
+    """``clone_value`` for a child of ``parent`` being cloned: a cloned node is adopted at ``key``.
+
+    The node's copy is fresh and unowned, so it is attached directly (what ``_sym_adopt`` ends up
+    doing, without its ownership checks). A node in ``memo`` is replaced by its entry (see
+    ``Symbolic._sym_clone``). Callers skip the call for ``_ATOMIC`` leaves.
+    """
+    if isinstance(value, Symbolic):
+        if memo and id(value) in memo:
+            return memo[id(value)]
+        value = value._sym_clone(deep, memo, keep_seal)
+        state = value.__dict__
+        state["_sym_parent"] = parent
+        state["_sym_key"] = key
+        return value
+    if deep:
+        return _deepcopy_leaf(value)
+    return value
+
+
+def _deepcopy_leaf(value: Any) -> Any:
+    try:
+        return _copy.deepcopy(value)
+    except Exception:  # noqa: BLE001 - uncopyable leaf (e.g. a module): share it
+        return value
 
 
 class _Absent:

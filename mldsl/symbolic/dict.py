@@ -5,8 +5,8 @@ from typing import Any, Iterable, Optional
 
 from mldsl.errors import KeyPathError, suggestion_text
 from mldsl.symbolic import typing as pt
-from mldsl.symbolic._util import path_error
-from mldsl.symbolic.base import Symbolic
+from mldsl.symbolic._util import LazyAttributeError, path_error
+from mldsl.symbolic.base import _ATOMIC, Symbolic, _clone_child
 from mldsl.symbolic.compare import eq as _eq, sym_hash as _hash
 from mldsl.symbolic.key_path import KeyPath
 from mldsl.symbolic.missing import MISSING
@@ -114,9 +114,11 @@ class Dict(Symbolic, dict):
         f = fields.get(key) if fields is not None else None
         return f.description if f is not None else None
 
-    def _sym_set_child(self, key: Any, value: Any) -> None:
-        path = self.sym_path + key if isinstance(key, (str, int)) else self.sym_path
-        self._sym_check_sealed(key)
+    def _sym_set_child(self, key: Any, value: Any, path: Optional[KeyPath] = None) -> None:
+        if path is None:
+            path = self.sym_path + key if isinstance(key, (str, int)) else self.sym_path
+        if self._sym_sealed:
+            self._sym_check_sealed(key)
         if not isinstance(key, str):
             raise path_error(f"Dict keys must be str, got {type(key).__name__}: {key!r}.", self.sym_path)
         fields = self._sym_fields()
@@ -130,18 +132,18 @@ class Dict(Symbolic, dict):
         new = spec.apply(value, path, self._sym_partial)
         old = dict.get(self, key, MISSING)
         if old is not new:
-            self._sym_detach(old)
+            self._sym_release(old)
         dict.__setitem__(self, key, self._sym_adopt(key, new))
 
     def _sym_clone(self, deep: bool, memo: Optional[dict] = None, keep_seal: bool = False) -> "Dict":
-        from mldsl.symbolic.object import clone_value
-
         out = type(self).__new__(type(self))
         dict.__init__(out)
         out._sym_init_state(self._sym_partial)
         _setattr(out, "_sym_spec", self._sym_spec)
         for k, v in dict.items(self):
-            dict.__setitem__(out, k, out._sym_adopt(k, clone_value(v, deep, keep_seal)))
+            if type(v) not in _ATOMIC:
+                v = _clone_child(v, deep, keep_seal, memo, out, k)
+            dict.__setitem__(out, k, v)
         if keep_seal:
             _setattr(out, "_sym_sealed", self._sym_sealed)
         return out
@@ -188,8 +190,13 @@ class Dict(Symbolic, dict):
             raise AttributeError(name)
         if dict.__contains__(self, name):
             return dict.__getitem__(self, name)
-        hint = suggestion_text(name, list(dict.keys(self)))
-        raise AttributeError(f"Dict has no key or attribute {name!r}" + (f"; {hint}" if hint else ""))
+        keys = list(dict.keys(self))  # the keys now, as the message would have said
+
+        def message() -> str:  # built only if the error is read (hasattr probes never do)
+            hint = suggestion_text(name, keys)
+            return f"Dict has no key or attribute {name!r}" + (f"; {hint}" if hint else "")
+
+        raise LazyAttributeError(message)
 
     def __setattr__(self, name: str, value: Any) -> None:
         if name.startswith("_"):

@@ -6,7 +6,7 @@ from typing import Any, Iterable, Optional
 from mldsl.errors import IndexOutOfRangeError, KeyPathError
 from mldsl.symbolic import typing as pt
 from mldsl.symbolic._util import path_error
-from mldsl.symbolic.base import Symbolic
+from mldsl.symbolic.base import _ATOMIC, Symbolic, _clone_child
 from mldsl.symbolic.compare import eq as _eq, sym_hash as _hash
 from mldsl.symbolic.key_path import KeyPath
 from mldsl.symbolic.missing import MISSING
@@ -90,7 +90,7 @@ class List(Symbolic, list):
     def _sym_child_spec(self, key: Any):
         return (self._sym_spec or _FREE).element_spec
 
-    def _sym_set_child(self, key: Any, value: Any) -> None:
+    def _sym_set_child(self, key: Any, value: Any, path: Optional[KeyPath] = None) -> None:
         n = list.__len__(self)
         if isinstance(key, bool) or not isinstance(key, int):
             raise path_error(f"List index must be an int, got {key!r}.", self.sym_path)
@@ -104,21 +104,23 @@ class List(Symbolic, list):
             del items[key]
             self._sym_replace(items)
             return
-        new = self._sym_child_spec(key).apply(value, self.sym_path + key, self._sym_partial)
+        if path is None:
+            path = self.sym_path + key
+        new = self._sym_child_spec(key).apply(value, path, self._sym_partial)
         old = list.__getitem__(self, key)
         if old is not new:
-            self._sym_detach(old)
+            self._sym_release(old)
         list.__setitem__(self, key, self._sym_adopt(key, new))
 
     def _sym_clone(self, deep: bool, memo: Optional[dict] = None, keep_seal: bool = False) -> "List":
-        from mldsl.symbolic.object import clone_value
-
         out = type(self).__new__(type(self))
         list.__init__(out)
         out._sym_init_state(self._sym_partial)
         _setattr(out, "_sym_spec", self._sym_spec)
         for i, v in enumerate(list.__iter__(self)):
-            list.append(out, out._sym_adopt(i, clone_value(v, deep, keep_seal)))
+            if type(v) not in _ATOMIC:
+                v = _clone_child(v, deep, keep_seal, memo, out, i)
+            list.append(out, v)
         if keep_seal:
             _setattr(out, "_sym_sealed", self._sym_sealed)
         return out

@@ -1,32 +1,20 @@
 """``sym.Object``: the base class of symbolic types, and the ``members`` decorator."""
 from __future__ import annotations
 
-import copy as _copy
 from typing import Any, ClassVar, Iterable, Optional
 
 from mldsl.errors import KeyPathError, ValidationError, suggestion_text
 from mldsl.symbolic import typing as pt
-from mldsl.symbolic._util import path_error
-from mldsl.symbolic.base import Symbolic
+from mldsl.symbolic._util import LazyAttributeError, path_error
+from mldsl.symbolic.base import _ATOMIC, Symbolic, _clone_child, clone_value
 from mldsl.symbolic.compare import eq as _eq, sym_hash as _hash
+from mldsl.symbolic.key_path import KeyPath
 from mldsl.symbolic.missing import MISSING
 from mldsl.symbolic.type_table import register_type
 
 __all__ = ["Object", "members", "clone_value"]
 
 _setattr = object.__setattr__
-
-
-def clone_value(value: Any, deep: bool, keep_seal: bool = False) -> Any:
-    """A copy of a child value: symbolic nodes are cloned; leaves are deep-copied when ``deep``."""
-    if isinstance(value, Symbolic):
-        return value._sym_clone(deep, keep_seal=keep_seal)
-    if deep:
-        try:
-            return _copy.deepcopy(value)
-        except Exception:  # noqa: BLE001 - uncopyable leaf (e.g. a module): share it
-            return value
-    return value
 
 
 class Object(Symbolic):
@@ -142,17 +130,19 @@ class Object(Symbolic):
         f = type(self).__schema__.fields.get(key)
         return f.description if f is not None else None
 
-    def _sym_set_child(self, key: Any, value: Any) -> None:
+    def _sym_set_child(self, key: Any, value: Any, path: Optional[KeyPath] = None) -> None:
         cls = type(self)
         fields = cls.__schema__.fields
-        path = self.sym_path + key if isinstance(key, (str, int)) else self.sym_path
+        if path is None:
+            path = self.sym_path + key if isinstance(key, (str, int)) else self.sym_path
         if key not in fields:
             raise pt.unknown_key_error(str(key), list(fields), cls.__name__, path)
-        self._sym_check_sealed(key)
+        if self._sym_sealed:
+            self._sym_check_sealed(key)
         new = fields[key].value_spec.apply(value, path, self._sym_partial)
         old = self._sym_values.get(key, MISSING)
         if old is not new:
-            self._sym_detach(old)
+            self._sym_release(old)
         self._sym_store(key, new)
         self._on_bound()
 
@@ -160,9 +150,14 @@ class Object(Symbolic):
         cls = type(self)
         out = cls.__new__(cls)
         out._sym_init_state(self._sym_partial)
-        _setattr(out, "_sym_values", {})
-        for k, v in self._sym_values.items():
-            out._sym_store(k, clone_value(v, deep, keep_seal))
+        values: dict = {}
+        attrs = out.__dict__
+        attrs["_sym_values"] = values
+        for k, v in self._sym_values.items():  # what _sym_store does, for fresh unowned copies
+            if type(v) not in _ATOMIC:
+                v = _clone_child(v, deep, keep_seal, memo, out, k)
+            values[k] = v
+            attrs[k] = v
         if keep_seal:
             _setattr(out, "_sym_sealed", self._sym_sealed)
         out._on_bound()
@@ -187,10 +182,14 @@ class Object(Symbolic):
     def __getattr__(self, name: str) -> Any:
         if name.startswith("__") or name.startswith("_sym"):
             raise AttributeError(name)
-        fields = list(type(self).__schema__.fields)
-        hint = suggestion_text(name, fields)
-        raise AttributeError(f"{type(self).__name__} has no field or attribute {name!r}"
-                             + (f"; {hint}" if hint else ""))
+        cls = type(self)
+        fields = cls.__schema__.fields
+
+        def message() -> str:  # built only if the error is read (hasattr probes never do)
+            hint = suggestion_text(name, list(fields))
+            return f"{cls.__name__} has no field or attribute {name!r}" + (f"; {hint}" if hint else "")
+
+        raise LazyAttributeError(message)
 
     def __setattr__(self, name: str, value: Any) -> None:
         if name.startswith("_") or self.__dict__.get("_sym_raw_setattr"):

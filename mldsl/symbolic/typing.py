@@ -213,7 +213,7 @@ class Int(_Number):
     """An int (bool is rejected) with optional inclusive ``min_value``/``max_value``."""
 
     def _apply(self, value, path, allow_partial):
-        if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        if type(value) is not int and (isinstance(value, bool) or not isinstance(value, numbers.Integral)):
             raise _type_error("int", value, path)
         return self._check_range(int(value), path)
 
@@ -222,7 +222,7 @@ class Float(_Number):
     """A float (ints accepted, stored as float) with optional inclusive ``min_value``/``max_value``."""
 
     def _apply(self, value, path, allow_partial):
-        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        if type(value) is not float and (isinstance(value, bool) or not isinstance(value, numbers.Real)):
             raise _type_error("float", value, path)
         return self._check_range(float(value), path)
 

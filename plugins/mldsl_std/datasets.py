@@ -1,8 +1,15 @@
 """Dataset components; ``load()`` delegates to :mod:`mldsl.data`."""
 from mldsl import components as c
-from mldsl import data
 from mldsl import hookimpl
 from mldsl import symbolic as sym
+
+
+def _data():
+    """``mldsl.data``, imported on first load: it brings NumPy, which `mldsl check` does not need."""
+    from mldsl import data
+
+    return data
+
 
 t = sym.typing
 
@@ -21,8 +28,8 @@ class Digits(c.Dataset):
 
     type_name = "Digits"
 
-    def load(self) -> data.DataSplits:
-        return data.load_digits(self.test_split, self.seed)
+    def load(self) -> "mldsl.data.DataSplits":
+        return _data().load_digits(self.test_split, self.seed)
 
 
 @sym.members([
@@ -37,8 +44,8 @@ class Mnist(c.Dataset):
 
     type_name = "Mnist"
 
-    def load(self) -> data.DataSplits:
-        return data.load_mnist(self.path, self.test_size)
+    def load(self) -> "mldsl.data.DataSplits":
+        return _data().load_mnist(self.path, self.test_size)
 
 
 _CIFAR_PATH = ("path", t.Str().noneable(),
@@ -53,8 +60,8 @@ class Cifar10(c.Dataset):
 
     type_name = "Cifar10"
 
-    def load(self) -> data.DataSplits:
-        return data.load_cifar10(self.path)
+    def load(self) -> "mldsl.data.DataSplits":
+        return _data().load_cifar10(self.path)
 
 
 @sym.members([
@@ -66,8 +73,8 @@ class Cifar100(c.Dataset):
 
     type_name = "Cifar100"
 
-    def load(self) -> data.DataSplits:
-        return data.load_cifar100(self.path, self.label_mode)
+    def load(self) -> "mldsl.data.DataSplits":
+        return _data().load_cifar100(self.path, self.label_mode)
 
 
 @sym.members([
@@ -81,8 +88,8 @@ class Synthetic(c.Dataset):
 
     type_name = "Synthetic"
 
-    def load(self) -> data.DataSplits:
-        return data.load_synthetic(self.num_samples, list(self.input_shape), self.num_classes, self.seed)
+    def load(self) -> "mldsl.data.DataSplits":
+        return _data().load_synthetic(self.num_samples, list(self.input_shape), self.num_classes, self.seed)
 
 
 @sym.members([("path", t.Str(), "The .npz file (x_train, y_train, x_test, y_test; or x, y).")])
@@ -91,8 +98,8 @@ class Npz(c.Dataset):
 
     type_name = "Npz"
 
-    def load(self) -> data.DataSplits:
-        return data.load_npz(self.path)
+    def load(self) -> "mldsl.data.DataSplits":
+        return _data().load_npz(self.path)
 
 
 @sym.members([
@@ -106,8 +113,8 @@ class Csv(c.Dataset):
 
     type_name = "Csv"
 
-    def load(self) -> data.DataSplits:
-        return data.load_csv(self.path, self.label_column, self.test_split, self.seed)
+    def load(self) -> "mldsl.data.DataSplits":
+        return _data().load_csv(self.path, self.label_column, self.test_split, self.seed)
 
 
 @hookimpl

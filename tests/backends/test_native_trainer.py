@@ -248,18 +248,22 @@ def test_training_steps_do_not_allocate(digits):
     assert peak - base < 16384, peak - base       # a batch buffer alone would be 50*64*4 = 12.8 kB
 
 
-def test_threads_limit_is_applied_and_restored(digits):
+def test_threads_are_applied_during_fit_and_restored(digits):
+    """Compiled kernels: one OpenMP team of `threads` (default: the usable cores), BLAS on one thread."""
     from threadpoolctl import threadpool_info
-    from mldsl.kernels import optimizers
+    import mldsl.kernels as K
+    from mldsl.backends.native.trainer import usable_cores
     x, y, _, _ = digits
-    before = [d["num_threads"] for d in threadpool_info() if d["user_api"] == "blas"]
-    seen = []
-    tr = MLPTrainer(_plan(threads=1, epochs=1), x.shape[1:])
-    tr.fit(x, y, on_epoch=lambda e, logs: seen.append(
-        [d["num_threads"] for d in threadpool_info() if d["user_api"] == "blas"]))
-    assert seen and all(n == 1 for n in seen[0])
-    assert [d["num_threads"] for d in threadpool_info() if d["user_api"] == "blas"] == before
-    assert optimizers.set_num_threads(0) == 0           # restored to "OpenMP default"
-    ref = MLPTrainer(_plan(epochs=1), x.shape[1:])
-    ref.fit(x, y)
-    np.testing.assert_allclose(tr.params, ref.params, rtol=1e-4, atol=1e-5)
+
+    def blas_threads():
+        return [d["num_threads"] for d in threadpool_info() if d["user_api"] == "blas"]
+    before, k_before = blas_threads(), K.get_num_threads()
+    for threads, want in ((1, 1), (None, usable_cores()), (3, 3)):
+        seen = []
+        tr = MLPTrainer(_plan(threads=threads, epochs=1), x.shape[1:])
+        tr.fit(x, y, on_epoch=lambda e, logs: seen.append((blas_threads(), K.get_num_threads())))
+        assert all(n == 1 for n in seen[0][0]) and seen[0][1] == want
+        assert blas_threads() == before and K.get_num_threads() == k_before
+        if threads == 1:
+            one = tr.params.copy()
+    np.testing.assert_allclose(tr.params, one, rtol=1e-4, atol=1e-5)

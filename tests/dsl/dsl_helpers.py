@@ -3,7 +3,6 @@ library's exact schemas (golden error texts list parameters)."""
 from __future__ import annotations
 
 import functools
-import os
 from pathlib import Path
 
 from mldsl import components as c

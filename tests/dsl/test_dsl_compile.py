@@ -11,7 +11,7 @@ from mldsl.dsl.diagnostics import MlxError, MlxErrors
 from mldsl.dsl.module import Patch
 from mldsl.dsl.search import Invocation, Objective, Search
 
-from dsl_helpers import Adam, Dense, Digits, Dropout, Experiment, Flatten, SGD, Sequential
+from dsl_helpers import Adam, Dense, Digits, Dropout, Experiment, Flatten, Sequential
 
 BASE = """
 let hidden = 64

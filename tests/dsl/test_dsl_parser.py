@@ -139,3 +139,10 @@ def test_decode_string_rejects_bad_escapes():
 
 def test_parser_is_built_once():
     assert get_lark() is get_lark()
+
+
+def test_missing_comma_caret_is_after_the_previous_item_not_at_the_next():
+    (err,) = parse_program('let layer = Dense(512 activation="relu")\n').errors
+    assert (err.code, err.column) == ("E002", 22)  # just after `512`
+    (err,) = parse_program("let xs = [\n    Dense(1)\n    Dense(2)\n]\n").errors
+    assert (err.line, err.column, err.message) == (2, 13, "expected ']' or ','")

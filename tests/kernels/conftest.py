@@ -4,20 +4,11 @@
 builds a bounds-checked copy into a temp dir); ``MLDSL_KERNELS_EXPECT_DEBUG=1`` makes the run fail
 unless the modules really come from a debug build there.
 """
-import importlib
 import os
 
 import numpy as np
 import pytest
-
-IMPLS = ("cython", "numpy")
-
-
-def load_impl(name):
-    """The kernel namespace: ``mldsl.kernels`` (compiled) or ``mldsl.backends.reference`` (twins)."""
-    if name == "cython":
-        return importlib.import_module("mldsl.kernels")
-    return importlib.import_module("mldsl.backends.reference")
+from kernels_testutil import IMPLS, load_impl
 
 
 @pytest.fixture(params=IMPLS)

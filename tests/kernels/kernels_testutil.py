@@ -1,5 +1,16 @@
-"""Helpers for the kernel tests (finite differences, random data)."""
+"""Helpers for the kernel tests (kernel namespaces, finite differences, random data)."""
+import importlib
+
 import numpy as np
+
+IMPLS = ("cython", "numpy")
+
+
+def load_impl(name):
+    """The kernel namespace: ``mldsl.kernels`` (compiled) or ``mldsl.backends.reference`` (twins)."""
+    if name == "cython":
+        return importlib.import_module("mldsl.kernels")
+    return importlib.import_module("mldsl.backends.reference")
 
 
 def numgrad(f, x, eps=1e-6):

@@ -3,9 +3,8 @@ import math
 
 import numpy as np
 import pytest
-from kernels_testutil import away_from_kinks, numgrad, rand
+from kernels_testutil import away_from_kinks, load_impl, numgrad, rand
 
-from conftest import load_impl
 
 NAMES = ["linear", "relu", "leaky_relu", "elu", "sigmoid", "tanh", "softmax", "gelu", "gelu_tanh", "swish"]
 

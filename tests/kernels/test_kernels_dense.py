@@ -1,9 +1,8 @@
 """Dense layer kernels: fused forward, backward (dW, db, dX), twins agree, FD gradients."""
 import numpy as np
 import pytest
-from kernels_testutil import away_from_kinks, numgrad, rand
+from kernels_testutil import away_from_kinks, load_impl, numgrad, rand
 
-from conftest import load_impl
 
 ACTS = ["linear", "relu", "leaky_relu", "elu", "sigmoid", "tanh", "softmax", "gelu", "gelu_tanh", "swish"]
 

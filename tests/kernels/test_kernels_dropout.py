@@ -1,9 +1,8 @@
 """Dropout: seeded counter-based masks, bit-identical between the kernel and its twin."""
 import numpy as np
 import pytest
-from kernels_testutil import rand
+from kernels_testutil import load_impl, rand
 
-from conftest import load_impl
 
 
 def _drop(K, x, rate, seed, offset=0):

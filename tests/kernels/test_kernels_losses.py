@@ -3,9 +3,8 @@ import math
 
 import numpy as np
 import pytest
-from kernels_testutil import numgrad, rand
+from kernels_testutil import load_impl, numgrad, rand
 
-from conftest import load_impl
 
 
 def _ce_reference(logits, target):

@@ -3,8 +3,8 @@ import math
 
 import numpy as np
 import pytest
+from kernels_testutil import load_impl
 
-from conftest import load_impl
 
 G = [[0.5, -1.0, 2.0], [0.1, -0.2, 0.3], [-0.7, 0.4, 0.0]]   # gradients of 3 steps (per element)
 P0 = [1.0, -2.0, 0.5]
@@ -151,3 +151,34 @@ def test_state_shape_and_dtype_checked(K):
         K.sgd_update(p, np.zeros((3, 2), np.float32), 0.1)
     with pytest.raises(ValueError, match="1-based"):
         K.adam_update(p, p, p.copy(), p.copy(), 0.1, 0.9, 0.999, 1e-7, 0)
+
+
+def _has_denormals(a):
+    return bool(np.any((a != 0) & (np.abs(a) < np.finfo(a.dtype).tiny)))
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_compiled_kernels_flush_denormals_to_zero(threads):
+    """Like TensorFlow, the compiled kernels run with FTZ/DAZ: decaying state never becomes a (slow)
+    float32 denormal, it becomes 0. (The NumPy twins keep IEEE gradual underflow.)"""
+    import mldsl.kernels as CK
+    from threadpoolctl import threadpool_limits
+    n = 1 << 17                                    # large enough to run on the thread team
+    tiny = np.float32(2e-38)                       # normal; 0.5 * tiny is denormal
+    old = CK.set_num_threads(threads)
+    try:
+        with threadpool_limits(1, user_api="blas"):
+            p, v = np.zeros(n, np.float32), np.full(n, tiny, np.float32)
+            CK.momentum_update(p, np.zeros(n, np.float32), v, 0.1, 0.5)
+            assert not v.any()
+            m, vv = np.full(n, tiny, np.float32), np.zeros(n, np.float32)
+            for t in range(1, 4):
+                CK.adam_update(np.zeros(n, np.float32), np.zeros(n, np.float32), m, vv, 0.1, 0.5, 0.999, 1e-7, t)
+            assert not _has_denormals(m)      # (m + (g - m) * 0.5: the denormal product flushes to 0)
+            y = CK.dense_forward(np.full((64, 64), tiny, np.float32), np.full((64, 64), 0.5, np.float32), None,
+                                 np.empty((64, 64), np.float32))
+            assert not _has_denormals(y)
+    finally:
+        CK.set_num_threads(old)
+    # the calling thread's floating-point mode is restored afterwards
+    assert np.float32(1e-38) * np.float32(0.5) != 0

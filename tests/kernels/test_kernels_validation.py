@@ -4,9 +4,9 @@ import inspect
 
 import numpy as np
 import pytest
+from kernels_testutil import load_impl
 
 import mldsl.kernels as CK
-from conftest import load_impl
 
 
 def test_every_kernel_has_a_twin_with_the_same_signature():

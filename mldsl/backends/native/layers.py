@@ -18,6 +18,8 @@ NEEDS_PRE_ACTIVATION = ("gelu", "gelu_tanh", "swish")
 class RuntimeLayer:
     """Base: ``out``/``grad`` buffers of shape (capacity, units) and per-batch-size views."""
 
+    n_params = 0
+
     def __init__(self, units: int, capacity: int, dtype: np.dtype, has_grad: bool):
         self.units = units
         self.out = np.empty((capacity, units), dtype)
@@ -58,6 +60,7 @@ class DenseLayer(RuntimeLayer):
     def bind(self, params: np.ndarray, grads: np.ndarray, offset: int) -> int:
         """Takes its weights from ``params[offset:]`` (and grads alike); returns the next offset."""
         i, o = self.fan_in, self.units
+        self.param_range = (offset, offset + self.n_params)
         self.W = params[offset:offset + i * o].reshape(i, o)
         self.dW = grads[offset:offset + i * o].reshape(i, o)
         offset += i * o

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import importlib
 import math
+import os
 import sys
 import time
 from typing import Any, Callable, Dict, List, Optional, Sequence
@@ -26,6 +27,14 @@ from mldsl.errors import BackendError
 EpochCallback = Callable[[int, dict], Optional[bool]]
 
 KERNEL_MODULES = {"cython": "mldsl.kernels", "numpy": "mldsl.backends.reference"}
+
+
+def usable_cores() -> int:
+    """CPUs this process may run on (its affinity mask), at least 1."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
 
 
 def load_kernels(kernels: Any = "cython") -> Any:
@@ -130,7 +139,7 @@ class MLPTrainer:
         for l in self.dense_layers:
             off = l.bind(self.params, self.grads, off)
         self.reset_weights()
-        self.optimizer = FlatOptimizer(self.K, plan.optimizer, self.params)
+        self.optimizer = FlatOptimizer(self.K, plan.optimizer, self.params, self.grads)
         self._best = np.empty_like(self.params) if plan.early_stopping and plan.early_stopping.restore_best_weights \
             else None
 
@@ -217,19 +226,24 @@ class MLPTrainer:
     def _penalty(self) -> float:
         return sum(l.penalty() for l in self.dense_layers if l.l2)
 
-    def _forward_backward(self, xb: np.ndarray, yb: np.ndarray, n: int) -> tuple:
-        """Training-mode forward and backward on a batch already in place; fills ``self.grads``."""
+    def _forward_backward(self, xb: np.ndarray, yb: np.ndarray, n: int, update: bool) -> tuple:
+        """Training-mode forward and backward on a batch already in place; fills ``self.grads`` and,
+        with ``update``, applies the optimizer to each Dense layer right after its backward pass."""
         out = self._forward(xb, n, True)
         loss = self._loss(out, yb, self.layers[-1].views(n)[1])
         hits = self._hits(out, yb)
         if self._has_l2:
             loss += self._penalty()
-        layers, need = self.layers, self._prev_grad_needed
+        layers, need, opt = self.layers, self._prev_grad_needed, self.optimizer
+        if update:
+            opt.begin_step()
         for pos in range(len(layers) - 1, -1, -1):
             layer = layers[pos]
             if layer.grad is None:
                 break
             layer.backward(layer.inp, n, layers[pos - 1].views(n)[1] if need[pos] else None)
+            if update and layer.n_params:
+                opt.update(*layer.param_range)
         return loss, hits
 
     def train_step(self, indices: np.ndarray, x: np.ndarray, y: np.ndarray) -> tuple:
@@ -239,9 +253,7 @@ class MLPTrainer:
         xb, yb = self._io(n)
         self.K.gather_rows(x, indices, xb)
         self.K.gather_rows(y, indices, yb)
-        loss, hits = self._forward_backward(xb, yb, n)
-        self.optimizer.step(self.grads)
-        return loss, hits
+        return self._forward_backward(xb, yb, n, True)
 
     def gradients(self, x: Any, y: Any) -> tuple:
         """``(loss, flat gradient copy)`` of the training loss on ``x``/``y`` as one batch (at most
@@ -255,29 +267,36 @@ class MLPTrainer:
         xb, yb = self._io(n)
         xb[...] = xs
         yb[...] = ys
-        loss, _ = self._forward_backward(xb, yb, n)
+        loss, _ = self._forward_backward(xb, yb, n, False)
         return loss, self.grads.copy()
 
     # ------------------------------------------------------------------ public API
     @contextlib.contextmanager
     def threads(self, n: Optional[int] = None):
-        """Context: BLAS and the kernels' OpenMP threads limited to ``n`` (default ``plan.threads``;
-        None leaves them alone). E.g. one thread per worker when several trainers share the cores."""
+        """Context in which training runs: with the compiled kernels, one OpenMP team of ``n`` threads
+        does all the work (``mldsl.kernels.set_num_threads(n)``) and BLAS is limited to one thread (BLAS
+        worker threads spin-waiting between calls would steal the team's cores); with the NumPy twins,
+        BLAS is limited to ``n`` threads. ``n`` defaults to ``plan.threads``, else to the usable cores
+        (for the compiled kernels) or leaving BLAS alone (for the twins). Use ``threads=1`` per worker
+        when several trainers share the machine."""
         n = self.plan.threads if n is None else n
-        if n is None:
-            yield
-            return
-        from threadpoolctl import threadpool_limits  # noqa: PLC0415
-        set_nt = None
-        if self.kernels == "cython":
-            from mldsl.kernels.optimizers import set_num_threads as set_nt  # noqa: PLC0415
-        old = set_nt(n) if set_nt else None
-        try:
+        if self.kernels != "cython":
+            if n is None:
+                yield
+                return
+            from threadpoolctl import threadpool_limits  # noqa: PLC0415
             with threadpool_limits(limits=n, user_api="blas"):
                 yield
+            return
+        from threadpoolctl import threadpool_limits  # noqa: PLC0415
+        if n is None:
+            n = usable_cores()
+        old = self.K.set_num_threads(n)
+        try:
+            with threadpool_limits(limits=1, user_api="blas"):
+                yield
         finally:
-            if set_nt:
-                set_nt(old)
+            self.K.set_num_threads(old)
 
     def fit(self, x: Any, y: Any, *, epochs: Optional[int] = None, on_epoch: Optional[EpochCallback] = None,
             verbose: bool = False) -> List[Dict[str, float]]:

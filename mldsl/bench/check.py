@@ -1,6 +1,6 @@
 """Benchmark (not a test): whole-process wall time of ``mldsl check`` on a generated 300-line file.
 
-    python tests/dsl/bench_check.py [--runs N] [--lines 300]
+    mldsl bench check [--runs N] [--lines 300]      (or: python -m mldsl.bench.check)
 
 Prints the best and median of N runs of ``python -m mldsl check FILE`` (the first, untimed run
 warms Lark's on-disk grammar cache), twice: with Python's bytecode cache (what an installed mldsl
@@ -17,6 +17,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from typing import Optional
 
 BLOCK = '''\
 # experiment {i}
@@ -58,11 +59,12 @@ def make_file(lines: int) -> str:
     return "\n".join(text.split("\n")[:lines]).rsplit("\n# experiment", 1)[0] + "\n"
 
 
-def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def main(argv: Optional[list] = None) -> int:
+    """Runs the benchmark and prints the figures; returns the exit code."""
+    ap = argparse.ArgumentParser(prog="mldsl bench check", description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=10)
     ap.add_argument("--lines", type=int, default=300)
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
     text = make_file(args.lines)
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "bench.mlx")
