@@ -44,3 +44,14 @@ def test_every_package_is_listed_for_wheels():
     on_disk = {".".join(p.parent.relative_to(root).parts) for p in (root / "mldsl").rglob("__init__.py")}
     assert on_disk - listed == set(), f"add these to [tool.setuptools] packages: {sorted(on_disk - listed)}"
     assert {"mldsl.grammars", "mldsl.kernels", "mldsl_std"} <= listed
+
+
+def test_checking_a_file_stays_light(tmp_path):
+    """`mldsl check` loads plugins and compiles a file without importing NumPy, the kernels or TensorFlow
+    (that start-up cost is what keeps it well under the 0.3 s goal)."""
+    mlx = tmp_path / "e.mlx"
+    mlx.write_text('experiment e = Experiment(model=Sequential([Dense(10, activation="softmax")]), data=Digits())\n')
+    code = ("import sys; from mldsl.cli import main; rc = main(['check', %r]); "
+            "print(rc, sorted(m for m in ('numpy', 'tensorflow', 'ray', 'mldsl.kernels') if m in sys.modules))" % str(mlx))
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip().splitlines()[-1] == "0 []"

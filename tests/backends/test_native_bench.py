@@ -27,7 +27,10 @@ def test_run_produces_the_record(monkeypatch, capsys):
     rec = mlp.run(samples=400, threads=1, repeat=1, keras=False)
     for key in ("batch_100", "batch_32"):
         e = rec[key]
-        assert set(e["seconds_per_epoch"]) == {"native", "numpy", "keras", "floor"}
+        assert set(e["seconds_per_epoch"]) == {"native", "numpy", "keras", "floor", "gemm_floor"}
+        assert 0 < e["seconds_per_epoch"]["gemm_floor"] < e["seconds_per_epoch"]["numpy"]
+        assert e["gemm_floor_ratio"] == pytest.approx(
+            e["seconds_per_epoch"]["native"] / e["seconds_per_epoch"]["gemm_floor"], rel=0.01)
         assert e["seconds_per_epoch"]["keras"] is None and e["speedup_vs_keras"] is None
         assert e["floor_ratio"] == pytest.approx(e["seconds_per_epoch"]["native"] / e["seconds_per_epoch"]["floor"],
                                                  rel=0.01)

@@ -9,9 +9,10 @@ import math
 import os
 from dataclasses import dataclass, field as dc_field
 from pathlib import Path
-from typing import Any, List, Optional
+from typing import TYPE_CHECKING, Any, List, Optional
 
-import numpy as np
+if TYPE_CHECKING:  # NumPy is imported on use: the registry loads this module for `mldsl check` too
+    import numpy as np
 
 from mldsl.backends.base import EpochCallback, RunResult
 from mldsl.backends.keras._runtime import import_keras, missing_tensorflow
@@ -97,7 +98,7 @@ class KerasBackend:
             raise BackendError("the experiment has no model (field 'model')")
         x_train, x_test = splits.x_train, splits.x_test
         if x_train.ndim == 3 and uses_images(model_c):
-            x_train, x_test = x_train[..., np.newaxis], x_test[..., np.newaxis]  # (n, h, w) -> (n, h, w, 1)
+            x_train, x_test = x_train[..., None], x_test[..., None]  # (n, h, w) -> (n, h, w, 1)
 
         training = field(experiment, "training", {})
         evaluation = field(experiment, "evaluation", {})
@@ -209,6 +210,8 @@ def uses_images(component: Any) -> bool:
 def encode_targets(y: np.ndarray, encoding: str, num_classes: int) -> np.ndarray:
     """Integer labels as the loss wants them: unchanged (``sparse``), one-hot float32 (``one_hot``) or a
     float32 column (``raw``)."""
+    import numpy as np
+
     if encoding == "one_hot":
         return np.eye(int(num_classes), dtype=np.float32)[np.asarray(y, dtype=np.int64)]
     if encoding == "raw":

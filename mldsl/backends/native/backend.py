@@ -3,14 +3,16 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Optional
-
-import numpy as np
+from typing import TYPE_CHECKING, Any, Optional
 
 from mldsl.backends.base import EpochCallback, RunResult
-from mldsl.backends.native.lowering import field, lower_experiment
-from mldsl.backends.native.trainer import MLPTrainer
 from mldsl.errors import BackendError
+
+if TYPE_CHECKING:
+    from mldsl.backends.native.trainer import MLPTrainer
+
+# The registry instantiates this class whenever plugins load (e.g. for `mldsl check`), so NumPy, the
+# lowering and the trainer are imported on first use, not here.
 
 
 class NativeBackend:
@@ -36,10 +38,17 @@ class NativeBackend:
 
     def plan(self, experiment: Any):
         """The :class:`Plan` this backend would train for ``experiment``."""
+        from mldsl.backends.native.lowering import lower_experiment
+
         return lower_experiment(experiment, self._get_registry())
 
     def run(self, experiment: Any, *, on_epoch: Optional[EpochCallback] = None) -> RunResult:
         """Trains ``experiment`` and evaluates it on its test split (``metrics``: loss and the metric)."""
+        import numpy as np
+
+        from mldsl.backends.native.lowering import field
+        from mldsl.backends.native.trainer import MLPTrainer
+
         plan = self.plan(experiment)
         data = field(experiment, "data")
         if data is None or not hasattr(data, "load"):
@@ -64,6 +73,8 @@ class NativeBackend:
     def save_model(self, model: MLPTrainer, folder: Any) -> Path:
         """Writes the Dense weights to ``folder/weights.npz`` (``kernel_i``/``bias_i``, the format the Keras
         backend reads too); returns the path."""
+        import numpy as np
+
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         arrays = {}
