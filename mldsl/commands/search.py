@@ -46,7 +46,8 @@ def add_parsers(subparsers):
 
 
 # -- reading the search statement -------------------------------------------------------------------
-def _get(value: Any, key: str, default: Any = None) -> Any:
+def setting(value: Any, key: str, default: Any = None) -> Any:
+    """A field of a compiled ``search`` statement (or of a plain dict), or ``default`` when absent."""
     if isinstance(value, dict):
         return value.get(key, default)
     try:
@@ -71,8 +72,8 @@ def parse_objective(value: Any) -> tuple[str, str]:
     if isinstance(value, dict) and len(value) == 1 and next(iter(value)) in ("maximize", "minimize"):
         direction, metric = next(iter(value.items()))
         return str(metric), direction
-    metric = _get(value, "metric") or _get(value, "name")
-    direction = _get(value, "direction") or _get(value, "mode")
+    metric = setting(value, "metric") or setting(value, "name")
+    direction = setting(value, "direction") or setting(value, "mode")
     if metric is not None and direction in ("maximize", "minimize"):
         return str(metric), direction
     raise SearchError(f"cannot read the search objective {value!r}; write maximize(\"accuracy\") or "
@@ -83,7 +84,7 @@ def _is_search(name: str, value: Any, module: Any) -> bool:
     kinds = getattr(module, "kinds", None)
     if isinstance(kinds, dict) and name in kinds:
         return kinds[name] == "search"
-    return type(value).__name__ == "Search" or all(_get(value, k) is not None for k in ("space", "algorithm"))
+    return type(value).__name__ == "Search" or all(setting(value, k) is not None for k in ("space", "algorithm"))
 
 
 def _module_items(module: Any) -> list:
@@ -122,10 +123,10 @@ def load_search(target: str) -> dict:
             raise SearchError(f"{path} has no search or space named {name!r}" + (f"; {hint}" if hint else ""))
         # A bare search space: random search for the accuracy, unless told otherwise.
         value = {"space": everything[name], "algorithm": "random", "trials": None, "objective": None}
-    metric, direction = parse_objective(_get(value, "objective"))
-    return {"name": name, "space": _get(value, "space"), "algorithm": _get(value, "algorithm") or "random",
-            "trials": _get(value, "trials"), "objective": metric, "direction": direction,
-            "early_stopping": _get(value, "early_stopping"), "seed": _get(value, "seed"), "file": path}
+    metric, direction = parse_objective(setting(value, "objective"))
+    return {"name": name, "space": setting(value, "space"), "algorithm": setting(value, "algorithm") or "random",
+            "trials": setting(value, "trials"), "objective": metric, "direction": direction,
+            "early_stopping": setting(value, "early_stopping"), "seed": setting(value, "seed"), "file": path}
 
 
 # -- progress -----------------------------------------------------------------------------------------

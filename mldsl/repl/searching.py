@@ -10,31 +10,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from mldsl.commands.search import parse_objective
+from mldsl.commands.search import setting as _get
 from mldsl.errors import MldslError
-
-
-def _get(value: Any, key: str, default: Any = None) -> Any:
-    if isinstance(value, dict):
-        return value.get(key, default)
-    try:
-        return getattr(value, key)
-    except (AttributeError, KeyError):
-        return default
-
-
-def _objective(value: Any):
-    try:
-        from mldsl.commands.search import parse_objective
-    except ImportError:
-        parse_objective = None
-    if parse_objective is not None:
-        return parse_objective(value)
-    if value is None:
-        return "accuracy", "maximize"
-    metric, direction = _get(value, "metric"), _get(value, "direction")
-    if metric is None:
-        raise MldslError(f"cannot read the search objective {value!r}")
-    return str(metric), direction or "maximize"
 
 
 def _fmt(value: Any) -> str:
@@ -62,10 +40,7 @@ def run_search(repl, args: str) -> None:
     p.add_argument("--objective")
     p.add_argument("--minimize", action="store_true")
     a = p.parse_args(_split(args))
-    try:
-        from mldsl.engine.search import run_search as engine_run_search
-    except ImportError:
-        raise MldslError("the search engine is not available in this installation") from None
+    from mldsl.engine.search import run_search as engine_run_search
 
     value = resolve(repl, a.name)
     name = a.name.split(".")[0]
@@ -74,7 +49,7 @@ def run_search(repl, args: str) -> None:
         space = _get(value, "space")
         algorithm = _get(value, "algorithm") or "random"
         trials = _get(value, "trials")
-        metric, direction = _objective(_get(value, "objective"))
+        metric, direction = parse_objective(_get(value, "objective"))
         early = _get(value, "early_stopping")
         seed = _get(value, "seed")
     else:

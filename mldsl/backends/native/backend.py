@@ -87,10 +87,6 @@ class NativeBackend:
         return path
 
     def _get_registry(self) -> Any:
-        if self._registry is not None:
-            return self._registry
-        try:
-            from mldsl.registry import get_registry  # noqa: PLC0415
-        except ImportError:
-            return None
-        return get_registry()
+        from mldsl.registry import get_registry
+
+        return self._registry if self._registry is not None else get_registry()
