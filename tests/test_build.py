@@ -55,3 +55,18 @@ def test_checking_a_file_stays_light(tmp_path):
             "print(rc, sorted(m for m in ('numpy', 'tensorflow', 'ray', 'mldsl.kernels') if m in sys.modules))" % str(mlx))
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip().splitlines()[-1] == "0 []"
+
+
+def test_every_public_name_resolves():
+    """`mldsl.__all__` is lazy: a typo in the export table would only fail when someone uses the name."""
+    import mldsl
+
+    missing = []
+    for name in mldsl.__all__:
+        try:
+            getattr(mldsl, name)
+        except Exception as exc:  # noqa: BLE001 - collect them all
+            missing.append(f"{name}: {exc!r}")
+    assert missing == []
+    for name in ("parse", "load", "Object", "members", "oneof", "dna_spec", "sample", "patch", "run_search"):
+        assert name in mldsl.__all__

@@ -292,12 +292,7 @@ class Compiler:
         return inv
 
     def setting_algorithm(self, node, ctx):
-        try:
-            known = dict(self.session.registry.algorithms())
-        except Exception:  # noqa: BLE001 - registry unavailable: accept the name as written
-            known = {}
-        if not known and isinstance(node, ir.Call):
-            known = {node.callee: None}
+        known = dict(self.session.registry.algorithms())
         return self._invocation(node, ctx, "algorithm", known)
 
     def setting_early_stopping(self, node, ctx):
@@ -362,11 +357,8 @@ class Compiler:
         d = self.scope.get(name)
         if d is None:
             suggestion = suggestion_text(name, list(self.scope))
-            try:
-                if name in self.session.registry.names():
-                    suggestion = f"'{name}' is a component: did you mean '{name}()'?"
-            except Exception:  # noqa: BLE001
-                pass
+            if name in self.session.registry.names():
+                suggestion = f"'{name}' is a component: did you mean '{name}()'?"
             if name in HYPER_NAMES:
                 suggestion = f"did you mean '{name}(...)'?"
             return self.error(f"undefined name '{name}'", node.span, "E005", suggestion=suggestion)
@@ -624,10 +616,7 @@ class Compiler:
         try:
             return registry.patcher(name)
         except MldslError:
-            try:
-                candidates = list(registry.patchers())
-            except Exception:  # noqa: BLE001
-                candidates = []
+            candidates = list(registry.patchers())
             candidates += [n for n, d in self.scope.items() if d.kind == "patch"]
             self.error(f"unknown patch or patcher '{name}'", span, "E031",
                        suggestion=suggestion_text(name, candidates), notes=[PLUGINS_HINT])
