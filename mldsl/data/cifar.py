@@ -55,7 +55,7 @@ def _load(name: str, path: Optional[str], num_classes: int, label_suffix: str) -
         if not sources.keras_available():
             raise sources.offline_error(name.upper(), how)
         kwargs = {"label_mode": "coarse"} if label_suffix else {}
-        (x_tr, y_tr), (x_te, y_te) = sources.keras_load(name, **kwargs)
+        (x_tr, y_tr), (x_te, y_te) = sources.keras_load(name, name.upper(), how, **kwargs)
         return _splits(x_tr, y_tr, x_te, y_te, num_classes)
     path = os.fspath(path)
     if os.path.isdir(path):

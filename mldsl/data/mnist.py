@@ -43,7 +43,7 @@ def load_mnist(path: Optional[str] = None, test_size: Optional[int] = None) -> D
             return load_mnist(found[0], test_size)
         if not sources.keras_available():
             raise sources.offline_error("MNIST", _HOW)
-        (x_tr, y_tr), (x_te, y_te) = sources.keras_load("mnist")
+        (x_tr, y_tr), (x_te, y_te) = sources.keras_load("mnist", "MNIST", _HOW)
         return _full(x_tr, y_tr, x_te, y_te, test_size, "keras.datasets.mnist")
     path = os.fspath(path)
     if not os.path.exists(path):

@@ -41,21 +41,28 @@ def keras_available() -> bool:
         return False
 
 
-def keras_load(dataset: str, **kwargs) -> Tuple[Tuple[np.ndarray, np.ndarray], Tuple[np.ndarray, np.ndarray]]:
-    """``keras.datasets.<dataset>.load_data(**kwargs)``; any failure (offline, ...) becomes a DataError."""
+def keras_load(dataset: str, what: str, how: str, **kwargs) -> Tuple[Tuple[np.ndarray, np.ndarray],
+                                                                      Tuple[np.ndarray, np.ndarray]]:
+    """``keras.datasets.<dataset>.load_data(**kwargs)``; a failure (offline, ...) is :func:`offline_error`.
+
+    TensorFlow's C++ start-up logging is quietened (unless the user set ``TF_CPP_MIN_LOG_LEVEL``) so the
+    error, if any, is what the user sees.
+    """
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     try:
         from tensorflow import keras  # noqa: PLC0415 - deliberately lazy
         loader: Callable = getattr(keras.datasets, dataset).load_data
         return loader(**kwargs)
     except Exception as exc:  # noqa: BLE001 - report any download/IO failure as a DataError
-        raise DataError(f"keras.datasets.{dataset}.load_data() failed ({type(exc).__name__}: {exc}); "
-                        f"if this machine is offline, download the data elsewhere and pass path=...") from None
+        raise offline_error(what, how, cause=f"{type(exc).__name__}: {exc}") from None
 
 
-def offline_error(what: str, how: str) -> DataError:
+def offline_error(what: str, how: str, cause: str = "") -> DataError:
     """The error raised when no local copy is found and Keras cannot download one."""
     keras_note = ("TensorFlow is not installed, so Keras cannot download it"
                   if not keras_available() else "Keras could not download it")
+    if cause:
+        keras_note += f" ({cause})"
     return DataError(f"no local copy of {what} was found and {keras_note}. Pass path=... {how} "
                      f"(or set {DATA_DIR_ENV} to a folder holding it).")
 

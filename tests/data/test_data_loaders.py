@@ -154,7 +154,7 @@ def test_mnist_keras_download_failure_is_a_data_error(monkeypatch):
     datasets = types.SimpleNamespace(mnist=types.SimpleNamespace(load_data=load_data))
     monkeypatch.setitem(sys.modules, "tensorflow", types.SimpleNamespace(keras=types.SimpleNamespace(datasets=datasets)))
     monkeypatch.setattr(sources, "keras_available", lambda: True)
-    with pytest.raises(DataError, match="mnist.load_data.*URL fetch failure.*pass path="):
+    with pytest.raises(DataError, match="Keras could not download it.*URL fetch failure.*Pass path=.*MLDSL_DATA_DIR"):
         data.load_mnist()
 
 
