@@ -18,16 +18,37 @@ def build_parser() -> argparse.ArgumentParser:
                                      "written in the .mlx language.")
     parser.add_argument("--version", action="store_true", help="print the version and exit")
     parser.add_argument("-v", "--verbose", action="store_true", help="with --version: list plugins")
+    parser.add_argument("-p", dest="plugin_options", action="append", default=[], metavar="no:NAME",
+                        help="don't load the plugin NAME (repeatable; like pytest's -p no:NAME; same as "
+                             "MLDSL_PLUGINS_BLOCK=NAME)")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module_name in COMMAND_MODULES:
         importlib.import_module(module_name).add_parsers(subparsers)
     return parser
 
 
+def block_plugins(options: Sequence[str]) -> None:
+    """Applies ``-p no:NAME`` options by adding NAME to ``MLDSL_PLUGINS_BLOCK`` before plugins load."""
+    from mldsl.plugin_manager import BLOCK_ENV
+
+    names = []
+    for option in options:
+        if not option.startswith("no:") or not option[3:]:
+            raise MldslError(f"-p expects no:NAME (a plugin not to load), got {option!r}")
+        names.append(option[3:])
+    if names:
+        from mldsl.registry import reset_registry
+
+        current = [n for n in os.environ.get(BLOCK_ENV, "").split(",") if n]
+        os.environ[BLOCK_ENV] = ",".join(current + names)
+        reset_registry()
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        block_plugins(args.plugin_options)
         if args.version:
             print(f"mldsl {__version__}")
             if args.verbose:

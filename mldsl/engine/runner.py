@@ -31,24 +31,17 @@ class RunOutcome:
 def versions(backend_name: str) -> dict:
     """Versions of mldsl, Python, NumPy, the backend's framework and every installed mldsl plugin."""
     out = {"python": platform.python_version()}
-    for dist in ("mldsl", "numpy", "scipy"):
+    dists = ["mldsl", "numpy", "scipy"] + (["tensorflow", "tensorflow-cpu", "keras"] if backend_name == "keras" else [])
+    for dist in dists:
         try:
             out[dist] = metadata.version(dist)
         except metadata.PackageNotFoundError:
             pass
-    if backend_name == "keras":
-        for dist in ("tensorflow", "tensorflow-cpu", "keras"):
-            try:
-                out[dist] = metadata.version(dist)
-            except metadata.PackageNotFoundError:
-                pass
-    try:
-        from mldsl.registry import get_registry
+    from mldsl.registry import get_registry
 
-        for plugin in get_registry().plugin_infos():
-            out[f"plugin:{plugin.name}"] = plugin.version
-    except (ImportError, AttributeError):
-        pass
+    for plugin in get_registry().plugins():
+        if not plugin.blocked:
+            out[f"plugin:{plugin.name}"] = plugin.dist_version or "(not installed)"
     return out
 
 

@@ -54,6 +54,7 @@ def test_run_records_everything(mlx, capsys):
     assert run.status == "completed" and run.metrics == record["metrics"]
     assert run.experiment_mlx.startswith("experiment digits =")
     assert run.versions["mldsl"] and "numpy" in run.versions
+    assert run.versions["plugin:std"] == run.versions["mldsl"]  # the std plugin ships with mldsl
     artifacts = mlx.parent / "runs" / run.id
     assert (artifacts / "history.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert (artifacts / "history.csv").read_text().splitlines()[0].startswith("epoch,")
