@@ -95,6 +95,13 @@ def _die_with_parent(parent_pid: int) -> None:
         pass
 
 
+def _init_worker(parent_pid: int, threads: int) -> None:
+    """Pool-worker initializer: die with the parent, and train on a share of the cores (``threads``) so
+    that the workers together do not oversubscribe the machine (unless the user set the thread count)."""
+    _die_with_parent(parent_pid)
+    os.environ.setdefault("MLDSL_NUM_THREADS", str(threads))
+
+
 class LocalExecutor(Executor):
     """A pool of ``workers`` local processes (default: one per core). A worker that dies takes the pool
     down with it; the pool is rebuilt and the trials it was running come back as infrastructure
@@ -115,8 +122,9 @@ class LocalExecutor(Executor):
         if self._pool is None:
             from concurrent.futures import ProcessPoolExecutor
 
+            threads = max(1, (os.cpu_count() or 1) // self.workers)
             self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=self._context,
-                                             initializer=_die_with_parent, initargs=(os.getpid(),))
+                                             initializer=_init_worker, initargs=(os.getpid(), threads))
         return self._pool
 
     def submit(self, task, on_history=None):

@@ -267,3 +267,17 @@ def test_threads_are_applied_during_fit_and_restored(digits):
         if threads == 1:
             one = tr.params.copy()
     np.testing.assert_allclose(tr.params, one, rtol=1e-4, atol=1e-5)
+
+
+def test_thread_count_follows_the_environment(monkeypatch):
+    """Search workers are given a share of the cores through the environment (Ray sets OMP_NUM_THREADS)."""
+    from mldsl.backends.native.trainer import usable_cores
+
+    monkeypatch.delenv("MLDSL_NUM_THREADS", raising=False)
+    monkeypatch.setenv("OMP_NUM_THREADS", "3")
+    assert usable_cores() == 3
+    monkeypatch.setenv("MLDSL_NUM_THREADS", "1")
+    assert usable_cores() == 1
+    monkeypatch.setenv("MLDSL_NUM_THREADS", "zero")
+    monkeypatch.delenv("OMP_NUM_THREADS")
+    assert usable_cores() >= 1

@@ -27,6 +27,13 @@ def ev_simple(exp, report):
     return {"acc": score(exp)}
 
 
+def ev_threads(exp, report):
+    """Reports the training thread count the worker would use (and the objective)."""
+    from mldsl.backends.native.trainer import usable_cores
+
+    return {"acc": score(exp), "threads": usable_cores()}
+
+
 def ev_epochs(exp, report):
     """Four epochs whose accuracy climbs towards ``score``; reports each epoch."""
     final = score(exp)

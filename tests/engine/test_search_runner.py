@@ -280,3 +280,14 @@ def test_symbolic_experiments_travel_to_worker_processes(tmp_path):
     assert _key(pooled) == _key(inproc) and {t.status for t in pooled.trials} == {"completed"}
     assert pooled.trials[0].experiment_mlx.startswith("experiment sym_trial_0 = Experiment(")
     assert inproc.trials[0].experiment_mlx == pooled.trials[0].experiment_mlx  # in memory: printed when read
+
+
+def test_pool_workers_share_the_cores(tmp_path, monkeypatch):
+    """Each of N local workers trains on cores // N threads, so parallel trials don't oversubscribe."""
+    import os
+
+    monkeypatch.delenv("MLDSL_NUM_THREADS", raising=False)
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    res = run_search(L.raw_space(), name="s", algorithm=Random(), trials=2, objective="acc", seed=1,
+                     executor="local", workers=2, evaluate=L.ev_threads, store=str(tmp_path / "t.db"))
+    assert {t.metrics["threads"] for t in res.trials} == {max(1, (os.cpu_count() or 1) // 2)}

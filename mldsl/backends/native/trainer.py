@@ -29,8 +29,18 @@ EpochCallback = Callable[[int, dict], Optional[bool]]
 KERNEL_MODULES = {"cython": "mldsl.kernels", "numpy": "mldsl.backends.reference"}
 
 
+#: Environment variables that set how many threads training uses, first found wins. Search workers get a
+#: share of the cores this way (Ray sets ``OMP_NUM_THREADS`` to a task's CPUs; the local pool sets ours).
+THREADS_ENV = ("MLDSL_NUM_THREADS", "OMP_NUM_THREADS")
+
+
 def usable_cores() -> int:
-    """CPUs this process may run on (its affinity mask), at least 1."""
+    """Threads to train with: ``$MLDSL_NUM_THREADS`` or ``$OMP_NUM_THREADS`` when set to a positive
+    integer, else the CPUs this process may run on (its affinity mask), at least 1."""
+    for var in THREADS_ENV:
+        value = os.environ.get(var, "").strip()
+        if value.isdigit() and int(value) > 0:
+            return int(value)
     try:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # pragma: no cover - not Linux
