@@ -14,7 +14,7 @@ from typing import Any, Dict, List, Optional, Tuple
 from mldsl import symbolic as sym
 from mldsl.dsl import ir
 from mldsl.dsl.diagnostics import MlxError
-from mldsl.dsl.module import Definition, Module, Origin, Patch, Provenance, parse_path
+from mldsl.dsl.module import Definition, Module, Origin, Patch, Provenance, child_values, parse_path
 from mldsl.dsl.parser import make_error, parse_program, split_lines
 from mldsl.dsl.printer import HYPER_NAMES
 from mldsl.dsl.search import (DEFAULT_ALGORITHM, OBJECTIVE_NAMES, Invocation, Objective, Search)
@@ -850,21 +850,11 @@ def _replace(target: Provenance, keys: Tuple, source: Provenance, last: Optional
             target.records.setdefault(key, []).extend(origins)
 
 
-def _children(value) -> Optional[Dict[Any, Any]]:
-    if isinstance(value, sym.Object):
-        return dict(value.sym_init_args)
-    if isinstance(value, dict):
-        return dict(value)
-    if isinstance(value, (list, tuple)):
-        return dict(enumerate(value))
-    return None
-
-
 def _flatten(value, prefix: Tuple = (), out: Optional[dict] = None) -> dict:
     """path -> leaf value (objects record their type) for change detection."""
     if out is None:
         out = {}
-    children = _children(value)
+    children = child_values(value)
     if children is None:
         out[prefix] = value
         return out

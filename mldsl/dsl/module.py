@@ -272,7 +272,7 @@ def _get_path(value: Any, keys: Path, name: str, text: str) -> Any:
 
     cur = value
     for i, k in enumerate(keys):
-        children = _children(cur)
+        children = child_values(cur)
         if children is None or k not in children:
             where = format_path(keys[:i]) or name
             hint = suggestion_text(str(k), [str(c) for c in children]) if children else None
@@ -282,7 +282,8 @@ def _get_path(value: Any, keys: Path, name: str, text: str) -> Any:
     return cur
 
 
-def _children(value: Any) -> Optional[Dict[Any, Any]]:
+def child_values(value: Any) -> Optional[Dict[Any, Any]]:
+    """The children of a value by key (fields, dict keys or list indices); None for a leaf."""
     from mldsl import symbolic as sym
 
     if isinstance(value, sym.Object):
@@ -300,7 +301,7 @@ def _is_default(root: Any, keys: Path) -> bool:
 
     parent = root
     for k in keys[:-1]:
-        parent = _children(parent)[k]
+        parent = child_values(parent)[k]
     if isinstance(parent, sym.Object):
         f = type(parent).__schema__.fields.get(keys[-1])
         if f is not None and f.value_spec.has_default:

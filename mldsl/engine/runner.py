@@ -12,11 +12,15 @@ import time
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Callable, Optional, Sequence
+from typing import Any, Optional, Sequence
 
 from mldsl.backends.base import EpochCallback, RunResult, auto_backend_name, resolve_backend
-from mldsl.errors import BackendError, MldslError
+from mldsl.errors import MldslError
 from mldsl.engine.store import RunRecord, Store
+
+
+#: Seconds between durable saves of a running experiment's per-epoch history.
+HISTORY_SAVE_INTERVAL = 1.0
 
 
 @dataclass
@@ -124,14 +128,19 @@ def run_experiment(experiment: Any, *, name: str, store: Optional[Store] = None,
         store.set_run_artifacts(record.id, artifacts)
 
     history: list[dict] = []
+    last_saved = [-float("inf")]
 
     def epoch_hook(epoch: int, logs: dict) -> Optional[bool]:
         history.append({"epoch": epoch, **logs})
-        if store is not None:
+        # Durable history for a run killed outright: the first epoch, then at most once per
+        # HISTORY_SAVE_INTERVAL (a commit per 3 ms epoch would cost more than the training).
+        # The final record, a failure and Ctrl-C all store the complete history.
+        now = time.monotonic()
+        if store is not None and now - last_saved[0] >= HISTORY_SAVE_INTERVAL:
             store.update_run_history(record.id, history)
+            last_saved[0] = now
         return on_epoch(epoch, logs) if on_epoch is not None else None
 
-    started = time.perf_counter()
     try:
         result = runner.run(experiment, on_epoch=epoch_hook)
     except KeyboardInterrupt:
@@ -153,7 +162,6 @@ def run_experiment(experiment: Any, *, name: str, store: Optional[Store] = None,
     _write_artifacts(artifacts, result.history, name)
     final = store.finish_run(record.id, status="completed", metrics=result.metrics, history=result.history,
                              backend=result.backend)
-    final.duration = final.duration if final.duration is not None else time.perf_counter() - started
     return RunOutcome(record=final, result=result, artifacts=artifacts)
 
 

@@ -492,7 +492,6 @@ def run_search(space: Any, *, name: str, algorithm: Any, trials: int, objective:
                 existing = store.get_study(name)
             except StoreError:
                 existing = None
-        kind = executor.name if isinstance(executor, Executor) else executor
         stored_window = existing.algorithm.get("window") if existing is not None else None
         if stored_window is not None and window is not None and window != stored_window:
             raise SearchError(f"study {name!r} was started with window={stored_window}; resume it with the same "

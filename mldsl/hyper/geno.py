@@ -274,7 +274,7 @@ class Choices(DNASpec):
     @property
     def space_size(self) -> float:
         sizes = [c.space_size for c in self.candidates]
-        k, n = self.num_choices, len(sizes)
+        k = self.num_choices
         if any(s == INF for s in sizes):
             return INF
         if k == 1:

@@ -559,7 +559,6 @@ def unknown_key_error(key: str, valid: Sequence[str], owner: str, path: KeyPath)
 
 def from_annotation(annotation: _AnyT, default: _AnyT = MISSING) -> ValueSpec:
     """A value spec from a Python annotation (``int``, ``list[int]``, ``Optional[str]``, ...)."""
-    from mldsl.symbolic.base import Symbolic
 
     if annotation is inspect.Parameter.empty or annotation is _t.Any or annotation is None:
         return Any(default)

@@ -1,7 +1,12 @@
 """Dataset components; ``load()`` delegates to :mod:`mldsl.data`."""
+from typing import TYPE_CHECKING
+
 from mldsl import components as c
 from mldsl import hookimpl
 from mldsl import symbolic as sym
+
+if TYPE_CHECKING:
+    import mldsl.data
 
 
 def _data():

@@ -1,6 +1,5 @@
 """`mldsl run` and `mldsl runs` end to end on the digits set (native backend, data that ships)."""
 import json
-import os
 import signal
 import sqlite3
 import subprocess

@@ -1,6 +1,4 @@
 """mldsl.data loaders on small files the tests write themselves (never /work/shared/data)."""
-import gzip
-import os
 import sys
 import types
 

@@ -95,7 +95,7 @@ def test_search_end_to_end_on_a_tiny_real_experiment_then_resume(tmp_path, capsy
     import mldsl
     from mldsl.hyper import is_deterministic
 
-    best = mldsl.parse(trials[0].experiment_mlx)[f"tune_trial_0"]
+    best = mldsl.parse(trials[0].experiment_mlx)["tune_trial_0"]
     assert is_deterministic(best) and best.training.num_epochs == 2
 
     assert main(["search", f"{mlx}:tune", "--trials", "4", "-q"]) == 0  # resume: one more trial only

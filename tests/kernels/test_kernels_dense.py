@@ -1,7 +1,7 @@
 """Dense layer kernels: fused forward, backward (dW, db, dX), twins agree, FD gradients."""
 import numpy as np
 import pytest
-from kernels_testutil import away_from_kinks, load_impl, numgrad, rand
+from kernels_testutil import load_impl, numgrad, rand
 
 
 ACTS = ["linear", "relu", "leaky_relu", "elu", "sigmoid", "tanh", "softmax", "gelu", "gelu_tanh", "swish"]

@@ -1,4 +1,3 @@
-import pytest
 
 from mldsl import symbolic as sym
 from mldsl.symbolic import typing as pt
