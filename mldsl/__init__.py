@@ -5,8 +5,7 @@ Public names are resolved lazily on first access (see ``__all__``).
 """
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from mldsl._lazy import lazy_exports
 
 __version__ = "0.1.0"
 
@@ -92,14 +91,4 @@ _EXPORTS: dict[str, str] = {
 __all__ = sorted(_EXPORTS) + ["__version__"]
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'mldsl' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_exports("mldsl", _EXPORTS, globals())

@@ -14,6 +14,7 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 #: area -> the areas it may import. "registry" covers hookspecs, plugin_manager, registry, components.
 ALLOWED = {
     "errors": set(),
+    "_lazy": set(),  # the lazy-export helper of the packages' __init__ files
     "symbolic": {"errors"},
     "typing": {"symbolic"},
     "hyper": {"errors", "symbolic"},
@@ -22,8 +23,8 @@ ALLOWED = {
     "dsl": {"errors", "symbolic", "hyper", "patching", "registry"},
     "data": {"errors"},
     "backends": {"errors"},  # the protocol: no backend, no registry
-    "backends.native": {"errors", "backends", "kernels", "registry"},
-    "backends.keras": {"errors", "backends", "data", "registry", "symbolic"},
+    "backends.native": {"errors", "_lazy", "backends", "kernels", "registry"},
+    "backends.keras": {"errors", "_lazy", "backends", "data", "registry", "symbolic"},
     # the engine may not use the language, except its printer (symbolic -> .mlx text, for the records)
     "engine": {"errors", "symbolic", "hyper", "registry", "backends", "dsl.printer"},
     "std": {"errors", "symbolic", "hyper", "patching", "registry", "data", "backends.keras", "hookimpl"},

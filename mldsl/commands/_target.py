@@ -32,27 +32,29 @@ def split_target(spec: str) -> tuple[str, Optional[str]]:
     return spec, None
 
 
-def experiment_names(module: Any) -> list[str]:
-    """Names of the experiments the file itself defines (not those it imports), in file order."""
-    return module.names("experiment", own=True)
+def load_module(path: Path) -> Any:
+    """The module of a ``.mlx`` (or ``.json``) file; a missing file is an :class:`MldslError`."""
+    import mldsl
+
+    if not path.is_file():
+        raise MldslError(f"no such file: {path}")
+    return mldsl.load(path)
 
 
-def load_target(spec: str, *, kind: str = "experiment") -> Target:
-    """Loads ``FILE[:NAME]``. Without NAME: the file's only experiment, else its first one.
+def load_target(spec: str, *, kinds: tuple[str, ...] = ("experiment",)) -> Target:
+    """Loads ``FILE[:NAME]``. Without NAME: the first definition of one of ``kinds`` that the file itself
+    makes, else the first one it imports.
 
     Missing files and unknown names are :class:`MldslError` with what to type instead.
     """
-    import mldsl
-
     file_part, name = split_target(spec)
     path = Path(file_part)
-    if not path.exists():
-        raise MldslError(f"no such file: {file_part}")
-    module = mldsl.load(path)
+    module = load_module(path)
     if name is None:
-        names = experiment_names(module) if kind == "experiment" else module.names(own=True)
+        names = [n for n in module.own if module.kinds[n] in kinds] or \
+            [n for n in module if module.kinds[n] in kinds]
         if not names:
-            raise MldslError(f"{file_part} defines no {kind}; name one with {file_part}:NAME")
+            raise MldslError(f"{file_part} defines no {' or '.join(kinds)}; name one with {file_part}:NAME")
         name = names[0]
     if name not in module:
         hint = suggestion_text(name, list(module)) or f"it defines: {', '.join(module) or 'nothing'}"

@@ -11,6 +11,7 @@ import argparse
 import functools
 import os
 import sys
+from pathlib import Path
 from typing import Any, Callable
 
 
@@ -92,15 +93,23 @@ def add_parsers(subparsers) -> None:
 
 # ------------------------------------------------------------------------------------------ verbs
 
+def _existing_files(paths) -> tuple[list[str], int]:
+    """The paths that are files, and the exit status so far: 2 if any is missing (each is reported)."""
+    found, status = [], 0
+    for path in paths:
+        if os.path.isfile(path):
+            found.append(path)
+        else:
+            print(f"error: no such file: {path}", file=sys.stderr)
+            status = 2
+    return found, status
+
+
 def _check(args: argparse.Namespace) -> int:
     from mldsl.dsl.api import check
 
-    status = 0
-    for path in args.files:
-        if not os.path.isfile(path):
-            print(f"error: no such file: {path}", file=sys.stderr)
-            status = 2
-            continue
+    paths, status = _existing_files(args.files)
+    for path in paths:
         errors = check(path)
         if errors:
             for err in errors:
@@ -119,33 +128,12 @@ def _split(spec: str):
     return split_target(spec)
 
 
-def _load(path: str):
-    from mldsl.errors import MldslError
-
-    if not os.path.isfile(path):
-        raise MldslError(f"no such file: {path}")
-    import mldsl
-
-    return mldsl.load(path)
-
-
 def _pick(spec: str, kinds=("experiment",)):
     """(module, name, value) for ``FILE[:NAME]``; without NAME the first definition of ``kinds``."""
-    from mldsl.errors import MldslError, suggestion_text
+    from mldsl.commands._target import load_target
 
-    path, name = _split(spec)
-    module = _load(path)
-    if name is None:
-        names = [n for n in module.own if module.kinds[n] in kinds] or \
-            [n for n in module if module.kinds[n] in kinds]
-        if not names:
-            raise MldslError(f"{path} defines no {' or '.join(kinds)}; name one with {path}:NAME")
-        name = names[0]
-    if name not in module:
-        hint = suggestion_text(name, list(module))
-        raise MldslError(f"{path} has no definition {name!r}"
-                         + (f"; {hint}" if hint else f"; it defines: {', '.join(module) or 'nothing'}"))
-    return module, name, module[name]
+    target = load_target(spec, kinds=tuple(kinds))
+    return target.module, target.name, target.value
 
 
 def _show(args: argparse.Namespace) -> int:
@@ -153,11 +141,13 @@ def _show(args: argparse.Namespace) -> int:
     from mldsl.dsl.printer import to_mlx
 
     path, name = _split(args.target)
-    module = _load(path)
     if name is not None:
-        module_, name, _ = _pick(args.target)
+        module, name, _ = _pick(args.target)
         names = [name]
     else:
+        from mldsl.commands._target import load_module
+
+        module = load_module(Path(path))
         names = list(module.own)
     for i, n in enumerate(names):
         value = module[n]
@@ -276,12 +266,8 @@ def _fmt(args: argparse.Namespace) -> int:
     from mldsl.dsl.formatter import format_source
     from mldsl.dsl.diagnostics import MlxError
 
-    status = 0
-    for path in args.files:
-        if not os.path.isfile(path):
-            print(f"error: no such file: {path}", file=sys.stderr)
-            status = 2
-            continue
+    paths, status = _existing_files(args.files)
+    for path in paths:
         with open(path, encoding="utf-8") as f:
             text = f.read()
         try:

@@ -56,22 +56,27 @@ class Progress:
     def __call__(self, epoch: int, logs: dict) -> None:
         if not self.enabled:
             return
-        parts = [self._c(f"epoch {epoch}/{self.total}", "1")]
-        for key, value in logs.items():
-            if key == "seconds":
-                continue
-            parts.append(f"{key} {value:.4f}" if isinstance(value, float) else f"{key} {value}")
+        parts = [self._c(f"epoch {epoch}/{self.total}", "1"), format_logs(logs)]
         if "seconds" in logs:
             parts.append(self._c(f"{logs['seconds']:.2f}s", "2"))
         print("  ".join(parts), file=self.stream, flush=True)
+
+
+def format_value(value) -> str:
+    """A metric value as runs show it: floats to 4 decimals."""
+    return f"{value:.4f}" if isinstance(value, float) else str(value)
+
+
+def format_logs(logs: dict) -> str:
+    """One epoch's logs as ``loss 0.1234  accuracy 0.9000`` (the timing and epoch number left out)."""
+    return "  ".join(f"{k} {format_value(v)}" for k, v in logs.items() if k not in ("seconds", "epoch"))
 
 
 def metrics_table(metrics: dict) -> str:
     """A two-column table of final metrics."""
     width = max((len(k) for k in metrics), default=6)
     lines = [f"{'metric':<{width}}  value", f"{'-' * width}  ------"]
-    for key, value in metrics.items():
-        lines.append(f"{key:<{width}}  {value:.4f}" if isinstance(value, float) else f"{key:<{width}}  {value}")
+    lines += [f"{key:<{width}}  {format_value(value)}" for key, value in metrics.items()]
     return "\n".join(lines)
 
 

@@ -129,7 +129,8 @@ def load_search(target: str) -> dict:
 
 
 # -- progress -----------------------------------------------------------------------------------------
-def _fmt_metric(value: Any) -> str:
+def format_metric(value: Any) -> str:
+    """A metric for tables and progress lines: 4 significant digits, ``-`` when missing."""
     if value is None:
         return "-"
     if isinstance(value, float):
@@ -159,7 +160,7 @@ class Progress:
             return
         if record.status == "failed":
             self.failed += 1
-        best = (f"best {self.objective}={_fmt_metric(progress.best.reward)} (trial {progress.best.number})"
+        best = (f"best {self.objective}={format_metric(progress.best.reward)} (trial {progress.best.number})"
                 if progress.best else "no result yet")
         if self.tty:
             line = (f"\r[{progress.done}/{progress.total}] {best} · {self.failed} failed · "
@@ -167,7 +168,7 @@ class Progress:
             self.stream.write(line.ljust(79))
             self.dirty = True
         else:
-            detail = f"{self.objective}={_fmt_metric(record.reward)}" if record.reward is not None else ""
+            detail = f"{self.objective}={format_metric(record.reward)}" if record.reward is not None else ""
             if record.status in ("failed", "stopped") and record.error:
                 detail = (detail + " " if detail else "") + f"({_short(record.error, 90)})"
             self.stream.write(f"trial {record.number} {record.status} {detail} · "
@@ -230,7 +231,7 @@ def cmd_search(args) -> int:
     if result.best is None:
         print("no trial completed; see `mldsl trials` for the errors")
         return 1
-    print(f"best: trial {result.best.number} with {result.objective}={_fmt_metric(result.best.reward)}")
+    print(f"best: trial {result.best.number} with {result.objective}={format_metric(result.best.reward)}")
     if result.best.experiment_mlx:
         print(result.best.experiment_mlx.rstrip())
     print(f"trials: mldsl trials {store_path} --study {result.study.name}")
@@ -310,10 +311,10 @@ def cmd_trials(args) -> int:
                 note = _short(t.error, 60) if t.error else ""
                 if t.attempts > 1:
                     note = (f"attempt {t.attempts}; " + note).rstrip("; ")
-                rows.append([str(t.number), _dna_text(t.dna), _fmt_metric(t.reward), t.status, took, note])
+                rows.append([str(t.number), _dna_text(t.dna), format_metric(t.reward), t.status, took, note])
             print(_table(rows, ["id", "DNA", study.objective, "status", "time", "note"]))
             if best is not None:
-                print(f"\nbest: trial {best.number} with {study.objective}={_fmt_metric(best.reward)}")
+                print(f"\nbest: trial {best.number} with {study.objective}={format_metric(best.reward)}")
                 if best.experiment_mlx:
                     print(best.experiment_mlx.rstrip())
             else:

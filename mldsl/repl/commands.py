@@ -388,10 +388,6 @@ def _store_path(explicit: Optional[str]) -> Path:
     return default_store_path(None)
 
 
-def _fmt_metric(value: Any) -> str:
-    return f"{value:.4f}" if isinstance(value, float) else str(value)
-
-
 @command("run", "NAME [--no-store] [--store PATH] [--backend B] [--seed N]",
          "train and evaluate an experiment; the run is recorded in ./mldsl.db")
 def cmd_run(repl, args: str):
@@ -408,6 +404,7 @@ def cmd_run(repl, args: str):
     if getattr(experiment, "kind", None) != "experiment":
         raise MldslError(f"{a.name} is not an experiment; :run needs one (defined: "
                          f"{', '.join(repl.session.experiments()) or 'none'})")
+    from mldsl.commands.run import format_logs, format_value
     from mldsl.engine.runner import run_experiment
 
     store = None
@@ -417,8 +414,7 @@ def cmd_run(repl, args: str):
         store = Store(_store_path(a.store))
 
     def on_epoch(epoch: int, logs: dict):
-        parts = [f"epoch {epoch}"] + [f"{k} {_fmt_metric(v)}" for k, v in logs.items()
-                                      if k not in ("seconds", "epoch")]
+        parts = [f"epoch {epoch}", format_logs(logs)]
         if "seconds" in logs:
             parts.append(f"{logs['seconds']:.2f}s")
         repl.print_dim("  ".join(parts))
@@ -437,7 +433,7 @@ def cmd_run(repl, args: str):
     metrics = getattr(result, "metrics", {}) or {}
     width = max([len(k) for k in metrics] + [6])
     for key, value in metrics.items():
-        repl.print(f"{key.ljust(width)}  {_fmt_metric(value)}")
+        repl.print(f"{key.ljust(width)}  {format_value(value)}")
     backend = getattr(result, "backend", None) or "?"
     elapsed = time.perf_counter() - started
     if outcome.record is not None:

@@ -7,20 +7,11 @@ options say otherwise). Trials are recorded in ``./mldsl.db`` (``$MLDSL_STORE``,
 """
 from __future__ import annotations
 
-import math
-from typing import Any
 
+from mldsl.commands.search import format_metric as _fmt
 from mldsl.commands.search import parse_objective
 from mldsl.commands.search import setting as _get
 from mldsl.errors import MldslError
-
-
-def _fmt(value: Any) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, float):
-        return f"{value:.4g}" if math.isfinite(value) else str(value)
-    return str(value)
 
 
 def run_search(repl, args: str) -> None:

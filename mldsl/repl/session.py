@@ -45,16 +45,20 @@ def to_mlx(value: Any, name: Optional[str] = None, kind: Optional[str] = None) -
     return _to_mlx(value, name=name, kind=kind).rstrip("\n")
 
 
+def _each_error(exc: Exception):
+    """``exc`` and the errors it aggregates (an MlxErrors has ``.errors``), each once."""
+    errors = getattr(exc, "errors", None)
+    seen = set()
+    for err in (errors if isinstance(errors, list) else []) + [exc]:
+        if id(err) not in seen:
+            seen.add(id(err))
+            yield err
+
+
 def _shift_errors(exc: Exception, offset: int, filename: str) -> None:
     """Makes the positions of ``exc`` (an MlxError/MlxErrors) relative to the new input, which starts
     on line ``offset + 1`` of the parsed text."""
-    errors = getattr(exc, "errors", None)
-    errors = errors if isinstance(errors, list) else [exc]
-    seen = set()
-    for err in list(errors) + [exc]:
-        if id(err) in seen:
-            continue
-        seen.add(id(err))
+    for err in _each_error(exc):
         if getattr(err, "filename", None) != filename or not isinstance(getattr(err, "line", None), int):
             continue
         if err.line > offset:
@@ -250,13 +254,9 @@ class Session:
 
 def _relocate(exc: Exception, filename: str, name: str, first_line: int) -> None:
     """Renames ``filename`` to ``name`` in the errors and moves them down to ``first_line``."""
-    errors = getattr(exc, "errors", None)
-    errors = errors if isinstance(errors, list) else [exc]
-    seen = set()
-    for err in list(errors) + [exc]:
-        if id(err) in seen or getattr(err, "filename", None) != filename:
+    for err in _each_error(exc):
+        if getattr(err, "filename", None) != filename:
             continue
-        seen.add(id(err))
         err.filename = name
         if isinstance(getattr(err, "line", None), int) and err.line > 0:
             err.line += first_line - 1
@@ -265,13 +265,7 @@ def _relocate(exc: Exception, filename: str, name: str, first_line: int) -> None
 
 
 def _shift_columns(exc: Exception, shift: int) -> None:
-    errors = getattr(exc, "errors", None)
-    errors = errors if isinstance(errors, list) else [exc]
-    seen = set()
-    for err in list(errors) + [exc]:
-        if id(err) in seen:
-            continue
-        seen.add(id(err))
+    for err in _each_error(exc):
         if getattr(err, "line", 0) == 1 and isinstance(getattr(err, "column", None), int):
             if err.column > shift:
                 err.column -= shift

@@ -8,8 +8,7 @@
 """
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from mldsl._lazy import lazy_exports
 
 _EXPORTS = {
     "Plan": "mldsl.backends.native.plan",
@@ -29,14 +28,4 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'mldsl.backends.native' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_exports("mldsl.backends.native", _EXPORTS, globals())
