@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import copy as _copy
 from collections.abc import Mapping
-from typing import Any, Callable, Iterable, Iterator, Optional
+from typing import Any, Callable, Iterable, Iterator, Optional, Tuple
 
 from mldsl.errors import KeyPathError, SealedError, SymbolicError
 from mldsl.symbolic._util import path_error
@@ -93,6 +93,32 @@ class Symbolic:
                 return True
             cur = cur._sym_parent
         return False
+
+    def _sym_validate_children(self, old_children: Iterable[Tuple[Any, Any]], validate: Callable[[], Any]) -> Any:
+        """Validates a container's replacement items with its current children set aside.
+
+        ``old_children`` are the current ``(key, child)`` pairs; they are detached while ``validate()``
+        runs, so a child that is kept is adopted again as it is, not cloned as "owned elsewhere". If
+        validation raises, they are re-attached unchanged; otherwise the children not among the
+        validated items (a dict's values or a list) are detached for good. Returns ``validate()``.
+        """
+        old = list(old_children)
+        for _, child in old:
+            if isinstance(child, Symbolic) and child._sym_parent is self:
+                _setattr(child, "_sym_parent", None)
+        try:
+            validated = validate()
+        except Exception:
+            for key, child in old:
+                if isinstance(child, Symbolic) and child._sym_parent is None:
+                    _setattr(child, "_sym_parent", self)
+                    _setattr(child, "_sym_key", key)
+            raise
+        keep = {id(v) for v in (validated.values() if isinstance(validated, dict) else validated)}
+        for _, child in old:
+            if id(child) not in keep:
+                self._sym_detach(child)
+        return validated
 
     @staticmethod
     def _sym_detach(value: Any) -> None:

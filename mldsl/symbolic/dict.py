@@ -63,21 +63,9 @@ class Dict(Symbolic, dict):
             _setattr(self, "_sym_partial", True)
 
     def _sym_assign_all(self, spec: Optional[pt.Dict], items: dict, path: KeyPath, allow_partial: bool) -> None:
-        old = list(dict.values(self))
-        for v in old:
-            if isinstance(v, Symbolic) and v._sym_parent is self:
-                _setattr(v, "_sym_parent", None)
-        try:
-            validated = (spec or _FREE).validate_items(items, path, allow_partial or self._sym_partial)
-        except Exception:
-            for v in old:
-                if isinstance(v, Symbolic) and v._sym_parent is None:
-                    _setattr(v, "_sym_parent", self)
-            raise
-        keep = {id(v) for v in validated.values()}
-        for v in old:
-            if id(v) not in keep:
-                self._sym_detach(v)
+        validated = self._sym_validate_children(
+            dict.items(self),
+            lambda: (spec or _FREE).validate_items(items, path, allow_partial or self._sym_partial))
         dict.clear(self)
         _setattr(self, "_sym_spec", spec)
         for k, v in validated.items():

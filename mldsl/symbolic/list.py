@@ -48,22 +48,9 @@ class List(Symbolic, list):
             _setattr(self, "_sym_partial", True)
 
     def _sym_assign_all(self, spec: Optional[pt.List], items: list, path: KeyPath, allow_partial: bool) -> None:
-        old = list(list.__iter__(self))
-        for v in old:
-            if isinstance(v, Symbolic) and v._sym_parent is self:
-                _setattr(v, "_sym_parent", None)
-        try:
-            validated = (spec or _FREE).validate_items(items, path, allow_partial or self._sym_partial)
-        except Exception:
-            for i, v in enumerate(old):
-                if isinstance(v, Symbolic) and v._sym_parent is None:
-                    _setattr(v, "_sym_parent", self)
-                    _setattr(v, "_sym_key", i)
-            raise
-        keep = {id(v) for v in validated}
-        for v in old:
-            if id(v) not in keep:
-                self._sym_detach(v)
+        validated = self._sym_validate_children(
+            enumerate(list.__iter__(self)),
+            lambda: (spec or _FREE).validate_items(items, path, allow_partial or self._sym_partial))
         list.clear(self)
         _setattr(self, "_sym_spec", spec)
         for i, v in enumerate(validated):
