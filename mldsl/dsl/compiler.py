@@ -667,21 +667,28 @@ class Compiler:
         keys = list(specs)
         ok = True
         given: Dict[str, ir.Arg] = {}
+        seen_keyword = False
         for i, arg in enumerate(node.args):
             key = arg.name
             if key is None:
+                if seen_keyword:
+                    self.error("positional argument after keyword arguments", arg.span, "E023")
+                    ok = False
+                    continue
                 if i >= len(keys):
                     self.error(f"patcher {name} takes at most {len(keys)} argument"
                                f"{'s' if len(keys) != 1 else ''}", arg.span, "E023")
                     ok = False
                     continue
                 key = keys[i]
-            elif key not in specs:
-                self.error(f"patcher {name} has no argument '{key}'", arg.name_span, "E021",
-                           suggestion=suggestion_text(key, keys),
-                           notes=[f"arguments: {', '.join(keys)}" if keys else f"{name} takes no arguments"])
-                ok = False
-                continue
+            else:
+                seen_keyword = True
+                if key not in specs:
+                    self.error(f"patcher {name} has no argument '{key}'", arg.name_span, "E021",
+                               suggestion=suggestion_text(key, keys),
+                               notes=[f"arguments: {', '.join(keys)}" if keys else f"{name} takes no arguments"])
+                    ok = False
+                    continue
             if key in given:
                 self.error(f"argument '{key}' of patcher {name} is given twice",
                            arg.name_span or arg.span, "E023")

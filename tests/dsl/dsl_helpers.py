@@ -107,7 +107,12 @@ def fake_patchers():
         """Sets training.batch_size."""
         return {"training.batch_size": batch_size}
 
-    return {"relu_to_elu": relu_to_elu, "set_batch_size": set_batch_size}
+    @patching.patcher
+    def set_training(experiment, batch_size: int = 64, num_epochs: int = 1):
+        """Sets training.batch_size and training.num_epochs."""
+        return {"training.batch_size": batch_size, "training.num_epochs": num_epochs}
+
+    return {"relu_to_elu": relu_to_elu, "set_batch_size": set_batch_size, "set_training": set_training}
 
 
 @functools.lru_cache(maxsize=None)
