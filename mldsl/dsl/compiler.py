@@ -182,7 +182,7 @@ class Compiler:
         ctx = _StmtCtx(f"{kind} '{st.name}'")
         value = self.expr(st.value, (), ctx)
         if not _is_error(value):
-            value = _wrap_container(value)
+            value = sym.as_symbolic(value)
             if kind == "experiment" and not isinstance(value, sym.Object):
                 value = self.error(f"experiment '{st.name}' must be a component call such as "
                                    f"Experiment(...) or a derived experiment, not "
@@ -562,7 +562,7 @@ class Compiler:
         value = self.expr(node.base, path, ctx)
         if _is_error(value):
             return ERROR
-        value = _wrap_container(value)
+        value = sym.as_symbolic(value)
         if not isinstance(value, sym.Symbolic):
             return self.error(f"`with` applies patches to a symbolic value, not "
                               f"{_describe_value(value)}", node.base.span, "E033")
@@ -828,16 +828,6 @@ def _clone(value):
         import copy
 
         return copy.deepcopy(value)
-    return value
-
-
-def _wrap_container(value):
-    if isinstance(value, sym.Symbolic):
-        return value
-    if isinstance(value, dict):
-        return sym.Dict(value)
-    if isinstance(value, list):
-        return sym.List(value)
     return value
 
 

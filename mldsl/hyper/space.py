@@ -15,16 +15,6 @@ from mldsl.hyper.primitives import FloatValue, HyperPrimitive, IntValue, ManyOf,
 __all__ = ["dna_spec", "materialize", "is_deterministic", "iter_dna", "random_dna", "find_primitives"]
 
 
-def _as_symbolic(value: Any) -> Any:
-    if isinstance(value, sym.Symbolic) or isinstance(value, HyperPrimitive):
-        return value
-    if isinstance(value, list):
-        return sym.List(value)
-    if isinstance(value, dict):
-        return sym.Dict(value)
-    return value
-
-
 def find_primitives(value: Any) -> List[Tuple[sym.KeyPath, HyperPrimitive]]:
     """``[(path, primitive)]`` of the outermost primitives in ``value`` (traversal order); the paths
     are relative to ``value``. Primitives inside a primitive's candidates are not listed."""
@@ -46,7 +36,7 @@ def find_primitives(value: Any) -> List[Tuple[sym.KeyPath, HyperPrimitive]]:
 
 def is_deterministic(value: Any) -> bool:
     """True when ``value`` holds no hyper primitive (it is one concrete point, not a space)."""
-    return not find_primitives(_as_symbolic(value))
+    return not find_primitives(sym.as_symbolic(value))
 
 
 def dna_spec(space: Any) -> Space:
@@ -57,7 +47,7 @@ def dna_spec(space: Any) -> Space:
     its ``id`` (``training.optimizer[=1/2].learning_rate``)."""
     if isinstance(space, Space):
         return space
-    return _space_of(_as_symbolic(space))
+    return _space_of(sym.as_symbolic(space))
 
 
 def _space_of(value: Any) -> Space:
@@ -103,7 +93,7 @@ def materialize(space: Any, dna: Union[DNA, list, int, float, None], spec: Optio
     ``dna`` is a :class:`DNA` or its flat list of numbers (``[1, 0, 0.003]``, one per active
     decision in traversal order). ``spec`` (``dna_spec(space)``) may be passed to save recomputing it.
     A value that does not fit its field raises ValidationError naming the path."""
-    value = _as_symbolic(space)
+    value = sym.as_symbolic(space)
     spec = spec if spec is not None else dna_spec(value)
     return _materialize(value, spec, as_dna(dna, spec))
 

@@ -20,7 +20,7 @@ from mldsl.symbolic.key_path import KeyPath
 from mldsl.symbolic.list import List
 from mldsl.symbolic.missing import MISSING
 from mldsl.symbolic.object import Object, members
-from mldsl.symbolic.ops import Diff, clone, diff, query, traverse
+from mldsl.symbolic.ops import Diff, as_symbolic, clone, diff, query, traverse
 from mldsl.symbolic.symbolize import Functor, symbolize
 from mldsl.symbolic.type_table import lookup_type, register_type, registered_types
 from mldsl.symbolic.typing import CustomTyping, Field, Schema, ValueSpec
@@ -32,7 +32,7 @@ symbolic = _sys.modules[__name__]  # lets ``mldsl.symbolic`` be a lazy top-level
 
 __all__ = [
     "typing", "Symbolic", "Object", "Dict", "List", "members", "symbolize", "Functor", "KeyPath", "MISSING",
-    "eq", "ne", "sym_hash", "diff", "Diff", "query", "traverse", "format", "clone",
+    "eq", "ne", "sym_hash", "diff", "Diff", "query", "traverse", "format", "clone", "as_symbolic",
     "to_json", "from_json", "to_json_str", "from_json_str", "save", "load", "load_json",
     "register_type", "lookup_type", "registered_types", "CustomTyping", "Field", "Schema", "ValueSpec",
 ]

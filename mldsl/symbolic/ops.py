@@ -11,7 +11,7 @@ from mldsl.symbolic.compare import eq, ne
 from mldsl.symbolic.key_path import KeyPath
 from mldsl.symbolic.missing import MISSING
 
-__all__ = ["traverse", "query", "diff", "Diff", "clone", "eq", "ne"]
+__all__ = ["traverse", "query", "diff", "Diff", "clone", "eq", "ne", "as_symbolic"]
 
 Visitor = Callable[[KeyPath, Any, Any], Optional[bool]]
 
@@ -192,3 +192,19 @@ def clone(value: Any, deep: bool = False, override: Optional[dict] = None) -> An
     if override:
         raise TypeError(f"clone(override=...) needs a symbolic value, got {type(value).__name__}")
     return _copy.deepcopy(value) if deep else _copy.copy(value)
+
+
+def as_symbolic(value: Any) -> Any:
+    """``value`` as a symbolic node: a plain dict becomes a :class:`Dict`, a plain list a :class:`List`;
+    symbolic values and everything else are returned as they are."""
+    if isinstance(value, Symbolic):
+        return value
+    if isinstance(value, dict):
+        from mldsl.symbolic.dict import Dict
+
+        return Dict(value)
+    if isinstance(value, list):
+        from mldsl.symbolic.list import List
+
+        return List(value)
+    return value

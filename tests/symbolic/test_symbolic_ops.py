@@ -128,3 +128,13 @@ def test_format_multiline_docstring():
         pass
 
     assert Doc().format(verbose=True) == "Doc(\n  # First line.\n  # Second line.\n  x=1\n)"
+
+
+def test_as_symbolic_wraps_plain_containers_only():
+    from mldsl import symbolic as sym
+
+    d = sym.as_symbolic({"a": [1, 2]})
+    assert isinstance(d, sym.Dict) and isinstance(d["a"], sym.List) and d.sym_get("a[1]") == 2
+    assert isinstance(sym.as_symbolic([1, {"b": 2}]), sym.List)
+    node = sym.Dict(x=1)
+    assert sym.as_symbolic(node) is node and sym.as_symbolic(3) == 3 and sym.as_symbolic("s") == "s"
