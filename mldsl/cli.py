@@ -63,9 +63,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except MldslError as exc:
         if os.environ.get("MLDSL_DEBUG") == "1":
             raise
-        text = str(exc)
-        # Diagnostics from the language already read "file:line:col: error[E...]: ..."; others get a prefix.
-        print(text if "error[" in text.split("\n", 1)[0] else f"error: {text}", file=sys.stderr)
+        print(exc.render(), file=sys.stderr)
         return 2
     except BrokenPipeError:  # `mldsl runs | head`: the reader left; that's not an error
         devnull = os.open(os.devnull, os.O_WRONLY)

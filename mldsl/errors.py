@@ -8,6 +8,11 @@ from typing import Iterable, Optional
 class MldslError(Exception):
     """Base class of every error mldsl raises on purpose (a user-facing failure)."""
 
+    def render(self) -> str:
+        """The error as the command line and the REPL print it: ``error: message``. Language
+        diagnostics override it with ``file:line:col``, the source line and a caret."""
+        return f"error: {self}"
+
 
 class SymbolicError(MldslError):
     """A symbolic-object operation failed (bad value, unknown key, sealed object, ...)."""

@@ -8,29 +8,10 @@ reformat; 2 an error in a file or on the command line.
 from __future__ import annotations
 
 import argparse
-import functools
 import os
 import sys
 from pathlib import Path
-from typing import Any, Callable
-
-
-def _handler(fn: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
-    """Prints ``MlxError``s as rendered diagnostics on stderr and returns 2."""
-
-    @functools.wraps(fn)
-    def wrapper(args: argparse.Namespace) -> int:
-        from mldsl.dsl.diagnostics import MlxError
-
-        try:
-            return fn(args)
-        except MlxError as exc:
-            if os.environ.get("MLDSL_DEBUG") == "1":
-                raise
-            print(exc.render(), file=sys.stderr)
-            return 2
-
-    return wrapper
+from typing import Any
 
 
 def add_parsers(subparsers) -> None:
@@ -40,7 +21,7 @@ def add_parsers(subparsers) -> None:
                                           "every error found, with its position and code.")
     p.add_argument("files", nargs="+", metavar="FILE")
     p.add_argument("-q", "--quiet", action="store_true", help="print nothing for files without errors")
-    p.set_defaults(handler=_handler(_check))
+    p.set_defaults(handler=_check)
 
     p = subparsers.add_parser("show", help="print a definition of a .mlx file",
                               description="Print FILE's definitions (or just NAME) as symbolic objects.")
@@ -50,7 +31,7 @@ def add_parsers(subparsers) -> None:
     out = p.add_mutually_exclusive_group()
     out.add_argument("--json", action="store_true", help="print JSON (as mldsl.symbolic.to_json)")
     out.add_argument("--mlx", action="store_true", help="print canonical .mlx")
-    p.set_defaults(handler=_handler(_show))
+    p.set_defaults(handler=_show)
 
     p = subparsers.add_parser("diff", help="symbolic difference of two definitions",
                               description="Show where B differs from A (exit 1 if they differ). With "
@@ -58,7 +39,7 @@ def add_parsers(subparsers) -> None:
     p.add_argument("a", metavar="A[:NAME]")
     p.add_argument("b", metavar="B[:NAME]")
     p.add_argument("--as-patch", metavar="NAME", help="print `patch NAME { ... }` turning A into B")
-    p.set_defaults(handler=_handler(_diff))
+    p.set_defaults(handler=_diff)
 
     p = subparsers.add_parser("query", help="find values by path regex and type",
                               description="Print `path = value` for every value whose path matches "
@@ -67,20 +48,20 @@ def add_parsers(subparsers) -> None:
     p.add_argument("regex", metavar="REGEX")
     p.add_argument("--where-type", metavar="T",
                    help="only values whose type name (or component kind) is T, e.g. Dense or layer")
-    p.set_defaults(handler=_handler(_query))
+    p.set_defaults(handler=_query)
 
     p = subparsers.add_parser("space", help="decision points and size of a search space",
                               description="Print the search space's decision points (as dna_spec prints "
                                           "them) and its size.")
     p.add_argument("target", metavar="FILE[:NAME]")
-    p.set_defaults(handler=_handler(_space))
+    p.set_defaults(handler=_space)
 
     p = subparsers.add_parser("fmt", help="rewrite .mlx files in canonical layout (comments kept)",
                               description="Rewrite .mlx files canonically; with --check only report "
                                           "files that would change (exit 1).")
     p.add_argument("files", nargs="+", metavar="FILE")
     p.add_argument("--check", action="store_true", help="do not write; exit 1 if a file would change")
-    p.set_defaults(handler=_handler(_fmt))
+    p.set_defaults(handler=_fmt)
 
     p = subparsers.add_parser("explain", help="where a value was set (definition, patches)",
                               description="Show the chain of places that set PATH of definition NAME: "
@@ -88,7 +69,7 @@ def add_parsers(subparsers) -> None:
     p.add_argument("target", metavar="FILE:NAME")
     p.add_argument("path", metavar="PATH", nargs="?", default="",
                    help="e.g. training.optimizer.learning_rate (empty: the whole value)")
-    p.set_defaults(handler=_handler(_explain))
+    p.set_defaults(handler=_explain)
 
 
 # ------------------------------------------------------------------------------------------ verbs

@@ -93,12 +93,8 @@ class Repl:
     def report(self, exc: BaseException) -> None:
         """Prints an error: the DSL's rendering (source line and caret) for ``.mlx`` errors,
         ``error: message`` for other user errors, the type and message for anything else."""
-        from mldsl.dsl.diagnostics import MlxError
-
-        if isinstance(exc, MlxError):
-            self.print_error(str(exc))
-        elif isinstance(exc, MldslError):
-            self.print_error(f"error: {exc}")
+        if isinstance(exc, MldslError):
+            self.print_error(exc.render())
         elif isinstance(exc, KeyboardInterrupt):
             self.print_error("interrupted")
         else:
