@@ -10,18 +10,32 @@ makes large kernels split over an OpenMP team of n threads instead (BLAS then mu
 see the function). Mixing the two (BLAS worker threads spinning while OpenMP threads work) made
 training steps several times slower in our measurements, so do one or the other.
 
+Builds: on x86-64 every module also exists built for x86-64-v3 (AVX2, FMA) as
+``mldsl.kernels.x86_64_v3.<module>``; this package serves that build when the CPU supports it and the
+portable one otherwise. ``MLDSL_KERNELS_ISA`` chooses: ``auto`` (default), ``baseline`` or ``x86_64_v3``
+(an error when this CPU or build cannot run it). :func:`build_info` says which is in use, and which BLAS
+(see :mod:`mldsl.kernels.blas`).
+
 ``MLDSL_KERNELS_PATH``: when set, compiled modules are looked up first in
 ``$MLDSL_KERNELS_PATH/mldsl/kernels`` (the ``--build-lib`` of a debug build, see ``.ci/kernels-debug``),
-leaving the installed optimised modules untouched.
+leaving the installed optimised modules untouched; the portable modules are used then (a debug build
+has no variants).
 """
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import os
+import types
+from typing import Any, Dict, Iterable, Optional
 
 _override = os.environ.get("MLDSL_KERNELS_PATH")
 if _override:
     __path__.insert(0, os.path.join(os.path.abspath(_override), "mldsl", "kernels"))  # noqa: F821
+
+ISA_ENV = "MLDSL_KERNELS_ISA"
+#: instruction-set variants, best first: name -> the CPU features it needs (NumPy's names)
+VARIANTS: Dict[str, tuple] = {"x86_64_v3": ("AVX", "AVX2", "FMA3", "F16C", "BMI", "BMI2", "LZCNT", "MOVBE")}
 
 MODULES = ("dense", "activations", "losses", "regularizers", "dropout", "optimizers", "batching")
 
@@ -29,6 +43,7 @@ _ACTIVATIONS = ("linear", "relu", "leaky_relu", "elu", "sigmoid", "tanh", "softm
 
 # public kernel name -> module
 KERNELS: dict[str, str] = {
+    "matmul": "dense",
     "dense_forward": "dense",
     "dense_backward": "dense",
     "activation_forward": "activations",
@@ -53,11 +68,91 @@ KERNELS: dict[str, str] = {
 __all__ = sorted(KERNELS)
 
 
+def cpu_features() -> Dict[str, bool]:
+    """This CPU's features as NumPy detected them (``{"AVX2": True, ...}``; empty if unavailable)."""
+    for where in ("numpy._core._multiarray_umath", "numpy.core._multiarray_umath"):
+        try:
+            return dict(importlib.import_module(where).__cpu_features__)
+        except (ImportError, AttributeError):
+            continue
+    return {}  # pragma: no cover - NumPy without its feature table
+
+
+def choose_variant(requested: str, features: Dict[str, bool], built: Iterable[str]) -> str:
+    """The build to use ("" = portable) for the ``MLDSL_KERNELS_ISA`` value ``requested`` ("" or "auto",
+    "baseline", or a variant name), this CPU's ``features`` and the variants ``built``; raises ImportError
+    with what to do when the request cannot be met."""
+    requested = (requested or "auto").strip().lower()
+    built = set(built)
+    runnable = [v for v, needs in VARIANTS.items() if v in built and all(features.get(f) for f in needs)]
+    if requested == "auto":
+        return runnable[0] if runnable else ""
+    if requested == "baseline":
+        return ""
+    if requested not in VARIANTS:
+        raise ImportError(f"{ISA_ENV}={requested!r} is not a kernel build; use one of: auto, baseline, "
+                          f"{', '.join(VARIANTS)}")
+    if requested not in built:
+        raise ImportError(f"{ISA_ENV}={requested} but the kernels were not built for it (a debug build, a "
+                          f"non-x86 machine, or MLDSL_KERNELS_VARIANTS=baseline); unset {ISA_ENV} or reinstall")
+    if requested not in runnable:
+        missing = [f for f in VARIANTS[requested] if not features.get(f)]
+        raise ImportError(f"{ISA_ENV}={requested} but this CPU lacks {', '.join(missing)}; unset {ISA_ENV} to use "
+                          f"the portable kernels")
+    return requested
+
+
+def built_variants() -> list:
+    """The variants whose modules are installed next to the portable ones (none under MLDSL_KERNELS_PATH)."""
+    if _override:
+        return []
+    return [v for v in VARIANTS if importlib.util.find_spec(f"{__name__}.{v}.{MODULES[0]}") is not None]
+
+
+_variant: Optional[str] = None
+
+
+def variant() -> str:
+    """The build in use: ``"baseline"`` or a variant name such as ``"x86_64_v3"``."""
+    return _selected() or "baseline"
+
+
+def _selected() -> str:
+    global _variant
+    if _variant is None:
+        _variant = choose_variant(os.environ.get(ISA_ENV, ""), cpu_features(), built_variants())
+    return _variant
+
+
+def module(name: str, variant: Optional[str] = None) -> Any:
+    """The compiled module ``name`` (e.g. "dense") of the build in use, or of ``variant`` ("baseline" or
+    a variant name) when given."""
+    v = _selected() if variant is None else ("" if variant == "baseline" else variant)
+    return importlib.import_module(f"{__name__}.{v}.{name}" if v else f"{__name__}.{name}")
+
+
+def namespace(variant: str) -> Any:
+    """Every public kernel of one build ("baseline" or a variant name) as attributes, with
+    ``set_num_threads``/``get_num_threads`` for that build: to test or time builds side by side."""
+    ns = types.SimpleNamespace(**{name: getattr(module(mod, variant), name) for name, mod in KERNELS.items()})
+    ns.__name__ = f"{__name__}[{variant}]"
+    ns.set_num_threads = lambda n: _set_threads(n, variant)
+    ns.get_num_threads = lambda: module("dense", variant).get_num_threads()
+    return ns
+
+
+def build_info() -> Dict[str, Any]:
+    """``{"isa": ..., "debug": bool, "blas": {...}}``: the kernel build in use and the BLAS it calls."""
+    dense = module("dense")
+    from mldsl.kernels import blas  # noqa: PLC0415
+    return {"isa": variant(), "debug": bool(dense.DEBUG_BUILD), "blas": blas.info()}
+
+
 def __getattr__(name: str):
-    module = KERNELS.get(name)
-    if module is None:
+    mod = KERNELS.get(name)
+    if mod is None:
         raise AttributeError(f"module 'mldsl.kernels' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    value = getattr(module(mod), name)
     globals()[name] = value
     return value
 
@@ -70,10 +165,13 @@ def set_num_threads(n: int) -> int:
     """Lets every kernel module split large work over ``n`` OpenMP threads (1: serial, the default,
     with BLAS threading itself). With n > 1, BLAS must be limited to one thread (kernels call it from
     each thread); the native trainer does both. Returns the previous setting."""
+    return _set_threads(n, None)
+
+
+def _set_threads(n: int, variant: Optional[str]) -> int:
     old = 1
     for name in MODULES:
-        module = importlib.import_module(f"{__name__}.{name}")
-        setter = getattr(module, "set_num_threads", None)
+        setter = getattr(module(name, variant), "set_num_threads", None)
         if setter is not None:
             old = setter(n)
     return old
@@ -81,4 +179,4 @@ def set_num_threads(n: int) -> int:
 
 def get_num_threads() -> int:
     """The kernels' thread setting (see :func:`set_num_threads`)."""
-    return importlib.import_module(f"{__name__}.dense").get_num_threads()
+    return module("dense").get_num_threads()

@@ -1,6 +1,29 @@
 # Shared BLAS helpers, textually included (``include "_blas.pxi"``) by the kernel modules:
 # a cimport between .pyx files under the root ``kernels/`` folder does not resolve.
-from scipy.linalg.cython_blas cimport sgemm, dgemm
+# The GEMMs go through function pointers bound when the module is imported: to the library
+# ``mldsl.kernels.blas`` chooses (scipy-openblas32's OpenBLAS by default), else SciPy's cython_blas.
+from scipy.linalg.cython_blas cimport sgemm as _scipy_sgemm, dgemm as _scipy_dgemm
+
+ctypedef void (*_sgemm_t)(char *transa, char *transb, int *m, int *n, int *k, float *alpha, float *a, int *lda,
+                          float *b, int *ldb, float *beta, float *c, int *ldc) noexcept nogil
+ctypedef void (*_dgemm_t)(char *transa, char *transb, int *m, int *n, int *k, double *alpha, double *a, int *lda,
+                          double *b, int *ldb, double *beta, double *c, int *ldc) noexcept nogil
+
+cdef _sgemm_t sgemm = _scipy_sgemm
+cdef _dgemm_t dgemm = _scipy_dgemm
+
+
+def _bind_blas():
+    """Points this module's sgemm/dgemm at the library :func:`mldsl.kernels.blas.gemm_addresses` picks."""
+    global sgemm, dgemm
+    from mldsl.kernels.blas import gemm_addresses
+    addresses = gemm_addresses()
+    if addresses is not None:
+        sgemm = <_sgemm_t><size_t>addresses[0]
+        dgemm = <_dgemm_t><size_t>addresses[1]
+
+
+_bind_blas()
 
 ctypedef fused floating:
     float

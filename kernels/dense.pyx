@@ -230,3 +230,34 @@ def dense_backward(x, w, dy, dw, db, dx=None, activation="linear", y=None, z=Non
     else:
         _dense_backward[double](x, w, dz, dw, db, has_db, dx, has_dx)
     return dw
+
+
+def matmul(a, b, out):
+    """Plain matrix product ``out = a @ b`` through the kernels' BLAS (one GEMM, no bias, no
+    activation); returns ``out``. a: (m, k); b: (k, n); out: (m, n), written in place; one dtype
+    (float32 or float64). Runs on the calling thread with BLAS threading itself, whatever
+    :func:`set_num_threads` says: it is what ``mldsl bench mlp`` times the BLAS with."""
+    fn = "matmul"
+    a = _as_float_array(fn, "a", a)
+    cdef int t = cnp.PyArray_TYPE(<cnp.ndarray>a)
+    b = _as_float_array(fn, "b", b, t)
+    if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[0]:
+        raise ValueError(f"{fn}: shapes do not fit: a{_shape_str(a)} @ b{_shape_str(b)} (need a (m, k) and b (k, n))")
+    m, k, n = a.shape[0], a.shape[1], b.shape[1]
+    out = _as_output(fn, "out", out, t, (m, n))
+    if m == 0 or n == 0:
+        return out
+    if k == 0:
+        out[...] = 0
+        return out
+    if t == cnp.NPY_FLOAT32:
+        _matmul[float](a, b, out)
+    else:
+        _matmul[double](a, b, out)
+    return out
+
+
+cdef void _matmul(floating[:, ::1] a, floating[:, ::1] b, floating[:, ::1] out) noexcept:
+    cdef int m = a.shape[0], k = a.shape[1], n = b.shape[1]
+    with nogil:
+        gemm_rowmajor(False, False, m, n, k, <floating>1.0, &a[0, 0], k, &b[0, 0], n, <floating>0.0, &out[0, 0], n)

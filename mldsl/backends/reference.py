@@ -13,7 +13,7 @@ import numpy as np
 from scipy.special import erf as _erf
 
 __all__ = [
-    "dense_forward", "dense_backward", "activation_forward", "activation_backward",
+    "matmul", "dense_forward", "dense_backward", "activation_forward", "activation_backward",
     "softmax_cross_entropy", "mse", "count_correct", "l2_penalty", "l2_grad", "dropout_forward",
     "dropout_backward", "sgd_update", "momentum_update", "nesterov_update", "adam_update",
     "rmsprop_update", "adagrad_update", "gather_rows",
@@ -198,6 +198,18 @@ del _name, _f, _b
 
 
 # ---------------------------------------------------------------- dense
+
+def matmul(a, b, out):
+    """Plain matrix product: writes ``out = a @ b`` and returns ``out``."""
+    fn = "matmul"
+    a = _fa(fn, "a", a)
+    b = _fa(fn, "b", b, a.dtype)
+    if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[0]:
+        raise ValueError(f"{fn}: shapes do not fit: a{a.shape} @ b{b.shape} (need a (m, k) and b (k, n))")
+    out = _out(fn, "out", out, a.dtype, (a.shape[0], b.shape[1]))
+    np.matmul(a, b, out=out)
+    return out
+
 
 def dense_forward(x, w, b, out, activation="linear", z=None, alpha=None):
     """Dense layer forward: writes ``out = activation(x @ w + b)`` and returns ``out``."""

@@ -7,15 +7,17 @@ The work (issue 6): a 784-500-300-10 ReLU MLP, softmax cross-entropy, Adam(1e-3)
 ``N`` synthetic samples (default 60,000) at batch 100, and one epoch over ``N/2`` samples at batch 32.
 
 Contenders, each warmed up first, then timed for one epoch (best of ``--repeat`` runs, interleaved so
-that a busy moment on a shared machine hits every contender; the sgemm rate is measured before and after
-and the better one kept):
+that a busy moment on a shared machine hits every contender, each after a short pause that lets the
+previous one's BLAS threads go idle; the sgemm rate is measured before and after and the better one
+kept):
 
 - ``native``: :class:`mldsl.backends.native.MLPTrainer` on the compiled kernels (preallocated buffers,
   fused bias/activation/softmax-CE, one flat Adam update per step);
 - ``numpy``: a plain NumPy training loop (fancy-indexed batches, ``@``, allocating temporaries);
 - ``keras``: Keras 3 on TensorFlow (CPU) ``model.fit``, only if TensorFlow imports (else "unavailable");
-- ``floor``: ``6 x parameters x samples / R`` with ``R`` this machine's measured sgemm rate (square
-  matrices through ``scipy.linalg.blas.sgemm``, the BLAS the kernels call), on the same threads;
+- ``floor``: ``6 x parameters x samples / R`` with ``R`` this machine's measured sgemm rate: the best
+  over square matrices (1024, 2048) through both SciPy's BLAS and the one the kernels call
+  (``mldsl.kernels.blas``), on the same threads;
 - ``gemm_floor``: the GEMMs training needs (all but the first layer's input gradient) timed at the model's
   real shapes (batch x 784 @ 784 x 500, ...), which run below the square-matrix peak: the BLAS-only time
   of the epoch (``gemm_floor_ratio``).
@@ -43,6 +45,10 @@ from typing import Any, Callable, Dict, Optional
 import numpy as np
 
 LAYERS = (784, 500, 300, 10)
+#: pause before each timed contender: BLAS worker threads keep spinning for a while after their last
+#: call (OpenBLAS ~0.1 s) and would take a core from whichever contender runs next (measured: native
+#: 0.85 s/epoch right after the NumPy loop, 0.75 s after this pause)
+SETTLE_SECONDS = 0.3
 GOALS = {"floor_ratio_batch_100": 1.4, "speedup_vs_keras_batch_100": 2.0, "speedup_vs_keras_batch_32": 3.0}
 
 
@@ -67,47 +73,76 @@ def _best(fn: Callable[[], Any], repeat: int) -> float:
 
 
 # --------------------------------------------------------------------------- floor
-def sgemm_rate(repeat: int = 3) -> Dict[str, float]:
-    """Best sgemm FLOP rate (FLOP/s) over square sizes 1024 and 2048, via scipy's BLAS."""
+def gemm_libraries() -> Dict[str, Callable[[np.ndarray, np.ndarray], Callable[[], Any]]]:
+    """The BLAS libraries to measure, name -> ``bind(a, b)`` returning a zero-argument call that computes
+    ``a @ b`` into a preallocated output: SciPy's (``scipy.linalg.blas.sgemm``) and, when it is another
+    library, the one the compiled kernels call (``mldsl.kernels.matmul``; see :mod:`mldsl.kernels.blas`)."""
     from scipy.linalg.blas import sgemm
+
+    def scipy_bind(a, b):
+        a, b = np.asfortranarray(a), np.asfortranarray(b)
+        c = np.asfortranarray(np.empty((a.shape[0], b.shape[1]), a.dtype))
+        return lambda: sgemm(1.0, a, b, beta=0.0, c=c, overwrite_c=True)
+
+    libs = {"scipy": scipy_bind}
+    try:
+        import mldsl.kernels as K
+        name = K.build_info()["blas"]["name"]
+    except ImportError:            # no compiled kernels: SciPy's BLAS is the only one to measure
+        return libs
+    if name != "scipy":
+        def kernels_bind(a, b):
+            a, b = np.ascontiguousarray(a), np.ascontiguousarray(b)
+            c = np.empty((a.shape[0], b.shape[1]), a.dtype)
+            return lambda: K.matmul(a, b, c)
+        libs[name] = kernels_bind
+    return libs
+
+
+def sgemm_rate(repeat: int = 3) -> Dict[str, Any]:
+    """This machine's sgemm FLOP rate: the best over square sizes 1024 and 2048 and over every BLAS of
+    :func:`gemm_libraries` (the strictest floor), with the rates by library and size."""
     rng = np.random.default_rng(0)
-    rates = {}
-    for n in (1024, 2048):
-        a = np.asfortranarray(rng.random((n, n), dtype=np.float32))
-        b = np.asfortranarray(rng.random((n, n), dtype=np.float32))
-        sgemm(1.0, a, b)
-        reps = 8 if n == 1024 else 2
-        t = _best(lambda: [sgemm(1.0, a, b) for _ in range(reps)], repeat)
-        rates[str(n)] = 2.0 * n ** 3 * reps / t
-    return {"flops_per_s": max(rates.values()), "by_size": rates}
+    by_blas: Dict[str, Dict[str, float]] = {}
+    for lib, bind in gemm_libraries().items():
+        rates = by_blas[lib] = {}
+        for n in (1024, 2048):
+            call = bind(rng.random((n, n), dtype=np.float32), rng.random((n, n), dtype=np.float32))
+            call()
+            reps = 8 if n == 1024 else 2
+            t = _best(lambda: [call() for _ in range(reps)], repeat)
+            rates[str(n)] = 2.0 * n ** 3 * reps / t
+    best = max(max(r.values()) for r in by_blas.values())
+    return {"flops_per_s": best, "by_blas": by_blas}
 
 
 def epoch_gemm_seconds(batch: int, samples: int, widths=(784, 500, 300, 10), repeat: int = 3) -> float:
     """Seconds the BLAS alone needs for one epoch's GEMMs at this batch size: per step, for each layer
     ``i -> o``, the forward ``(b,i)@(i,o)``, ``dW = (i,b)@(b,o)`` and ``dX = (b,o)@(o,i)``, except the
     first layer's ``dX`` (the gradient of the input, which no trainer computes), timed on the real
-    shapes and scaled to the epoch's steps.
+    shapes (with the faster of :func:`gemm_libraries`) and scaled to the epoch's steps.
 
     This is the floor at the shapes the model actually has: small-batch GEMMs run below the peak rate of
     large square ones, so it is looser than :func:`sgemm_rate`'s floor (reported as ``gemm_floor_ratio``).
     """
-    from scipy.linalg.blas import sgemm
     rng = np.random.default_rng(0)
-    calls = []
+    shapes = []
     for layer, (i, o) in enumerate(zip(widths[:-1], widths[1:])):
-        shapes = ((batch, i, o), (i, batch, o)) + (((batch, o, i),) if layer > 0 else ())
-        for m, k, n in shapes:
-            calls.append((np.asfortranarray(rng.random((m, k), dtype=np.float32)),
-                          np.asfortranarray(rng.random((k, n), dtype=np.float32))))
+        shapes += [(batch, i, o), (i, batch, o)] + ([(batch, o, i)] if layer > 0 else [])
+    operands = [(rng.random((m, k), dtype=np.float32), rng.random((k, n), dtype=np.float32)) for m, k, n in shapes]
     probe = 50
+    best = math.inf
+    for bind in gemm_libraries().values():
+        calls = [bind(a, b) for a, b in operands]
 
-    def steps():
-        for _ in range(probe):
-            for a, b in calls:
-                sgemm(1.0, a, b)
+        def steps():
+            for _ in range(probe):
+                for call in calls:
+                    call()
 
-    steps()
-    return _best(steps, repeat) / probe * math.ceil(samples / batch)
+        steps()
+        best = min(best, _best(steps, repeat))
+    return best / probe * math.ceil(samples / batch)
 
 
 # --------------------------------------------------------------------------- native
@@ -291,6 +326,13 @@ def mnist_accuracy(path: str, threads: int, use_keras: bool) -> Dict[str, Any]:
 
 
 # --------------------------------------------------------------------------- driver
+def _kernels_info() -> Dict[str, Any]:
+    """The compiled kernels' build (instruction set) and BLAS, as :func:`mldsl.kernels.build_info` gives."""
+    import mldsl.kernels as K
+    info = K.build_info()
+    return {"isa": info["isa"], "blas": f"{info['blas']['name']} {info['blas']['version']}"}
+
+
 def run(samples: int = 60_000, threads: int = 2, repeat: int = 1, keras: bool = True,
         mnist: Optional[str] = None, log: Callable[[str], None] = lambda s: None) -> Dict[str, Any]:
     """Runs the whole comparison and returns the record (see the module docstring)."""
@@ -304,6 +346,7 @@ def run(samples: int = 60_000, threads: int = 2, repeat: int = 1, keras: bool = 
         "params": params, "threads": threads, "keras": status or "available",
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(),
                     "numpy": np.__version__},
+        "kernels": _kernels_info(),
         "goals": GOALS,
     }
     with threadpool_limits(threads, user_api="blas"):
@@ -324,6 +367,7 @@ def run(samples: int = 60_000, threads: int = 2, repeat: int = 1, keras: bool = 
             for r in range(max(1, repeat)):       # interleaved, so a busy moment hits every contender
                 for name, fn in runners.items():
                     log(f"batch {batch}: {name} (run {r + 1}/{max(1, repeat)}) ...")
+                    time.sleep(SETTLE_SECONDS)
                     best[name] = min(best[name], _best(fn, 1))
             results[batch] = (n, best)
         log("measuring the sgemm rate again ...")
@@ -331,7 +375,8 @@ def run(samples: int = 60_000, threads: int = 2, repeat: int = 1, keras: bool = 
         if rate2["flops_per_s"] > rate["flops_per_s"]:
             rate = rate2
         record["sgemm_gflops"] = round(rate["flops_per_s"] / 1e9, 1)
-        record["sgemm_gflops_by_size"] = {k: round(v / 1e9, 1) for k, v in rate["by_size"].items()}
+        record["sgemm_gflops_by_blas"] = {lib: {k: round(v / 1e9, 1) for k, v in by_size.items()}
+                                          for lib, by_size in rate["by_blas"].items()}
         for batch, (n, best) in results.items():
             log(f"batch {batch}: timing the epoch's GEMMs at their real shapes ...")
             gemm_floor = epoch_gemm_seconds(batch, n, repeat=max(3, repeat))
@@ -360,7 +405,8 @@ def run(samples: int = 60_000, threads: int = 2, repeat: int = 1, keras: bool = 
 def format_record(r: Dict[str, Any]) -> str:
     """A human-readable table of :func:`run`'s record."""
     lines = [f"mlp benchmark: {r['model']}, {r['params']:,} parameters, {r['threads']} BLAS threads",
-             f"sgemm rate: {r['sgemm_gflops']} GFLOP/s (by size {r['sgemm_gflops_by_size']}); keras: {r['keras']}"]
+             f"sgemm rate: {r['sgemm_gflops']} GFLOP/s (by BLAS and size {r['sgemm_gflops_by_blas']}); "
+             f"keras: {r['keras']}", f"kernels: {r['kernels']}"]
     for key in ("batch_100", "batch_32"):
         e = r[key]
         s = e["seconds_per_epoch"]

@@ -23,7 +23,8 @@ def test_numpy_loop_learns_and_matches_the_model_size():
 
 
 def test_run_produces_the_record(monkeypatch, capsys):
-    monkeypatch.setattr(mlp, "sgemm_rate", lambda repeat=3: {"flops_per_s": 1e11, "by_size": {"1024": 1e11}})
+    monkeypatch.setattr(mlp, "sgemm_rate", lambda repeat=3: {"flops_per_s": 1e11,
+                                                                        "by_blas": {"scipy": {"1024": 1e11}}})
     rec = mlp.run(samples=400, threads=1, repeat=1, keras=False)
     for key in ("batch_100", "batch_32"):
         e = rec[key]
@@ -37,5 +38,19 @@ def test_run_produces_the_record(monkeypatch, capsys):
     assert rec["batch_32"]["samples"] == 200
     assert rec["floor_ratio"] == rec["batch_100"]["floor_ratio"] and rec["keras"].startswith("skipped")
     assert rec["memory"]["rss_growth_mb"] < 1.0 and rec["memory"]["traced_net_bytes"] < 4096
+    assert rec["kernels"]["isa"] and rec["kernels"]["blas"]
     json.dumps(rec)
     assert "floor_ratio" in mlp.format_record(rec)
+
+
+def test_the_floor_measures_every_blas_in_play_and_each_computes_the_product():
+    """The floor's sgemm rate is the best of SciPy's BLAS and the kernels' own, so switching the kernels
+    to a faster BLAS cannot loosen it; each measured call really computes ``a @ b``."""
+    import mldsl.kernels as K
+    libs = mlp.gemm_libraries()
+    assert "scipy" in libs and K.build_info()["blas"]["name"] in libs
+    rng = np.random.default_rng(1)
+    a, b = rng.random((37, 19), dtype=np.float32), rng.random((19, 23), dtype=np.float32)
+    for name, bind in libs.items():
+        out = bind(a, b)()
+        np.testing.assert_allclose(out, a @ b, rtol=1e-5, err_msg=name)

@@ -3,13 +3,20 @@ import importlib
 
 import numpy as np
 
-IMPLS = ("cython", "numpy")
+import mldsl.kernels
+
+#: "cython" is the build mldsl.kernels serves (x86_64_v3 where the CPU has it); when that is not the
+#: portable build, "cython-baseline" runs every case over the portable build too.
+IMPLS = ("cython", "numpy") + (("cython-baseline",) if mldsl.kernels.variant() != "baseline" else ())
 
 
 def load_impl(name):
-    """The kernel namespace: ``mldsl.kernels`` (compiled) or ``mldsl.backends.reference`` (twins)."""
+    """The kernel namespace: ``mldsl.kernels`` (compiled, the build in use), the portable build
+    (``cython-baseline``) or ``mldsl.backends.reference`` (the NumPy twins)."""
     if name == "cython":
         return importlib.import_module("mldsl.kernels")
+    if name == "cython-baseline":
+        return mldsl.kernels.namespace("baseline")
     return importlib.import_module("mldsl.backends.reference")
 
 

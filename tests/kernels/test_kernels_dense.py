@@ -106,3 +106,22 @@ def test_larger_layer_matches_numpy_matmul(dtype):
     out = K.dense_forward(x, w, b, np.empty((100, 64), dtype), "relu")
     tol = dict(rtol=1e-4, atol=1e-3) if dtype == np.float32 else dict(rtol=1e-10, atol=1e-10)
     np.testing.assert_allclose(out, np.maximum(x.astype(np.float64) @ w + b, 0), **tol)
+
+
+@pytest.mark.parametrize("m,k,n", [(1, 1, 1), (7, 5, 3), (64, 33, 17), (5, 0, 4)])
+def test_matmul_is_the_plain_product(K, dtype, tol, m, k, n):
+    a, b = rand((m, k), dtype, seed=1), rand((k, n), dtype, seed=2)
+    out = np.full((m, n), np.nan, dtype)
+    assert K.matmul(a, b, out) is out
+    np.testing.assert_allclose(out, a.astype(np.float64) @ b.astype(np.float64), **tol)
+
+
+def test_matmul_copies_non_contiguous_inputs_and_names_bad_shapes(K):
+    a = rand((6, 4), np.float32).T                  # a (4, 6) Fortran-ordered view
+    b = rand((6, 3), np.float32, seed=3)
+    out = np.empty((4, 3), np.float32)
+    np.testing.assert_allclose(K.matmul(a, b, out), a @ b, rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match=r"matmul: shapes do not fit: a\(4, 6\) @ b\(3, 6\)"):
+        K.matmul(a, b.T, out)
+    with pytest.raises(ValueError, match=r"matmul: output out has shape \(3, 4\), expected \(4, 3\)"):
+        K.matmul(a, b, np.empty((3, 4), np.float32))

@@ -31,7 +31,8 @@ class NativeBackend:
         if self.kernels != "cython":
             return None
         try:
-            from mldsl.kernels import dense  # noqa: F401,PLC0415
+            import mldsl.kernels  # noqa: PLC0415
+            mldsl.kernels.module("dense")
         except ImportError as exc:
             return f"the compiled kernels cannot be imported ({exc}); rebuild them with `pip install -e .`"
         return None
