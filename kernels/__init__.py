@@ -37,7 +37,7 @@ ISA_ENV = "MLDSL_KERNELS_ISA"
 #: instruction-set variants, best first: name -> the CPU features it needs (NumPy's names)
 VARIANTS: Dict[str, tuple] = {"x86_64_v3": ("AVX", "AVX2", "FMA3", "F16C", "BMI", "BMI2", "LZCNT", "MOVBE")}
 
-MODULES = ("dense", "activations", "losses", "regularizers", "dropout", "optimizers", "batching")
+MODULES = ("dense", "activations", "losses", "regularizers", "dropout", "optimizers", "batching", "step")
 
 _ACTIVATIONS = ("linear", "relu", "leaky_relu", "elu", "sigmoid", "tanh", "softmax", "gelu", "gelu_tanh", "swish")
 
@@ -63,6 +63,7 @@ KERNELS: dict[str, str] = {
     "rmsprop_update": "optimizers",
     "adagrad_update": "optimizers",
     "gather_rows": "batching",
+    "DenseTrainStep": "step",
 }
 
 __all__ = sorted(KERNELS)

@@ -21,102 +21,45 @@ include "_blas.pxi"
 include "_math.pxi"
 include "_par.pxi"
 include "_check.pxi"
+include "_optim.pxi"
 
 
-cdef void _sgd(floating[::1] p, floating[::1] g, floating lr) noexcept:
-    cdef Py_ssize_t k
-    cdef int nt = _team(p.shape[0])
+cdef void _update(OptHyper* h, floating[::1] p, floating[::1] g, floating[::1] s0, floating[::1] s1) noexcept:
+    """Runs the update ``h`` over all of ``p`` (contiguous chunks split over the team)."""
+    cdef Py_ssize_t n = p.shape[0], lo, hi
+    cdef int nt = _team(n), t
+    cdef floating* ps0 = &s0[0] if s0 is not None and s0.shape[0] else NULL
+    cdef floating* ps1 = &s1[0] if s1 is not None and s1.shape[0] else NULL
     cdef unsigned int csr = 0
+    if n == 0:
+        return
     with nogil:
-        with parallel(num_threads=nt):
+        if nt <= 1:
             csr = _ftz_on()
-            for k in prange(p.shape[0], schedule="static"):
-                p[k] -= lr * g[k]
+            opt_core(h, &p[0], &g[0], ps0, ps1, n)
             _csr_restore(csr)
-
-
-cdef void _momentum(floating[::1] p, floating[::1] g, floating[::1] v, floating lr, floating mu,
-                    bint nesterov) noexcept:
-    cdef Py_ssize_t k
-    cdef floating vk
-    cdef int nt = _team(p.shape[0])
-    cdef unsigned int csr = 0
-    with nogil:
-        if nesterov:
-            with parallel(num_threads=nt):
-                csr = _ftz_on()
-                for k in prange(p.shape[0], schedule="static"):
-                    vk = mu * v[k] - lr * g[k]
-                    v[k] = vk
-                    p[k] += mu * vk - lr * g[k]
-                _csr_restore(csr)
         else:
+            t = 0
+            lo = hi = 0
             with parallel(num_threads=nt):
                 csr = _ftz_on()
-                for k in prange(p.shape[0], schedule="static"):
-                    vk = mu * v[k] - lr * g[k]
-                    v[k] = vk
-                    p[k] += vk
+                t = threadid()
+                lo = _chunk_lo(t, nt, n, 16)
+                hi = _chunk_hi(t, nt, n, 16)
+                if hi > lo:
+                    opt_core(h, &p[lo], &g[lo], ps0 + lo if ps0 != NULL else NULL,
+                             ps1 + lo if ps1 != NULL else NULL, hi - lo)
                 _csr_restore(csr)
 
 
-cdef void _adam(floating[::1] p, floating[::1] g, floating[::1] m, floating[::1] v, floating alpha,
-                floating c1, floating c2, floating eps) noexcept:
-    # c1 = 1 - beta_1, c2 = 1 - beta_2 (computed in double by the caller, like the twin)
-    cdef Py_ssize_t k
-    cdef floating gk, mk, vk
-    cdef int nt = _team(p.shape[0])
-    cdef unsigned int csr = 0
-    with nogil:
-        with parallel(num_threads=nt):
-            csr = _ftz_on()
-            for k in prange(p.shape[0], schedule="static"):
-                gk = g[k]
-                mk = m[k] + (gk - m[k]) * c1
-                vk = v[k] + (gk * gk - v[k]) * c2
-                m[k] = mk
-                v[k] = vk
-                p[k] -= mk * alpha / (_sqrt(vk) + eps)
-            _csr_restore(csr)
-
-
-cdef void _rmsprop(floating[::1] p, floating[::1] g, floating[::1] a, floating[::1] mom, bint has_mom,
-                   floating lr, floating rho, floating c, floating eps, floating mu) noexcept:
-    # c = 1 - rho (computed in double by the caller)
-    cdef Py_ssize_t k
-    cdef floating gk, ak, inc
-    cdef int nt = _team(p.shape[0])
-    cdef unsigned int csr = 0
-    with nogil:
-        with parallel(num_threads=nt):
-            csr = _ftz_on()
-            for k in prange(p.shape[0], schedule="static"):
-                gk = g[k]
-                ak = rho * a[k] + c * gk * gk
-                a[k] = ak
-                inc = lr * gk / _sqrt(ak + eps)
-                if has_mom:
-                    mom[k] = mu * mom[k] + inc
-                    p[k] -= mom[k]
-                else:
-                    p[k] -= inc
-            _csr_restore(csr)
-
-
-cdef void _adagrad(floating[::1] p, floating[::1] g, floating[::1] acc, floating lr, floating eps) noexcept:
-    cdef Py_ssize_t k
-    cdef floating gk, ak
-    cdef int nt = _team(p.shape[0])
-    cdef unsigned int csr = 0
-    with nogil:
-        with parallel(num_threads=nt):
-            csr = _ftz_on()
-            for k in prange(p.shape[0], schedule="static"):
-                gk = g[k]
-                ak = acc[k] + gk * gk
-                acc[k] = ak
-                p[k] -= lr * gk / _sqrt(ak + eps)
-            _csr_restore(csr)
+cdef void _run(OptHyper h, bint f32, list flat):
+    """Dispatches on dtype; ``flat`` = [param, grad, *states] (flat views)."""
+    s0 = flat[2] if len(flat) > 2 else None
+    s1 = flat[3] if len(flat) > 3 else None
+    if f32:
+        _update[float](&h, flat[0], flat[1], s0, s1)
+    else:
+        _update[double](&h, flat[0], flat[1], s0, s1)
 
 
 cdef tuple _flat(str fn, object param, object grad, tuple state_names, tuple states):
@@ -139,31 +82,22 @@ cdef tuple _flat(str fn, object param, object grad, tuple state_names, tuple sta
 
 def sgd_update(param, grad, lr):
     """Plain SGD: ``param -= lr * grad`` in place; returns ``param``."""
-    f32, (p, g) = _flat("sgd_update", param, grad, (), ())
-    if f32:
-        _sgd[float](p, g, lr)
-    else:
-        _sgd[double](p, g, lr)
+    f32, flat = _flat("sgd_update", param, grad, (), ())
+    _run(OptHyper(kind=OPT_SGD, lr=lr), f32, flat)
     return param
 
 
 def momentum_update(param, grad, velocity, lr, momentum):
     """SGD with momentum (Keras SGD(momentum=...)): ``v = momentum*v - lr*g; param += v``."""
-    f32, (p, g, v) = _flat("momentum_update", param, grad, ("velocity",), (velocity,))
-    if f32:
-        _momentum[float](p, g, v, lr, momentum, False)
-    else:
-        _momentum[double](p, g, v, lr, momentum, False)
+    f32, flat = _flat("momentum_update", param, grad, ("velocity",), (velocity,))
+    _run(OptHyper(kind=OPT_MOMENTUM, lr=lr, mu=momentum), f32, flat)
     return param
 
 
 def nesterov_update(param, grad, velocity, lr, momentum):
     """Nesterov momentum (Keras SGD(nesterov=True)): ``v = momentum*v - lr*g; param += momentum*v - lr*g``."""
-    f32, (p, g, v) = _flat("nesterov_update", param, grad, ("velocity",), (velocity,))
-    if f32:
-        _momentum[float](p, g, v, lr, momentum, True)
-    else:
-        _momentum[double](p, g, v, lr, momentum, True)
+    f32, flat = _flat("nesterov_update", param, grad, ("velocity",), (velocity,))
+    _run(OptHyper(kind=OPT_NESTEROV, lr=lr, mu=momentum), f32, flat)
     return param
 
 
@@ -171,12 +105,8 @@ def adam_update(param, grad, m, v, lr, beta_1, beta_2, epsilon, step):
     """Adam with Keras' epsilon placement; ``step`` is the 1-based update count."""
     if step < 1:
         raise ValueError(f"adam_update: step is 1-based, got {step}")
-    f32, (p, g, mm, vv) = _flat("adam_update", param, grad, ("m", "v"), (m, v))
-    alpha = lr * (1.0 - beta_2 ** step) ** 0.5 / (1.0 - beta_1 ** step)
-    if f32:
-        _adam[float](p, g, mm, vv, alpha, 1.0 - beta_1, 1.0 - beta_2, epsilon)
-    else:
-        _adam[double](p, g, mm, vv, alpha, 1.0 - beta_1, 1.0 - beta_2, epsilon)
+    f32, flat = _flat("adam_update", param, grad, ("m", "v"), (m, v))
+    _run(adam_hyper(lr, beta_1, beta_2, epsilon, step), f32, flat)
     return param
 
 
@@ -189,20 +119,14 @@ def rmsprop_update(param, grad, velocity, lr, rho, epsilon, momentum=0.0, moment
     names = ("velocity", "momentum_buffer") if has_mom else ("velocity",)
     states = (velocity, momentum_buffer) if has_mom else (velocity,)
     f32, flat = _flat(fn, param, grad, names, states)
-    mom = flat[3] if has_mom else flat[2]
-    if f32:
-        _rmsprop[float](flat[0], flat[1], flat[2], mom, has_mom, lr, rho, 1.0 - rho, epsilon, momentum)
-    else:
-        _rmsprop[double](flat[0], flat[1], flat[2], mom, has_mom, lr, rho, 1.0 - rho, epsilon, momentum)
+    _run(OptHyper(kind=OPT_RMSPROP, has_mom=has_mom, lr=lr, rho=rho, c1=1.0 - rho, eps=epsilon, mu=momentum),
+         f32, flat)
     return param
 
 
 def adagrad_update(param, grad, accumulator, lr, epsilon):
     """Adagrad (Keras 3): ``acc += g*g; param -= lr * g / sqrt(acc + epsilon)``. Initialise
     ``accumulator`` with ``initial_accumulator_value`` (Keras default 0.1)."""
-    f32, (p, g, acc) = _flat("adagrad_update", param, grad, ("accumulator",), (accumulator,))
-    if f32:
-        _adagrad[float](p, g, acc, lr, epsilon)
-    else:
-        _adagrad[double](p, g, acc, lr, epsilon)
+    f32, flat = _flat("adagrad_update", param, grad, ("accumulator",), (accumulator,))
+    _run(OptHyper(kind=OPT_ADAGRAD, lr=lr, eps=epsilon), f32, flat)
     return param

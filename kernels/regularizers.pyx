@@ -6,18 +6,7 @@ include "_blas.pxi"
 include "_math.pxi"
 include "_par.pxi"
 include "_check.pxi"
-
-
-cdef double _l2_penalty(floating[::1] w) noexcept:
-    cdef Py_ssize_t k
-    cdef double s = 0
-    cdef unsigned int csr = 0
-    with nogil:
-        csr = _ftz_on()
-        for k in range(w.shape[0]):
-            s += <double>(w[k] * w[k])
-        _csr_restore(csr)
-        return s
+include "_l2.pxi"
 
 
 cdef void _l2_grad(floating[::1] w, floating[::1] dw, floating scale) noexcept:

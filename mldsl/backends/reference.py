@@ -16,7 +16,7 @@ __all__ = [
     "matmul", "dense_forward", "dense_backward", "activation_forward", "activation_backward",
     "softmax_cross_entropy", "mse", "count_correct", "l2_penalty", "l2_grad", "dropout_forward",
     "dropout_backward", "sgd_update", "momentum_update", "nesterov_update", "adam_update",
-    "rmsprop_update", "adagrad_update", "gather_rows",
+    "rmsprop_update", "adagrad_update", "gather_rows", "DenseTrainStep",
 ]
 
 ACTIVATIONS = {"linear": 0, "relu": 1, "leaky_relu": 2, "elu": 3, "sigmoid": 4, "tanh": 5, "softmax": 6,
@@ -527,3 +527,164 @@ def gather_rows(src, indices, out):
         raise ValueError(f"{fn}: index {indices[bad[0]]} at position {bad[0]} is out of range for {src.shape[0]} rows")
     np.take(src, indices, axis=0, out=out)
     return out
+
+
+# ---------------------------------------------------------------- the whole training step
+
+_STEP_LOSSES = ("categorical_crossentropy", "mse", "sparse_categorical_crossentropy")
+_UPDATE_STATES = {"adagrad": 1, "adam": 2, "momentum": 1, "nesterov": 1, "rmsprop": 1, "sgd": 0}
+
+
+def _offset_in(whole, part, what, name):
+    item = whole.itemsize
+    off = part.__array_interface__["data"][0] - whole.__array_interface__["data"][0]
+    if off % item or not 0 <= off // item <= whole.size - part.size or not part.flags.c_contiguous:
+        raise ValueError(f"DenseTrainStep: {name} must be a contiguous view into {what}")
+    return off // item
+
+
+class DenseTrainStep:
+    """Twin of the compiled whole training step: the same work, as a sequence of this module's kernels.
+
+    Same constructor, :meth:`run` and errors as ``mldsl.kernels.DenseTrainStep`` (see there)."""
+
+    def __init__(self, layers, loss, optimizer, hyper, params, grads, states, xbuf, ybuf, count_hits=True):
+        fn = "DenseTrainStep"
+        if not layers:
+            raise ValueError(f"{fn}: needs at least one Dense layer")
+        if loss not in _STEP_LOSSES:
+            raise ValueError(f"{fn}: unknown loss {loss!r}; known: {', '.join(_STEP_LOSSES)}")
+        params = _fa(fn, "params", params)
+        dt = params.dtype
+        if params.ndim != 1:
+            raise ValueError(f"{fn}: params must be flat (1-D), got shape {params.shape}")
+        self.params, self.grads = params, _out(fn, "grads", grads, dt, params.shape)
+        self.xbuf = _out(fn, "xbuf", xbuf, dt, xbuf.shape)
+        if xbuf.ndim != 2:
+            raise ValueError(f"{fn}: xbuf must be (capacity, features), got shape {xbuf.shape}")
+        cap, fan_in = xbuf.shape
+        self.layers = []
+        for k, spec in enumerate(layers):
+            name = f"layer {k}"
+            W = _out(fn, f"{name} W", spec["W"], dt, spec["W"].shape)
+            if W.ndim != 2 or W.shape[0] != fan_in:
+                raise ValueError(f"{fn}: {name} W has shape {W.shape}; its input has {fan_in} features")
+            o = W.shape[1]
+            layer = dict(spec, W=W, dW=_out(fn, f"{name} dW", spec["dW"], dt, W.shape))
+            w_off = _offset_in(params, W, "params", f"{name} W")
+            if _offset_in(self.grads, layer["dW"], "grads", f"{name} dW") != w_off:
+                raise ValueError(f"{fn}: {name} dW must sit at the same offset in grads as W in params")
+            layer["segments"] = [(w_off, w_off + W.size)]
+            if spec.get("b") is not None:
+                b = _out(fn, f"{name} b", spec["b"], dt, (o,))
+                _out(fn, f"{name} db", spec["db"], dt, (o,))
+                b_off = _offset_in(params, b, "params", f"{name} b")
+                if _offset_in(self.grads, spec["db"], "grads", f"{name} db") != b_off:
+                    raise ValueError(f"{fn}: {name} db must sit at the same offset in grads as b in params")
+                layer["segments"].append((b_off, b_off + o))
+            else:
+                layer["b"] = layer["db"] = None
+            act, _ = _act(fn, spec.get("activation"), spec.get("alpha"))
+            layer["activation"] = act
+            layer["l2"] = float(spec.get("l2") or 0.0)
+            _out(fn, f"{name} out", spec["out"], dt, (cap, o))
+            _out(fn, f"{name} grad", spec["grad"], dt, (cap, o))
+            if act in _NEEDS_X:
+                if spec.get("z") is None:
+                    raise ValueError(f"{fn}: {name}'s activation {spec.get('activation')!r} needs a z buffer")
+                _out(fn, f"{name} z", spec["z"], dt, (cap, o))
+            else:
+                layer["z"] = None
+            self.layers.append(layer)
+            fan_in = o
+        self.n_out = fan_in
+        if loss != "mse" and self.layers[-1]["activation"] != "linear":
+            raise ValueError(f"{fn}: {loss} takes logits: the last layer's activation must be linear "
+                             f"(the softmax is fused into the loss)")
+        if loss == "sparse_categorical_crossentropy":
+            self.ybuf = _out(fn, "ybuf", ybuf, np.int64, (cap,))
+        else:
+            self.ybuf = _out(fn, "ybuf", ybuf, dt, (cap, fan_in))
+        self.loss, self.count_hits, self.capacity = loss, bool(count_hits), cap
+        if optimizer not in _UPDATE_STATES:
+            raise ValueError(f"{fn}: unknown optimizer {optimizer!r}; known: {', '.join(_UPDATE_STATES)}")
+        self.optimizer, self.hyper = optimizer, dict(hyper)
+        need = _UPDATE_STATES[optimizer] + (optimizer == "rmsprop" and hyper.get("momentum", 0.0) > 0)
+        states = list(states or ())
+        if len(states) != need:
+            raise ValueError(f"{fn}: {optimizer} needs {need} state buffer(s), got {len(states)}")
+        self.states = [_out(fn, f"state {k}", s, dt, params.shape) for k, s in enumerate(states)]
+
+    def _update(self, lo, hi, iteration):
+        h, p, g = self.hyper, self.params[lo:hi], self.grads[lo:hi]
+        s = [a[lo:hi] for a in self.states]
+        lr, name = h["learning_rate"], self.optimizer
+        if name == "adam":
+            adam_update(p, g, s[0], s[1], lr, h["beta_1"], h["beta_2"], h["epsilon"], iteration)
+        elif name == "sgd":
+            sgd_update(p, g, lr)
+        elif name == "momentum":
+            momentum_update(p, g, s[0], lr, h["momentum"])
+        elif name == "nesterov":
+            nesterov_update(p, g, s[0], lr, h["momentum"])
+        elif name == "rmsprop":
+            rmsprop_update(p, g, s[0], lr, h["rho"], h["epsilon"], h.get("momentum", 0.0), s[1] if len(s) > 1 else None)
+        else:
+            adagrad_update(p, g, s[0], lr, h["epsilon"])
+
+    def run(self, x, y, indices, iteration=1, update=True):
+        """One step on the rows ``indices`` of ``x``/``y``; returns ``(loss, hits)``."""
+        fn = "DenseTrainStep.run"
+        indices = _labels(fn, "indices", indices)
+        n = indices.shape[0] if indices.ndim == 1 else -1
+        if not 0 < n <= self.capacity:
+            raise ValueError(f"{fn}: indices must be 1-D with 1..{self.capacity} entries, got shape {indices.shape}")
+        if update and iteration < 1:
+            raise ValueError(f"{fn}: iteration is 1-based, got {iteration}")
+        x = _fa(fn, "x", x, self.params.dtype)
+        if x.ndim != 2 or x.shape[1] != self.xbuf.shape[1]:
+            raise ValueError(f"{fn}: x has shape {x.shape}, expected (N, {self.xbuf.shape[1]})")
+        y = np.asarray(y)
+        if self.loss == "sparse_categorical_crossentropy":
+            y = _labels(fn, "y", y)
+            if y.shape != (x.shape[0],):
+                raise ValueError(f"{fn}: y has shape {y.shape}, expected ({x.shape[0]},) labels")
+        else:
+            y = _fa(fn, "y", y, self.params.dtype)
+            if y.shape != (x.shape[0], self.n_out):
+                raise ValueError(f"{fn}: y has shape {y.shape}, expected ({x.shape[0]}, {self.n_out})")
+        xb, yb = self.xbuf[:n], self.ybuf[:n]
+        try:
+            gather_rows(x, indices, xb)
+            gather_rows(y, indices, yb)
+        except ValueError as exc:
+            raise ValueError(str(exc).replace("gather_rows", fn)) from None
+        h = xb
+        for L in self.layers:
+            z = None if L["z"] is None else L["z"][:n]
+            h = dense_forward(h, L["W"], L["b"], L["out"][:n], L["activation"], z, L["alpha"])
+        g = self.layers[-1]["grad"][:n]
+        if self.loss == "mse":
+            loss = mse(h, yb, g)
+            hits = float(np.equal(h, yb).mean(axis=1).sum()) if self.count_hits else 0.0
+        else:
+            if self.loss == "sparse_categorical_crossentropy" and (yb.min() < 0 or yb.max() >= self.n_out):
+                bad = int(np.flatnonzero((yb < 0) | (yb >= self.n_out))[0])
+                raise ValueError(f"{fn}: label {yb[bad]} at batch position {bad} is out of range for "
+                                 f"{self.n_out} classes")
+            loss = softmax_cross_entropy(h, yb, g)
+            hits = float(count_correct(h, yb)) if self.count_hits else 0.0
+        loss += sum(l2_penalty(L["W"], L["l2"]) for L in self.layers if L["l2"])
+        for k in range(len(self.layers) - 1, -1, -1):
+            L = self.layers[k]
+            x_in = self.layers[k - 1]["out"][:n] if k else xb
+            dx = self.layers[k - 1]["grad"][:n] if k else None
+            z = None if L["z"] is None else L["z"][:n]
+            dense_backward(x_in, L["W"], L["grad"][:n], L["dW"], L["db"], dx, L["activation"], L["out"][:n], z,
+                           L["alpha"])
+            if L["l2"]:
+                l2_grad(L["W"], L["dW"], L["l2"])
+            if update:
+                for lo, hi in L["segments"]:
+                    self._update(lo, hi, iteration)
+        return float(loss), hits

@@ -1,7 +1,8 @@
 """MLP training speed, side by side in one run: the native trainer vs a plain NumPy loop vs Keras vs the
 sgemm floor.
 
-    python -m mldsl.bench.mlp [--json] [--samples N] [--threads T] [--repeat R] [--no-keras] [--mnist PATH]
+    python -m mldsl.bench.mlp [--json] [--samples N] [--threads T] [--repeat R] [--no-keras] [--per-layer]
+                              [--mnist PATH]
 
 The work (issue 6): a 784-500-300-10 ReLU MLP, softmax cross-entropy, Adam(1e-3), float32, one epoch over
 ``N`` synthetic samples (default 60,000) at batch 100, and one epoch over ``N/2`` samples at batch 32.
@@ -153,10 +154,11 @@ def _native_plan(batch_size: int):
                 eval_batch_size=batch_size)
 
 
-def native_epoch(x, y, batch_size: int) -> Callable[[], Any]:
-    """A warmed-up native trainer; returns the callable that trains one epoch on x, y."""
+def native_epoch(x, y, batch_size: int, compiled_step: bool = True) -> Callable[[], Any]:
+    """A warmed-up native trainer; returns the callable that trains one epoch on x, y (``compiled_step``:
+    False trains through the per-layer path instead of the kernels' ``DenseTrainStep``)."""
     from mldsl.backends.native.trainer import MLPTrainer
-    tr = MLPTrainer(_native_plan(batch_size), (LAYERS[0],))
+    tr = MLPTrainer(_native_plan(batch_size), (LAYERS[0],), compiled_step=compiled_step)
     tr.fit(x[: 20 * batch_size], y[: 20 * batch_size])         # warm-up
     return lambda: tr.fit(x, y)
 
@@ -334,8 +336,10 @@ def _kernels_info() -> Dict[str, Any]:
 
 
 def run(samples: int = 60_000, threads: int = 2, repeat: int = 1, keras: bool = True,
-        mnist: Optional[str] = None, log: Callable[[str], None] = lambda s: None) -> Dict[str, Any]:
-    """Runs the whole comparison and returns the record (see the module docstring)."""
+        mnist: Optional[str] = None, log: Callable[[str], None] = lambda s: None,
+        per_layer: bool = False) -> Dict[str, Any]:
+    """Runs the whole comparison and returns the record (see the module docstring). ``per_layer`` adds the
+    contender ``native_per_layer``: the native trainer without its compiled step."""
     from threadpoolctl import threadpool_info, threadpool_limits
 
     x, y = synthetic(samples)
@@ -361,6 +365,8 @@ def run(samples: int = 60_000, threads: int = 2, repeat: int = 1, keras: bool = 
             xs, ys = x[:n], y[:n]
             log(f"batch {batch}: preparing contenders ...")
             runners = {"native": native_epoch(xs, ys, batch), "numpy": numpy_loop(xs, ys, batch)}
+            if per_layer:
+                runners["native_per_layer"] = native_epoch(xs, ys, batch, compiled_step=False)
             if status is None:
                 runners["keras"] = keras_fit(xs, ys, batch, threads)
             best = {k: math.inf for k in runners}
@@ -411,7 +417,9 @@ def format_record(r: Dict[str, Any]) -> str:
         e = r[key]
         s = e["seconds_per_epoch"]
         lines.append(f"\n{key}: {e['samples']:,} samples, {e['steps']} steps")
-        for name in ("native", "numpy", "keras", "floor", "gemm_floor"):
+        for name in ("native", "native_per_layer", "numpy", "keras", "floor", "gemm_floor"):
+            if name not in s:
+                continue
             v = s[name]
             ratio = "" if v is None else f"  ({v / s['floor']:.2f}x floor)"
             lines.append(f"  {name:10s} {'unavailable' if v is None else f'{v:8.3f} s/epoch'}{ratio}")
@@ -434,12 +442,14 @@ def main(argv: Optional[list] = None) -> int:
     p.add_argument("--threads", type=int, default=2, help="BLAS / TensorFlow threads (default 2)")
     p.add_argument("--repeat", type=int, default=1, help="time each contender R times, keep the best")
     p.add_argument("--no-keras", action="store_true", help="skip Keras even if TensorFlow is installed")
+    p.add_argument("--per-layer", action="store_true",
+                   help="also time the native trainer without its compiled step (native_per_layer)")
     p.add_argument("--mnist", metavar="PATH", help="also run the MNIST accuracy check on this data")
     args = p.parse_args(argv)
     if args.samples < 200:
         p.error("--samples must be at least 200")
     log = (lambda s: print(s, file=sys.stderr, flush=True)) if not args.json else (lambda s: None)
-    record = run(args.samples, args.threads, args.repeat, not args.no_keras, args.mnist, log)
+    record = run(args.samples, args.threads, args.repeat, not args.no_keras, args.mnist, log, args.per_layer)
     print(json.dumps(record, indent=2) if args.json else format_record(record))
     return 0
 

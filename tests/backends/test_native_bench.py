@@ -40,7 +40,25 @@ def test_run_produces_the_record(monkeypatch, capsys):
     assert rec["memory"]["rss_growth_mb"] < 1.0 and rec["memory"]["traced_net_bytes"] < 4096
     assert rec["kernels"]["isa"] and rec["kernels"]["blas"]
     json.dumps(rec)
-    assert "floor_ratio" in mlp.format_record(rec)
+    assert "floor_ratio" in mlp.format_record(rec) and "native_per_layer" not in mlp.format_record(rec)
+
+
+def test_per_layer_adds_the_trainer_without_its_compiled_step(monkeypatch):
+    monkeypatch.setattr(mlp, "sgemm_rate", lambda repeat=3: {"flops_per_s": 1e11,
+                                                                        "by_blas": {"scipy": {"1024": 1e11}}})
+    built = []
+    real = mlp.native_epoch
+
+    def spy(x, y, batch_size, compiled_step=True):
+        built.append(compiled_step)
+        return real(x, y, batch_size, compiled_step)
+
+    monkeypatch.setattr(mlp, "native_epoch", spy)
+    rec = mlp.run(samples=400, threads=1, repeat=1, keras=False, per_layer=True)
+    assert built == [True, False, True, False]
+    for key in ("batch_100", "batch_32"):
+        assert rec[key]["seconds_per_epoch"]["native_per_layer"] > 0
+    assert "native_per_layer" in mlp.format_record(rec)
 
 
 def test_the_floor_measures_every_blas_in_play_and_each_computes_the_product():

@@ -49,6 +49,15 @@ class FlatOptimizer:
             seg = self._segments[(lo, hi)] = tuple(a[lo:hi] for a in (self.params, self.grads, *self.states))
         return seg
 
+    def update_rule(self) -> Tuple[str, dict, List[np.ndarray]]:
+        """``(update, hyper, states)`` for the compiled step: the update kernel's name ("sgd", "momentum",
+        "nesterov", "adam", "rmsprop" or "adagrad"), the settings and the state buffers, in the order
+        :meth:`update` passes them."""
+        h, name = self.h, self.name
+        if name == "sgd":
+            name = "sgd" if not self.states else ("nesterov" if h["nesterov"] else "momentum")
+        return name, h, self.states
+
     def begin_step(self) -> None:
         """Counts one optimizer step (Adam's bias correction uses the 1-based count)."""
         self.iterations += 1

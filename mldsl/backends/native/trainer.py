@@ -65,11 +65,14 @@ class MLPTrainer:
     """Trains and evaluates the MLP described by ``plan`` on inputs of shape ``input_shape``.
 
     ``kernels``: "cython" (default) or "numpy" (the NumPy twins; same results up to rounding).
+    ``compiled_step``: train a Dense-only model through the kernels' ``DenseTrainStep`` (default), or
+    False for the per-layer path (one kernel call per layer and pass; same results up to rounding).
     Methods: :meth:`fit` (returns the history), :meth:`evaluate`, :meth:`predict`, :meth:`train_step`,
     :meth:`get_weights` / :meth:`set_weights` (the Dense weights in the shared exchange format).
     """
 
-    def __init__(self, plan: Plan, input_shape: Sequence[int], kernels: Any = "cython"):
+    def __init__(self, plan: Plan, input_shape: Sequence[int], kernels: Any = "cython",
+                 compiled_step: bool = True):
         if isinstance(plan, dict):
             plan = Plan.from_dict(plan)
         self.plan = plan
@@ -78,10 +81,10 @@ class MLPTrainer:
         self.dtype = np.dtype(plan.dtype)
         self.input_shape = tuple(int(d) for d in input_shape)
         self.capacity = max(plan.batch_size, plan.eval_batch_size)
-        self._build()
+        self._build(compiled_step)
 
     # ------------------------------------------------------------------ construction
-    def _build(self) -> None:
+    def _build(self, compiled_step: bool = True) -> None:
         plan, cap, dt = self.plan, self.capacity, self.dtype
         shape = self.input_shape
         specs = []
@@ -159,6 +162,18 @@ class MLPTrainer:
         else:
             self.ybuf = np.empty((cap, self.output_units), dt)
         self._io_views: dict = {}
+        self._compiled = self._compile_step() if compiled_step else None
+
+    def _compile_step(self) -> Any:
+        """The kernels' whole-step object (``DenseTrainStep``) when every layer is Dense, else None:
+        dropout and standalone activation layers take the per-layer path."""
+        if not all(isinstance(l, DenseLayer) for l in self.layers):
+            return None
+        rule, hyper, states = self.optimizer.update_rule()
+        layers = [{"W": l.W, "b": l.b, "dW": l.dW, "db": l.db, "activation": l.activation, "alpha": l.alpha,
+                   "l2": l.l2, "out": l.out, "grad": l.grad, "z": l.z} for l in self.dense_layers]
+        return self.K.DenseTrainStep(layers, self.plan.loss, rule, hyper, self.params, self.grads, states,
+                                     self.xbuf, self.ybuf, count_hits=self.plan.metric is not None)
 
     def reset_weights(self, seed: Optional[int] = None) -> None:
         """(Re)initialises every Dense layer: kernels with their initializer, biases with zeros."""
@@ -259,6 +274,9 @@ class MLPTrainer:
     def train_step(self, indices: np.ndarray, x: np.ndarray, y: np.ndarray) -> tuple:
         """One optimizer step on the rows ``indices`` of the prepared arrays ``x``/``y``; returns
         ``(loss, hits)`` for the batch (loss includes the L2 penalty, computed before the update)."""
+        if self._compiled is not None:
+            self.optimizer.begin_step()
+            return self._compiled.run(x, y, indices, self.optimizer.iterations)
         n = len(indices)
         xb, yb = self._io(n)
         self.K.gather_rows(x, indices, xb)
@@ -274,6 +292,9 @@ class MLPTrainer:
         n = len(xs)
         if not 0 < n <= self.capacity:
             raise BackendError(f"gradients() takes 1..{self.capacity} rows, got {n}")
+        if self._compiled is not None:
+            loss, _ = self._compiled.run(xs, ys, np.arange(n), 1, False)
+            return loss, self.grads.copy()
         xb, yb = self._io(n)
         xb[...] = xs
         yb[...] = ys
