@@ -16,6 +16,10 @@ portable one otherwise. ``MLDSL_KERNELS_ISA`` chooses: ``auto`` (default), ``bas
 (an error when this CPU or build cannot run it). :func:`build_info` says which is in use, and which BLAS
 (see :mod:`mldsl.kernels.blas`).
 
+Small-batch float32 products (a dimension up to 256) go to mldsl's own AVX-512 sgemm
+(``kernels/_sgemm.h``) where the CPU has AVX-512 and the product would run on one thread anyway (inside
+the kernels' team, or with BLAS single-threaded): see :func:`set_own_sgemm` and ``MLDSL_SGEMM``.
+
 ``MLDSL_KERNELS_PATH``: when set, compiled modules are looked up first in
 ``$MLDSL_KERNELS_PATH/mldsl/kernels`` (the ``--build-lib`` of a debug build, see ``.ci/kernels-debug``),
 leaving the installed optimised modules untouched; the portable modules are used then (a debug build
@@ -139,14 +143,17 @@ def namespace(variant: str) -> Any:
     ns.__name__ = f"{__name__}[{variant}]"
     ns.set_num_threads = lambda n: _set_threads(n, variant)
     ns.get_num_threads = lambda: module("dense", variant).get_num_threads()
+    ns.set_own_sgemm = lambda enabled: _set_own_sgemm(enabled, variant)
     return ns
 
 
 def build_info() -> Dict[str, Any]:
-    """``{"isa": ..., "debug": bool, "blas": {...}}``: the kernel build in use and the BLAS it calls."""
+    """``{"isa": ..., "debug": bool, "blas": {...}, "sgemm": ...}``: the kernel build in use, the BLAS it
+    calls and who runs small-batch float32 products (``"own-avx512"`` or ``"blas"``)."""
     dense = module("dense")
     from mldsl.kernels import blas  # noqa: PLC0415
-    return {"isa": variant(), "debug": bool(dense.DEBUG_BUILD), "blas": blas.info()}
+    return {"isa": variant(), "debug": bool(dense.DEBUG_BUILD), "blas": blas.info(),
+            "sgemm": "own-avx512" if dense.get_own_sgemm() else "blas"}
 
 
 def __getattr__(name: str):
@@ -175,6 +182,27 @@ def _set_threads(n: int, variant: Optional[str]) -> int:
         setter = getattr(module(name, variant), "set_num_threads", None)
         if setter is not None:
             old = setter(n)
+    return old
+
+
+def own_sgemm_available() -> bool:
+    """Whether the build has mldsl's own AVX-512 sgemm and this CPU can run it."""
+    return module("dense").own_sgemm_available()
+
+
+def set_own_sgemm(enabled: bool) -> bool:
+    """Sends every kernel module's small-batch float32 products (a dimension up to 256) to mldsl's own
+    AVX-512 sgemm (``True``, the default where :func:`own_sgemm_available`) or to BLAS (``False``).
+    The two sum in different orders, so results differ in the last bits. Returns the previous setting."""
+    return _set_own_sgemm(enabled, None)
+
+
+def _set_own_sgemm(enabled: bool, variant: Optional[str]) -> bool:
+    old = False
+    for name in MODULES:
+        setter = getattr(module(name, variant), "set_own_sgemm", None)
+        if setter is not None:
+            old = setter(bool(enabled)) or old
     return old
 
 

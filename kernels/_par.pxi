@@ -10,7 +10,7 @@
 from cython.parallel cimport prange, parallel, threadid
 cimport openmp
 
-cdef int _nthreads = 1
+# ``_nthreads`` (the team size set below) is declared in ``_blas.pxi``, which the GEMM routing reads.
 #: Below this much work (multiply-adds or elements) a kernel stays on one thread.
 cdef Py_ssize_t _PAR_MIN_WORK = 1 << 15
 

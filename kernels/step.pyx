@@ -9,7 +9,8 @@ its gradient is complete. It calls the same cores as the single kernels (``_dens
 ``_loss.pxi``, ``_optim.pxi``, ...), from C, so a step pays no Python call, argument check or buffer
 lookup per kernel. On a thread team each layer's backward pass is two parallel regions: dX (needs the
 old weights) with the bias gradient, then each thread's block of dW rows, their L2 term and their
-optimizer update while they are still in that thread's cache. Splits depend only on the sizes and the
+optimizer update while they are still in that thread's cache (with the own sgemm, float32: each 12-row
+strip of dW as soon as it is computed, while it is in L1). Splits depend only on the sizes and the
 team size, so results do not depend on timing.
 """
 include "_blas.pxi"
@@ -369,16 +370,58 @@ cdef double _exact_matches(floating[:, ::1] out, floating[:, ::1] tg) noexcept:
     return total
 
 
+cdef struct _WTile:
+    # What the own sgemm's per-tile epilogue needs to finish a block of a float32 weight gradient.
+    float* w
+    float* dw
+    float* s0
+    float* s1
+    Py_ssize_t ld
+    float l2x2
+    bint has_l2
+    bint update
+    OptHyper* hyp
+
+
+cdef void _wtile_epilogue(void* ctx, int row0, int rows, int col0, int cols) noexcept nogil:
+    """A finished tile of dW: its L2 term, then the optimizer on its weights (the tile is still in L1)."""
+    cdef _WTile* t = <_WTile*>ctx
+    cdef Py_ssize_t r, k, off
+    cdef float* gp
+    cdef float* wp
+    for r in range(row0, row0 + rows):
+        off = r * t.ld + col0
+        gp = t.dw + off
+        wp = t.w + off
+        if t.has_l2:
+            for k in range(cols):
+                gp[k] += t.l2x2 * wp[k]
+        if t.update:
+            opt_core(t.hyp, wp, gp, t.s0 + off if t.s0 != NULL else NULL, t.s1 + off if t.s1 != NULL else NULL,
+                     cols)
+
+
 cdef inline void _wgrad_update(floating[:, ::1] x, floating[:, ::1] w, floating[:, ::1] dz, floating[:, ::1] dw,
                                Py_ssize_t lo, Py_ssize_t hi, floating l2x2, bint has_l2, OptHyper* hyp,
                                bint update, floating* s0, floating* s1, Py_ssize_t w_off) noexcept nogil:
-    """Rows [lo, hi) of dW = x^T dz, plus their L2 term, then (with ``update``) the optimizer on those rows."""
+    """Rows [lo, hi) of dW = x^T dz, plus their L2 term, then (with ``update``) the optimizer on those rows.
+    With the own sgemm (float32), both run on each tile of dW as soon as it is computed."""
     cdef Py_ssize_t n = x.shape[0], i = x.shape[1], o = w.shape[1], k, cnt = (hi - lo) * o
     cdef floating* wp = &w[0, 0] + lo * o
     cdef floating* gp = &dw[0, 0] + lo * o
     cdef Py_ssize_t off = w_off + lo * o
+    cdef _WTile tile
     if hi <= lo:
         return
+    if floating is float:
+        if own_sgemm_takes(<int>(hi - lo), <int>n, 1.0, 0.0):
+            tile.w, tile.dw, tile.ld, tile.hyp = wp, gp, o, hyp
+            tile.s0 = s0 + off if s0 != NULL else NULL
+            tile.s1 = s1 + off if s1 != NULL else NULL
+            tile.l2x2, tile.has_l2, tile.update = l2x2, has_l2, update
+            mldsl_sgemm_ep(True, False, <int>(hi - lo), <int>o, <int>n, &x[0, lo], <int>i, &dz[0, 0], <int>o,
+                           False, gp, <int>o, _wtile_epilogue, &tile)
+            return
     gemm_rowmajor(True, False, <int>(hi - lo), <int>o, <int>n, <floating>1.0, &x[0, lo], <int>i,
                   &dz[0, 0], <int>o, <floating>0.0, gp, <int>o)
     if has_l2:

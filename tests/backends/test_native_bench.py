@@ -61,6 +61,50 @@ def test_per_layer_adds_the_trainer_without_its_compiled_step(monkeypatch):
     assert "native_per_layer" in mlp.format_record(rec)
 
 
+def test_blas_sgemm_adds_the_trainer_on_blas_alone(monkeypatch):
+    import mldsl.kernels as K
+    monkeypatch.setattr(mlp, "sgemm_rate", lambda repeat=3: {"flops_per_s": 1e11,
+                                                                        "by_blas": {"scipy": {"1024": 1e11}}})
+    seen = []
+    real = mlp.native_epoch
+
+    def spy(x, y, batch_size, compiled_step=True, own_sgemm=True):
+        fit = real(x, y, batch_size, compiled_step, own_sgemm)
+
+        def timed():
+            fit()
+            seen.append((own_sgemm, K.module("dense").get_own_sgemm()))
+        return timed
+
+    monkeypatch.setattr(mlp, "native_epoch", spy)
+    before = K.module("dense").get_own_sgemm()
+    rec = mlp.run(samples=400, threads=1, repeat=1, keras=False, blas_sgemm=True)
+    assert [own for own, _ in seen] == [True, False, True, False]
+    assert K.module("dense").get_own_sgemm() == before           # each epoch restores the setting
+    for key in ("batch_100", "batch_32"):
+        assert rec[key]["seconds_per_epoch"]["native_blas_sgemm"] > 0
+    assert rec["kernels"]["sgemm"] in ("own-avx512", "blas")
+    assert "native_blas_sgemm" in mlp.format_record(rec)
+
+
+def test_native_epoch_blas_sgemm_runs_on_blas(monkeypatch):
+    """While a ``own_sgemm=False`` epoch trains, the kernels route every product to BLAS."""
+    import mldsl.kernels as K
+    from mldsl.backends.native.trainer import MLPTrainer
+    routes = []
+    real_fit = MLPTrainer.fit
+
+    def fit(self, x, y, **kw):
+        routes.append(K.module("dense").get_own_sgemm())
+        return real_fit(self, x, y, **kw)
+
+    monkeypatch.setattr(MLPTrainer, "fit", fit)
+    x, y = mlp.synthetic(200)
+    mlp.native_epoch(x, y, 100, own_sgemm=False)()
+    mlp.native_epoch(x, y, 100)()
+    assert routes == [False, False, K.own_sgemm_available(), K.own_sgemm_available()]
+
+
 def test_the_floor_measures_every_blas_in_play_and_each_computes_the_product():
     """The floor's sgemm rate is the best of SciPy's BLAS and the kernels' own, so switching the kernels
     to a faster BLAS cannot loosen it; each measured call really computes ``a @ b``."""
