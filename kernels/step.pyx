@@ -383,30 +383,34 @@ cdef struct _WTile:
     OptHyper* hyp
 
 
+cdef inline void _finish_grad(floating* wp, floating* gp, floating* s0, floating* s1, Py_ssize_t cnt,
+                              floating l2x2, bint has_l2, OptHyper* hyp, bint update) noexcept nogil:
+    """``cnt`` contiguous weights' gradient finished: its L2 term, then (with ``update``) the optimizer
+    (``s0``/``s1``: the state buffers at the same position, or NULL)."""
+    cdef Py_ssize_t k
+    if has_l2:
+        for k in range(cnt):
+            gp[k] += l2x2 * wp[k]
+    if update:
+        opt_core(hyp, wp, gp, s0, s1, cnt)
+
+
 cdef void _wtile_epilogue(void* ctx, int row0, int rows, int col0, int cols) noexcept nogil:
-    """A finished tile of dW: its L2 term, then the optimizer on its weights (the tile is still in L1)."""
+    """A finished strip of dW: :func:`_finish_grad` on each of its rows, while the strip is still in L1."""
     cdef _WTile* t = <_WTile*>ctx
-    cdef Py_ssize_t r, k, off
-    cdef float* gp
-    cdef float* wp
+    cdef Py_ssize_t r, off
     for r in range(row0, row0 + rows):
         off = r * t.ld + col0
-        gp = t.dw + off
-        wp = t.w + off
-        if t.has_l2:
-            for k in range(cols):
-                gp[k] += t.l2x2 * wp[k]
-        if t.update:
-            opt_core(t.hyp, wp, gp, t.s0 + off if t.s0 != NULL else NULL, t.s1 + off if t.s1 != NULL else NULL,
-                     cols)
+        _finish_grad(t.w + off, t.dw + off, t.s0 + off if t.s0 != NULL else NULL,
+                     t.s1 + off if t.s1 != NULL else NULL, cols, t.l2x2, t.has_l2, t.hyp, t.update)
 
 
 cdef inline void _wgrad_update(floating[:, ::1] x, floating[:, ::1] w, floating[:, ::1] dz, floating[:, ::1] dw,
                                Py_ssize_t lo, Py_ssize_t hi, floating l2x2, bint has_l2, OptHyper* hyp,
                                bint update, floating* s0, floating* s1, Py_ssize_t w_off) noexcept nogil:
     """Rows [lo, hi) of dW = x^T dz, plus their L2 term, then (with ``update``) the optimizer on those rows.
-    With the own sgemm (float32), both run on each tile of dW as soon as it is computed."""
-    cdef Py_ssize_t n = x.shape[0], i = x.shape[1], o = w.shape[1], k, cnt = (hi - lo) * o
+    With the own sgemm (float32), both run on each strip of dW as soon as it is computed."""
+    cdef Py_ssize_t n = x.shape[0], i = x.shape[1], o = w.shape[1]
     cdef floating* wp = &w[0, 0] + lo * o
     cdef floating* gp = &dw[0, 0] + lo * o
     cdef Py_ssize_t off = w_off + lo * o
@@ -424,11 +428,8 @@ cdef inline void _wgrad_update(floating[:, ::1] x, floating[:, ::1] w, floating[
             return
     gemm_rowmajor(True, False, <int>(hi - lo), <int>o, <int>n, <floating>1.0, &x[0, lo], <int>i,
                   &dz[0, 0], <int>o, <floating>0.0, gp, <int>o)
-    if has_l2:
-        for k in range(cnt):
-            gp[k] += l2x2 * wp[k]
-    if update:
-        opt_core(hyp, wp, gp, s0 + off if s0 != NULL else NULL, s1 + off if s1 != NULL else NULL, cnt)
+    _finish_grad(wp, gp, s0 + off if s0 != NULL else NULL, s1 + off if s1 != NULL else NULL, (hi - lo) * o,
+                 l2x2, has_l2, hyp, update)
 
 
 cdef inline void _bias_update(floating* bp, floating* dbp, Py_ssize_t lo, Py_ssize_t hi, OptHyper* hyp,

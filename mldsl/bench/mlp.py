@@ -167,7 +167,10 @@ def native_epoch(x, y, batch_size: int, compiled_step: bool = True, own_sgemm: b
     tr = MLPTrainer(_native_plan(batch_size), (LAYERS[0],), compiled_step=compiled_step)
 
     def fit(xs, ys):
-        old = K.set_own_sgemm(own_sgemm and K.own_sgemm_available())
+        if own_sgemm:                # the kernels' setting as it is (MLDSL_SGEMM=blas is respected)
+            tr.fit(xs, ys)
+            return
+        old = K.set_own_sgemm(False)
         try:
             tr.fit(xs, ys)
         finally:
