@@ -3,7 +3,7 @@
     mldsl bench check [--runs N] [--lines 300]      (or: python -m mldsl.bench.check)
 
 Prints the best and median of N runs of ``python -m mldsl check FILE`` (the first, untimed run
-warms Lark's on-disk grammar cache), twice: with Python's bytecode cache (what an installed mldsl
+fills the bytecode cache), twice: with Python's bytecode cache (what an installed mldsl
 gets; the cache goes to a temporary PYTHONPYCACHEPREFIX, not into the source tree) and with the
 environment as it is (``PYTHONDONTWRITEBYTECODE=1`` recompiles every module on every run).
 Goal: under 0.3 s.

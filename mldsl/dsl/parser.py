@@ -1,4 +1,4 @@
-"""Text -> IR: the cached Lark parser, the tree-to-IR transformer and syntax-error recovery.
+"""Text -> IR: the Lark parser, the tree-to-IR transformer and syntax-error recovery.
 
 ``parse_program(text, filename)`` never raises for a syntax error: it returns a ``Program`` whose
 ``errors`` lists one ``MlxError`` per broken statement (the parser resynchronises at every line that
@@ -40,16 +40,15 @@ def _on_comment(tok):
 
 @lru_cache(maxsize=None)
 def get_lark():
-    """The LALR parser for ``mlx.lark`` (built once per process; the analysis is cached on disk
-    by Lark's ``cache=True``)."""
+    """The LALR parser for ``mlx.lark``, built once per process from the grammar in the package.
+
+    It is never cached on disk: Lark's ``cache=True`` keeps a pickle at a predictable name in the
+    shared temp folder and unpickles it before any check, so anyone who can write there could run code
+    as the next user of mldsl (lark-parser/lark#1628). Building the tables takes about 30 ms."""
     from lark import Lark
 
-    kwargs = dict(parser="lalr", propagate_positions=True, maybe_placeholders=False,
-                  lexer_callbacks={"COMMENT": _on_comment})
-    try:
-        return Lark.open_from_package("mldsl.grammars", "mlx.lark", cache=True, **kwargs)
-    except Exception:  # an unwritable temp dir must not break parsing
-        return Lark.open_from_package("mldsl.grammars", "mlx.lark", **kwargs)
+    return Lark.open_from_package("mldsl.grammars", "mlx.lark", parser="lalr", propagate_positions=True,
+                                  maybe_placeholders=False, lexer_callbacks={"COMMENT": _on_comment})
 
 
 # --------------------------------------------------------------------------------- string values
