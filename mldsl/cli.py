@@ -6,6 +6,7 @@ import argparse
 import importlib
 import os
 import sys
+import warnings
 from typing import Optional, Sequence
 
 from mldsl import __version__
@@ -45,6 +46,21 @@ def block_plugins(options: Sequence[str]) -> None:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
+    with warnings.catch_warnings():
+        python_showwarning = warnings.showwarning
+
+        def show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+            """A plugin failure as one ``mldsl: warning: ...`` line, not Python's file:line form."""
+            if category.__name__ == "PluginWarning" and category.__module__ == "mldsl.plugin_manager":
+                print(f"mldsl: warning: {message}", file=file if file is not None else sys.stderr)
+            else:
+                python_showwarning(message, category, filename, lineno, file, line)
+
+        warnings.showwarning = show_warning
+        return _main(argv)
+
+
+def _main(argv: Optional[Sequence[str]]) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
@@ -65,6 +81,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             raise
         print(exc.render(), file=sys.stderr)
         return 2
+    except KeyboardInterrupt as exc:
+        from mldsl.plugin_manager import PluginLoadInterrupted
+
+        if not isinstance(exc, PluginLoadInterrupted):
+            raise
+        print(f"mldsl: {exc}", file=sys.stderr)
+        return 130
     except BrokenPipeError:  # `mldsl runs | head`: the reader left; that's not an error
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())

@@ -12,16 +12,30 @@ Environment:
 - ``MLDSL_PLUGINS=name1,name2``: entry points to load even when autoloading is disabled.
 - ``MLDSL_PLUGINS_BLOCK=name1,name2``: never load these (entry-point or distribution names; like pytest's
   ``-p no:NAME``). ``std`` may be blocked too, leaving only what other plugins add.
+- ``MLDSL_PLUGIN_IMPORT_WARN_S=SECONDS`` (default 5; 0 turns it off): when one plugin is still importing
+  or registering after this long, a line on stderr names it and says how to skip it.
+
+Isolation covers every exception a plugin raises while it is imported or registered, ``SystemExit``
+included (a plugin calling ``sys.exit()`` at import fails like any other); only ``KeyboardInterrupt``
+goes through, so Ctrl-C still stops the command. A plugin that *hangs* is not abandoned: Python cannot
+cancel an import in progress (a thread cannot be killed, and importing plugins on a side thread would
+break those that install signal handlers or need the main thread, and leave a half-imported module
+running). So the watchdog only tells the user which plugin is slow and how to skip it; the command waits
+(a slow plugin may just be importing a large library) until the plugin finishes or Ctrl-C.
 """
 from __future__ import annotations
 
+import contextlib
 import importlib
 import importlib.metadata
 import os
 import re
+import sys
+import threading
+import time
 import warnings
 from dataclasses import dataclass, field
-from typing import Any, Dict, Iterable, List, Optional, Tuple
+from typing import Any, Dict, Iterable, Iterator, List, Optional, Tuple
 
 import pluggy
 
@@ -30,6 +44,9 @@ from mldsl import hookspecs
 AUTOLOAD_ENV = "MLDSL_DISABLE_PLUGIN_AUTOLOAD"
 ENABLE_ENV = "MLDSL_PLUGINS"
 BLOCK_ENV = "MLDSL_PLUGINS_BLOCK"
+IMPORT_WARN_ENV = "MLDSL_PLUGIN_IMPORT_WARN_S"
+#: Seconds one plugin may take to import or register before the watchdog names it on stderr.
+DEFAULT_IMPORT_WARN_S = 5.0
 ENTRY_POINT_GROUP = "mldsl"
 #: The distribution whose entry points are mldsl's own (loaded even with autoloading disabled).
 BUILTIN_DISTRIBUTION = "mldsl"
@@ -80,8 +97,116 @@ def _env_flag(var: str) -> bool:
 
 
 def describe_exception(exc: BaseException) -> str:
-    """``"ImportError: No module named 'x'"``."""
+    """``"ImportError: No module named 'x'"``; ``"SystemExit: the plugin called sys.exit(3)"``."""
+    if isinstance(exc, SystemExit):
+        code = "" if exc.code is None else repr(exc.code)
+        return f"SystemExit: the plugin called sys.exit({code})"
     return f"{type(exc).__name__}: {exc}"
+
+
+def import_warn_seconds() -> float:
+    """``$MLDSL_PLUGIN_IMPORT_WARN_S`` (0: never warn), or the default; a bad value warns and uses it."""
+    text = os.environ.get(IMPORT_WARN_ENV, "").strip()
+    if not text:
+        return DEFAULT_IMPORT_WARN_S
+    try:
+        seconds = float(text)
+        if seconds >= 0 and seconds != float("inf"):
+            return seconds
+    except ValueError:
+        pass
+    warnings.warn(f"{IMPORT_WARN_ENV}={text!r} is not a number of seconds >= 0; using "
+                  f"{DEFAULT_IMPORT_WARN_S:g}", PluginWarning, stacklevel=2)
+    return DEFAULT_IMPORT_WARN_S
+
+
+class PluginLoadInterrupted(KeyboardInterrupt):
+    """Ctrl-C while a plugin was importing or registering; the message names it and how to skip it."""
+
+
+class SlowLoadWatchdog:
+    """Names a plugin on stderr when importing or registering it takes longer than ``warn_after`` seconds.
+
+    ``with watchdog.watch("slow", "mldsl-slow 0.1", "importing slow_plugin"): ...`` prints one line if the
+    block is still running after ``warn_after`` seconds, and a second line when it finally ends.
+    ``warn_after=0`` turns it off. One daemon thread serves every watch; it ends after a second idle.
+    """
+
+    IDLE_EXIT_S = 1.0
+
+    def __init__(self, warn_after: Optional[float] = None) -> None:
+        self.warn_after = import_warn_seconds() if warn_after is None else warn_after
+        self._cond = threading.Condition()
+        self._job: Optional[_Watch] = None
+        self._thread: Optional[threading.Thread] = None
+
+    @contextlib.contextmanager
+    def watch(self, plugin: str, source: str, doing: str) -> Iterator[None]:
+        """Runs the block under the watchdog; Ctrl-C inside it becomes :class:`PluginLoadInterrupted`."""
+        try:
+            with self._timed(_Watch(plugin, source, doing, time.monotonic())):
+                yield
+        except PluginLoadInterrupted:
+            raise
+        except KeyboardInterrupt:
+            raise PluginLoadInterrupted(
+                f"interrupted while loading plugin {plugin!r} ({source}, {doing}); to skip it, use "
+                f"`mldsl -p no:{plugin} ...` or set {BLOCK_ENV}={plugin}") from None
+
+    @contextlib.contextmanager
+    def _timed(self, job: "_Watch") -> Iterator[None]:
+        if self.warn_after <= 0:
+            yield
+            return
+        with self._cond:
+            self._job = job
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="mldsl-plugin-watchdog", daemon=True)
+                self._thread.start()
+            self._cond.notify()
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._job = None
+                warned = job.warned
+                self._cond.notify()
+        if warned:
+            _say(f"mldsl: plugin {job.plugin!r} finished loading after {time.monotonic() - job.started:.1f} s.")
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                job = self._job
+                if job is None:
+                    if not self._cond.wait(self.IDLE_EXIT_S) and self._job is None:
+                        self._thread = None
+                        return
+                    continue
+                remaining = job.started + self.warn_after - time.monotonic()
+                if remaining > 0 or job.warned:
+                    self._cond.wait(remaining if remaining > 0 else None)
+                    continue
+                job.warned = True
+            _say(f"mldsl: plugin {job.plugin!r} ({job.source}) is still loading after {self.warn_after:g} s "
+                 f"({job.doing}). If it hangs, press Ctrl-C and skip it with `mldsl -p no:{job.plugin} ...` "
+                 f"or {BLOCK_ENV}={job.plugin}; {IMPORT_WARN_ENV}=0 silences this.")
+
+
+@dataclass
+class _Watch:
+    plugin: str
+    source: str
+    doing: str
+    started: float
+    warned: bool = False
+
+
+def _say(line: str) -> None:
+    try:
+        print(line, file=sys.stderr, flush=True)
+    except (OSError, ValueError):  # stderr closed: the message is advice, never worth a failure
+        pass
 
 
 class PluginManager(pluggy.PluginManager):
@@ -93,6 +218,11 @@ class PluginManager(pluggy.PluginManager):
         self.add_hookspecs(hookspecs)
         self.records: Dict[str, PluginRecord] = {}
         self._part_owner: Dict[str, str] = {}
+        self.watchdog = SlowLoadWatchdog()
+
+    def watch(self, record: PluginRecord, doing: str):
+        """Context manager: the watchdog names ``record``'s plugin if ``doing`` takes too long."""
+        return self.watchdog.watch(record.name, record.source, doing)
 
     # -- registration ---------------------------------------------------------------------------
     def register_plugin(self, plugin: Any, name: str, dist: Any = None) -> PluginRecord:
@@ -106,8 +236,11 @@ class PluginManager(pluggy.PluginManager):
         if self._register_part(record, plugin, name):
             for module_name in getattr(plugin, "mldsl_plugins", ()) or ():
                 try:
-                    part = importlib.import_module(module_name)
-                except Exception as exc:  # noqa: BLE001 - isolate any import failure
+                    with self.watch(record, f"importing {module_name}"):
+                        part = importlib.import_module(module_name)
+                except KeyboardInterrupt:
+                    raise
+                except BaseException as exc:  # noqa: BLE001 - isolate any import failure, SystemExit too
                     self.fail(record, f"{name}:{module_name}", exc)
                     continue
                 self._register_part(record, part, f"{name}:{module_name}")
@@ -117,7 +250,9 @@ class PluginManager(pluggy.PluginManager):
         try:
             if self.register(obj, name=part_name) is None:
                 return False  # blocked via pluggy's set_blocked
-        except Exception as exc:  # noqa: BLE001 - a bad signature, a duplicate module, ...
+        except KeyboardInterrupt:
+            raise
+        except BaseException as exc:  # noqa: BLE001 - a bad signature, a duplicate module, ...
             self.fail(record, part_name, exc)
             return False
         try:
@@ -144,8 +279,9 @@ class PluginManager(pluggy.PluginManager):
         record.errors[part_name] = message
         what = record.name if part_name == record.name else f"{record.name} (part {part_name.split(':', 1)[-1]})"
         warnings.warn(
-            f"mldsl plugin {what} from {record.source} failed and is ignored: {message}. "
-            f"Run `mldsl plugins` to see all plugins; set {BLOCK_ENV}={record.name} to stop loading it.",
+            f"plugin {what} ({record.source}) failed to load and is ignored: {message}. "
+            f"Run `mldsl plugins` to see all plugins; to stop loading it, use `mldsl -p no:{record.name}` "
+            f"or set {BLOCK_ENV}={record.name}.",
             PluginWarning, stacklevel=3)
 
     def owner_of(self, part_name: str) -> PluginRecord:
@@ -181,10 +317,14 @@ class PluginManager(pluggy.PluginManager):
             builtin = normalize_name(dist_name) == BUILTIN_DISTRIBUTION
             if not (autoload or builtin or normalize_name(ep.name) in enabled):
                 continue
+            record = PluginRecord(ep.name, ep.value, dist_name, dist.version)
             try:
-                plugin = ep.load()
-            except Exception as exc:  # noqa: BLE001 - isolate any import failure
-                record = self.records[ep.name] = PluginRecord(ep.name, ep.value, dist_name, dist.version)
+                with self.watch(record, f"importing {ep.value}"):
+                    plugin = ep.load()
+            except KeyboardInterrupt:
+                raise
+            except BaseException as exc:  # noqa: BLE001 - isolate any import failure, SystemExit too
+                self.records[ep.name] = record
                 self.fail(record, ep.name, exc)
                 continue
             self.register_plugin(plugin, ep.name, dist)

@@ -97,13 +97,16 @@ class Registry:
         """Calls the part's contribution hooks and registers all it returns, or nothing if any fails."""
         try:
             entries: List[Entry] = []
-            for hook_name in hookspecs.HOOK_KINDS:
-                for impl in getattr(self.plugin_manager.hook, hook_name).get_hookimpls():
-                    if impl.plugin_name == part:
-                        result = impl.function()
-                        entries += self._entries(hook_name, result, record.name, part)
+            with self.plugin_manager.watch(record, f"registering {part.split(':', 1)[-1]}"):
+                for hook_name in hookspecs.HOOK_KINDS:
+                    for impl in getattr(self.plugin_manager.hook, hook_name).get_hookimpls():
+                        if impl.plugin_name == part:
+                            result = impl.function()
+                            entries += self._entries(hook_name, result, record.name, part)
             self._add(entries)
-        except Exception as exc:  # noqa: BLE001 - isolate the plugin part, whatever went wrong
+        except KeyboardInterrupt:
+            raise
+        except BaseException as exc:  # noqa: BLE001 - isolate the plugin part, whatever it raised
             self.plugin_manager.unregister_part(part)
             self.plugin_manager.fail(record, part, exc)
 
@@ -282,7 +285,8 @@ class Registry:
         for impl in pm.hook.mldsl_lowerings.get_hookimpls():
             record = pm.owner_of(impl.plugin_name)
             try:
-                result = impl.function(*[{"backend": backend}[a] for a in impl.argnames])
+                with pm.watch(record, f"giving its lowerings for backend {backend!r}"):
+                    result = impl.function(*[{"backend": backend}[a] for a in impl.argnames])
                 if result is None:
                     continue
                 if not hasattr(result, "items"):
@@ -297,7 +301,9 @@ class Registry:
                                             f"backend {backend!r}")
                     batch[cls] = (fn, record.name)
                 found.update(batch)
-            except Exception as exc:  # noqa: BLE001 - isolate the failing plugin part
+            except KeyboardInterrupt:
+                raise
+            except BaseException as exc:  # noqa: BLE001 - isolate the failing plugin part, SystemExit too
                 pm.fail(record, impl.plugin_name, f"lowerings for backend {backend!r}: "
                                                   f"{describe_exception(exc)}")
         return found

@@ -1,8 +1,10 @@
 """Dataset loaders. Each returns a :class:`DataSplits` of NumPy arrays (float32 features, images scaled
 to [0, 1]; int64 labels) or raises :class:`mldsl.errors.DataError` saying what is missing and what to do.
 
-Loaders never need the network unless TensorFlow is installed and no local copy is found; see
-:mod:`mldsl.data.sources` for where they look (``$MLDSL_DATA_DIR``, Keras' cache).
+Loaders look for local files first (``$MLDSL_DATA_DIR``, Keras' cache) and download with Keras only when
+``$MLDSL_DATA_DOWNLOAD`` allows it (by default only while the keras backend runs); see
+:mod:`mldsl.data.sources`. A path that is not a regular file (a directory where a file is expected, a
+FIFO, a device, a symbolic-link loop) is refused by :mod:`mldsl.data.paths` without reading it.
 """
 from mldsl.data.cifar import load_cifar10, load_cifar100
 from mldsl.data.digits import load_digits

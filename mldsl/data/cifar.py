@@ -1,4 +1,4 @@
-"""CIFAR-10 and CIFAR-100 from an ``.npz`` file, or via Keras' downloader when TensorFlow is installed.
+"""CIFAR-10 and CIFAR-100 from an ``.npz`` file, or via Keras' downloader (see :mod:`mldsl.data.sources`).
 
 The original ``cifar-10-batches-py`` folders are Python pickles; unpickling runs arbitrary code, so mldsl
 does not read them. Convert once on a machine with Keras instead::
@@ -16,6 +16,7 @@ import os
 from typing import Optional
 
 from mldsl.data import sources
+from mldsl.data.paths import is_folder
 from mldsl.data.splits import DataSplits, as_features, as_labels
 from mldsl.errors import DataError
 
@@ -27,7 +28,8 @@ def load_cifar10(path: Optional[str] = None) -> DataSplits:
 
     Args:
       path: an ``.npz`` with ``x_train, y_train, x_test, y_test`` (uint8 images), or a folder holding
-        ``cifar10.npz``. None: look in ``$MLDSL_DATA_DIR``, then use Keras' loader if TensorFlow is installed.
+        ``cifar10.npz``. None: ``$MLDSL_DATA_DIR/cifar10.npz`` or ``$MLDSL_DATA_DIR/cifar10/cifar10.npz``,
+        then Keras' downloader when ``$MLDSL_DATA_DOWNLOAD`` allows it (see :mod:`mldsl.data.sources`).
     """
     return _load("cifar10", path, 10, "")
 
@@ -46,27 +48,33 @@ def load_cifar100(path: Optional[str] = None, label_mode: str = "fine") -> DataS
 
 
 def _load(name: str, path: Optional[str], num_classes: int, label_suffix: str) -> DataSplits:
-    how = (f"with an .npz holding x_train, y_train{label_suffix}, x_test, y_test{label_suffix} "
-           f"(see mldsl.data.cifar for a one-line conversion from Keras)")
+    files = (f"an .npz holding x_train, y_train{label_suffix}, x_test, y_test{label_suffix} "
+             f"(see mldsl.data.cifar for a one-line conversion from Keras)")
+    what = name.capitalize()
     if path is None:
         found = sources.local_candidates(name, keras_cache=False)
         if found:
             return _load(name, found[0], num_classes, label_suffix)
-        if not sources.keras_available():
-            raise sources.offline_error(name.upper(), how)
+        looked = sources.places_looked(name, keras_cache=False)
+        folder = sources.data_dir()
+        place = (f"as {os.path.join(folder, name + '.npz')} (or {os.path.join(folder, name, name + '.npz')})"
+                 if folder else f"as DIR{os.sep}{name}.npz and set {sources.DATA_DIR_ENV}=DIR")
+        where = f"Save {files} {place}, or pass {what}(path=...)."
+        refusal = sources.download_refusal()
+        if refusal:
+            raise sources.offline_error(name.upper(), looked, where, refusal)
         kwargs = {"label_mode": "coarse"} if label_suffix else {}
-        (x_tr, y_tr), (x_te, y_te) = sources.keras_load(name, name.upper(), how, **kwargs)
+        (x_tr, y_tr), (x_te, y_te) = sources.keras_load(name, looked, where, **kwargs)
         return _splits(x_tr, y_tr, x_te, y_te, num_classes)
+    how = f"Pass path= {files}."
     path = os.fspath(path)
-    if os.path.isdir(path):
+    if is_folder(path, what, how):
         candidate = os.path.join(path, name + ".npz")
         if not os.path.isfile(candidate):
-            raise DataError(f"{name}: no {name}.npz in folder {path}. Pass path= {how}.")
+            raise DataError(f"{what}: no {name}.npz in folder {path}. {how}")
         path = candidate
-    if not os.path.exists(path):
-        raise DataError(f"{name}: path {path!r} does not exist. Pass path= {how}.")
     keys = ("x_train", "y_train" + label_suffix, "x_test", "y_test" + label_suffix)
-    a = sources.load_npz_arrays(path, keys)
+    a = sources.load_npz_arrays(path, keys, what)
     return _splits(*(a[k] for k in keys), num_classes)
 
 
@@ -75,4 +83,4 @@ def _splits(x_tr, y_tr, x_te, y_te, num_classes: int) -> DataSplits:
     top = max(int(y_tr.max(initial=0)), int(y_te.max(initial=0)))
     if top >= num_classes:
         raise DataError(f"labels go up to {top} but this dataset has {num_classes} classes")
-    return DataSplits(as_features(x_tr), y_tr, as_features(x_te), y_te, num_classes)
+    return DataSplits(as_features(x_tr, "x_train"), y_tr, as_features(x_te, "x_test"), y_te, num_classes)

@@ -39,8 +39,10 @@ class Digits(c.Dataset):
 
 @sym.members([
     ("path", t.Str().noneable(), "Keras' mnist.npz, or a folder with it or with the IDX files (gzipped or "
-                                 "not; the t10k test files alone are enough). None: $MLDSL_DATA_DIR, Keras' "
-                                 "cache, then Keras' download if TensorFlow is installed."),
+                                 "not; the t10k test files alone are enough). None: $MLDSL_DATA_DIR/mnist/, "
+                                 "$MLDSL_DATA_DIR/mnist.npz, the IDX files in $MLDSL_DATA_DIR, Keras' cache, "
+                                 "then Keras' download as $MLDSL_DATA_DOWNLOAD allows (auto: only under the "
+                                 "keras backend)."),
     ("test_size", t.Int(min_value=1).noneable(),
      "Number of test examples (with only the t10k files: the last 2,000 by default)."),
 ])
@@ -55,8 +57,8 @@ class Mnist(c.Dataset):
 
 _CIFAR_PATH = ("path", t.Str().noneable(),
                "An .npz with x_train, y_train, x_test, y_test, or a folder holding cifar10.npz / cifar100.npz "
-               "(pickled batches are not read). None: $MLDSL_DATA_DIR, then Keras' download if TensorFlow "
-               "is installed.")
+               "(pickled batches are not read). None: $MLDSL_DATA_DIR/NAME.npz or $MLDSL_DATA_DIR/NAME/, then "
+               "Keras' download as $MLDSL_DATA_DOWNLOAD allows (auto: only under the keras backend).")
 
 
 @sym.members([_CIFAR_PATH])
@@ -108,7 +110,8 @@ class Npz(c.Dataset):
 
 
 @sym.members([
-    ("path", t.Str(), "The CSV file: numeric feature columns and one label column."),
+    ("path", t.Str(), "The CSV file (UTF-8): numeric feature columns and one label column. Labels are all "
+                      "class indices 0, 1, 2, ... (used as written) or all names (numbered in sorted order)."),
     ("label_column", t.Int(-1), "Index of the label column (negative: from the end)."),
     _test_split(),
     _SEED,

@@ -1,4 +1,6 @@
 """Plugin discovery through the ``mldsl`` entry-point group, with failure isolation and blocking."""
+import sys
+import time
 import warnings
 
 import pytest
@@ -140,3 +142,87 @@ def test_plugin_manager_is_pluggy_with_the_mldsl_hookspecs():
     for name in names:
         doc = getattr(hs, name).__doc__
         assert "Fires" in doc and "Return" in doc, name
+
+
+def test_system_exit_at_import_in_a_part_or_in_a_hook_is_a_plugin_failure(fake_site):
+    fake_site("exit-dist", "1.0", {"exiter": "exiter_plugin"}, {"exiter_plugin": "import sys\nsys.exit(3)\n"})
+    fake_site("parts-dist", "1.0", {"parts": "parts_main"}, {
+        "parts_main": 'mldsl_plugins = ("parts_exit", "parts_good")\n',
+        "parts_exit": "raise SystemExit\n",
+        "parts_good": GOOD,
+    })
+    fake_site("hook-dist", "1.0", {"hooker": "hooker_plugin"}, {"hooker_plugin": '''
+        import sys, mldsl
+        @mldsl.hookimpl
+        def mldsl_lowerings(backend):
+            sys.exit(f"no {backend} today")
+    '''})
+    reg, warned = _load()
+    records = {r.name: r for r in reg.plugins()}
+    assert records["exiter"].errors == {"exiter": "SystemExit: the plugin called sys.exit(3)"}
+    assert records["parts"].errors == {"parts:parts_exit": "SystemExit: the plugin called sys.exit()"}
+    assert reg.resolve("Greeting") and reg.entry("Greeting").plugin == "parts"
+    with pytest.warns(PluginWarning, match=r"plugin hooker \(hook-dist 1.0\) failed.*no keras today"):
+        assert reg.lowering("keras", reg.resolve("Dense")) is not None  # std's lowerings are unaffected
+    assert records["hooker"].errors == {
+        "hooker": "lowerings for backend 'keras': SystemExit: the plugin called sys.exit('no keras today')"}
+    assert any("plugin exiter (exit-dist 1.0) failed to load" in w and "`mldsl -p no:exiter`" in w for w in warned)
+
+
+def test_keyboard_interrupt_in_a_plugin_is_not_swallowed_and_names_the_plugin(fake_site):
+    from mldsl.plugin_manager import PluginLoadInterrupted
+
+    fake_site("ki-dist", "1.0", {"ki": "ki_plugin"}, {"ki_plugin": "raise KeyboardInterrupt\n"})
+    with pytest.raises(PluginLoadInterrupted, match=r"interrupted while loading plugin 'ki' \(ki-dist 1.0, "
+                                                    r"importing ki_plugin\).*-p no:ki.*MLDSL_PLUGINS_BLOCK=ki"):
+        build_registry()
+
+
+SLOW = '''
+import time
+import mldsl
+time.sleep({import_s})
+
+@mldsl.hookimpl
+def mldsl_patchers():
+    time.sleep({hook_s})
+    return {{"{name}_patch": lambda e: e}}
+'''
+
+
+def test_watchdog_names_a_slow_plugin_on_stderr_and_when_it_finishes(fake_site, monkeypatch, capsys):
+    fake_site("slow-dist", "0.2", {"slow": "slow_plugin"}, {"slow_plugin": SLOW.format(import_s=0.6, hook_s=0,
+                                                                                       name="slow")})
+    fake_site("sluggish-dist", "0.3", {"sluggish": "sluggish_plugin"},
+              {"sluggish_plugin": SLOW.format(import_s=0, hook_s=0.6, name="sluggish")})
+    fake_site("quick-dist", "1.0", {"quick": "quick_plugin"}, {"quick_plugin": GOOD})
+    monkeypatch.setenv("MLDSL_PLUGIN_IMPORT_WARN_S", "0.2")
+    started = time.monotonic()
+    reg, warned = _load()
+    err = capsys.readouterr().err.splitlines()
+    assert warned == [] and {"slow_patch", "sluggish_patch", "shout"} <= set(reg.patchers())
+    assert err[0] == ("mldsl: plugin 'slow' (slow-dist 0.2) is still loading after 0.2 s (importing slow_plugin). "
+                      "If it hangs, press Ctrl-C and skip it with `mldsl -p no:slow ...` or "
+                      "MLDSL_PLUGINS_BLOCK=slow; MLDSL_PLUGIN_IMPORT_WARN_S=0 silences this.")
+    assert err[1].startswith("mldsl: plugin 'slow' finished loading after 0.")
+    assert err[2].startswith("mldsl: plugin 'sluggish' (sluggish-dist 0.3) is still loading after 0.2 s "
+                             "(registering sluggish)")
+    assert err[3].startswith("mldsl: plugin 'sluggish' finished loading after 0.")
+    assert len(err) == 4 and time.monotonic() - started < 30  # nothing about quick or std
+
+    monkeypatch.setenv("MLDSL_PLUGIN_IMPORT_WARN_S", "0")
+    for module in ("slow_plugin", "sluggish_plugin"):
+        sys.modules.pop(module, None)
+    _load()
+    assert capsys.readouterr().err == ""
+
+
+def test_watchdog_delay_that_is_not_a_number_warns_and_uses_the_default(monkeypatch):
+    from mldsl.plugin_manager import DEFAULT_IMPORT_WARN_S, SlowLoadWatchdog
+
+    for bad in ("soon", "-1", "nan", "inf"):
+        monkeypatch.setenv("MLDSL_PLUGIN_IMPORT_WARN_S", bad)
+        with pytest.warns(PluginWarning, match=f"MLDSL_PLUGIN_IMPORT_WARN_S='{bad}' is not a number of seconds"):
+            assert SlowLoadWatchdog().warn_after == DEFAULT_IMPORT_WARN_S
+    monkeypatch.setenv("MLDSL_PLUGIN_IMPORT_WARN_S", "2.5")
+    assert SlowLoadWatchdog().warn_after == 2.5
