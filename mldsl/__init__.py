@@ -24,7 +24,7 @@ _EXPORTS: dict[str, str] = {
     "ValidationError": "mldsl.errors",
     # symbolic core (owner: symbolic workstream)
     "symbolic": "mldsl.symbolic",
-    "typing": "mldsl.symbolic",
+    "typing": "mldsl.typing",
     "Object": "mldsl.symbolic",
     "Dict": "mldsl.symbolic",
     "List": "mldsl.symbolic",
