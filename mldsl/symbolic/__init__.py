@@ -3,7 +3,8 @@
 ``from mldsl import symbolic as sym``: ``sym.Object`` + ``sym.members`` declare symbolic types;
 ``sym.Dict``/``sym.List`` are validated containers; every node supports ``sym_path``, ``sym_get``,
 ``rebind``, ``clone``, ``seal``, ``format``, ``to_json``, ``save``; free functions ``eq``, ``diff``,
-``query``, ``traverse``, ``format``, ``clone``, ``to_json``/``from_json``, ``save``/``load``.
+``query``, ``traverse``, ``format``, ``clone``, ``to_json``/``from_json``, ``save``/``load``
+(``sym.load`` resolves types through the registered-type table only; ``mldsl.load`` adds the plugins).
 This package imports nothing from mldsl but ``mldsl.errors``, and its modules import each other one way
 (see ``base``).
 """
@@ -22,12 +23,10 @@ from mldsl.symbolic.ops import Diff, as_symbolic, clone, diff, query, traverse
 from mldsl.symbolic.symbolize import Functor, symbolize
 from mldsl.symbolic.type_table import lookup_type, register_type, registered_types
 from mldsl.symbolic.typing import CustomTyping, Field, Schema, ValueSpec
-load_json = load
-"""Alias of :func:`load` (exported at top level as ``mldsl.load_json``)."""
 
 __all__ = [
     "typing", "Symbolic", "Object", "Dict", "List", "members", "symbolize", "Functor", "KeyPath", "MISSING",
     "eq", "ne", "sym_hash", "diff", "Diff", "query", "traverse", "format", "clone", "as_symbolic",
-    "to_json", "from_json", "to_json_str", "from_json_str", "save", "load", "load_json",
+    "to_json", "from_json", "to_json_str", "from_json_str", "save", "load",
     "register_type", "lookup_type", "registered_types", "CustomTyping", "Field", "Schema", "ValueSpec",
 ]
