@@ -436,9 +436,10 @@ def _defined_patchers(registry: Any) -> Dict[str, Patcher]:
 
 
 def _describe(value: Any) -> str:
-    if isinstance(value, sym.Object):
-        return f"a {type(value).__name__}"
-    return f"a {type(value).__name__} value"
+    """``an Experiment``, ``a Dense``, ``an int value``."""
+    name = type(value).__name__
+    what = name if isinstance(value, sym.Object) else f"{name} value"
+    return ("an " if name[0] in "AEIOUaeiou" else "a ") + what
 
 
 # -- patch ---------------------------------------------------------------------------------------------

@@ -612,8 +612,8 @@ class Compiler:
                           "{ path = value } block", item.span, "E032")
 
     def _patch_scope(self) -> Dict[str, Any]:
-        """The named patches defined so far, for ``patching.resolve_patch``."""
-        return {n: d.value for n, d in self.scope.items() if d.kind == "patch"}
+        """The named patches defined so far (without errors), for ``patching.resolve_patch``."""
+        return {n: d.value for n, d in self.scope.items() if d.kind == "patch" and isinstance(d.value, Patch)}
 
     def _patcher(self, name: str, span: ir.Span):
         """The patcher ``name`` means (``patching.resolve_patch``: a patcher defined with ``@patcher``

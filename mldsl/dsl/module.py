@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 from mldsl.dsl.ir import Span, format_path
-from mldsl.patching import Patch  # noqa: F401 - the value of a `patch` statement, defined with patch()
+from mldsl.patching import Patch  # noqa: F401 - the value of a `patch` statement (defined in patching)
 
 Path = Tuple[Any, ...]
 

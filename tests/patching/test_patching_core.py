@@ -1,5 +1,4 @@
 """mldsl.patching: @patcher, PatcherCall, patch() with patcher calls, dicts, strings and rules."""
-import warnings
 from typing import List, Optional
 
 import pytest

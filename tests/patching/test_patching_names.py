@@ -62,10 +62,12 @@ def test_a_file_patch_is_found_through_the_scope(module):
     assert out.training.num_epochs == 2
     with pytest.raises(RegistryError, match=r"unknown patch or patcher 'quick'.*scope=mldsl.load_mlx\(FILE\)"):
         mldsl.patch(module["base"].clone(deep=True), ["quick"])
-    with pytest.raises(PatchError, match="'base' is a Experiment, not a patch"):
+    with pytest.raises(PatchError, match="'base' is an Experiment, not a patch"):
         mldsl.patch(module["base"].clone(deep=True), ["base"], scope=module)
     with pytest.raises(PatchError, match="patch 'quick' is a set of edits and takes no arguments"):
         mldsl.patch(module["base"].clone(deep=True), ["quick?x=1"], scope=module)
+    # in .mlx, the file's patches are the scope of a patch string too
+    assert mldsl.parse(SOURCE + 'experiment s = base with "quick"\n')["s"].training.num_epochs == 2
 
 
 def test_the_scope_comes_first_and_a_qualified_name_means_the_plugins(module):
