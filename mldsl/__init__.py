@@ -11,9 +11,9 @@ __version__ = "0.1.0"
 
 # public name -> module that defines it
 _EXPORTS: dict[str, str] = {
-    # the .mlx language (dsl workstream)
+    # the .mlx language
     "parse": "mldsl.dsl.api",
-    "load": "mldsl.dsl.api",
+    "load_mlx": "mldsl.dsl.api",
     "MlxError": "mldsl.dsl.diagnostics",
     "MlxErrors": "mldsl.dsl.diagnostics",
     "to_mlx": "mldsl.dsl.printer",
@@ -22,9 +22,11 @@ _EXPORTS: dict[str, str] = {
     # errors
     "MldslError": "mldsl.errors",
     "ValidationError": "mldsl.errors",
-    # symbolic core (owner: symbolic workstream)
+    "SealedError": "mldsl.errors",
+    # the symbolic core (PyGlove's vocabulary); `load` reads what `save` wrote, resolving types
+    # through the plugins
     "symbolic": "mldsl.symbolic",
-    "typing": "mldsl.symbolic",
+    "typing": "mldsl.typing",
     "Object": "mldsl.symbolic",
     "Dict": "mldsl.symbolic",
     "List": "mldsl.symbolic",
@@ -44,11 +46,11 @@ _EXPORTS: dict[str, str] = {
     "to_json_str": "mldsl.symbolic",
     "from_json_str": "mldsl.symbolic",
     "save": "mldsl.symbolic",
-    "load_json": "mldsl.symbolic",
+    "load": "mldsl.dsl.api",
     "register_type": "mldsl.symbolic",
     "lookup_type": "mldsl.symbolic",
     "CustomTyping": "mldsl.symbolic",
-    # plugins, registry, components, data (plugins workstream)
+    # plugins, registry, components, data
     "hookimpl": "mldsl.hookspecs",
     "get_registry": "mldsl.registry",
     "reset_registry": "mldsl.registry",
@@ -58,7 +60,7 @@ _EXPORTS: dict[str, str] = {
     "PluginError": "mldsl.errors",
     "DataError": "mldsl.errors",
     "DataSplits": "mldsl.data",
-    # search spaces, algorithms and patching (hyper workstream)
+    # search spaces, algorithms and patching
     "oneof": "mldsl.hyper",
     "manyof": "mldsl.hyper",
     "floatv": "mldsl.hyper",
@@ -79,9 +81,11 @@ _EXPORTS: dict[str, str] = {
     "patcher": "mldsl.patching",
     "patch": "mldsl.patching",
     "Patcher": "mldsl.patching",
+    "PatcherCall": "mldsl.patching",
     "Patch": "mldsl.patching",
+    "PatchWarning": "mldsl.patching",
     "PatchError": "mldsl.errors",
-    # running searches (engine/search workstream)
+    # running searches
     "run_search": "mldsl.engine.search",
     "SearchResult": "mldsl.engine.search",
     "SearchError": "mldsl.errors",

@@ -12,13 +12,15 @@ from typing import Any, Callable, Dict, List, Tuple
 def lazy_exports(package: str, exports: Dict[str, str],
                  namespace: Dict[str, Any]) -> Tuple[Callable[[str], Any], Callable[[], List[str]]]:
     """``(__getattr__, __dir__)`` for ``package``: ``exports`` maps each public name to the module that
-    defines it; a resolved name is cached in ``namespace`` (the package's ``globals()``)."""
+    defines it (a name mapped to ``package.name`` is that submodule itself); a resolved name is cached in
+    ``namespace`` (the package's ``globals()``)."""
 
     def __getattr__(name: str) -> Any:
         module = exports.get(name)
         if module is None:
             raise AttributeError(f"module {package!r} has no attribute {name!r}")
-        value = getattr(importlib.import_module(module), name)
+        imported = importlib.import_module(module)
+        value = imported if module == f"{package}.{name}" else getattr(imported, name)
         namespace[name] = value
         return value
 

@@ -10,6 +10,7 @@ import warnings
 from typing import Optional, Sequence
 
 from mldsl import __version__
+from mldsl._warnings import one_line_warnings
 from mldsl.commands import COMMAND_MODULES
 from mldsl.errors import MldslError
 
@@ -63,6 +64,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 def _main(argv: Optional[Sequence[str]]) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    with one_line_warnings(lambda line: print(line, file=sys.stderr)):
+        return _main(parser, args)
+
+
+def _main(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     try:
         block_plugins(args.plugin_options)
         if args.version:

@@ -30,7 +30,7 @@ def test_the_language_example_compiles(tmp_path):
     (program,) = [b for b in blocks("") if b.lstrip().startswith("# in the style of examples/digits.mlx")]
     shutil.copy(ROOT / "examples" / "common.mlx", tmp_path / "common.mlx")
     (tmp_path / "readme.mlx").write_text(program)
-    module = mldsl.load(tmp_path / "readme.mlx")
+    module = mldsl.load_mlx(tmp_path / "readme.mlx")
     assert {"digits", "digits_quick", "digits_space", "digits_search"} <= set(module)
     assert module["digits_quick"].training["num_epochs"] == 1
     assert mldsl.dna_spec(module["digits_space"]).space_size == float("inf")  # floatv: continuous

@@ -34,11 +34,11 @@ def split_target(spec: str) -> tuple[str, Optional[str]]:
 
 def load_module(path: Path) -> Any:
     """The module of a ``.mlx`` (or ``.json``) file; a missing file is an :class:`MldslError`."""
-    import mldsl
+    from mldsl.dsl.api import load_module as load_file
 
     if not path.is_file():
         raise MldslError(f"no such file: {path}")
-    return mldsl.load(path)
+    return load_file(path)
 
 
 def load_target(spec: str, *, kinds: tuple[str, ...] = ("experiment",)) -> Target:

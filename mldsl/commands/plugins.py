@@ -18,10 +18,12 @@ def add_parsers(subparsers) -> None:
                                           "contributes; plugins that failed to load are shown with their error.")
     p.add_argument("--kind", choices=KIND_CHOICES, help="show only this kind of contribution")
     p.set_defaults(handler=_plugins_command)
-    s = subparsers.add_parser("schema", help="show a component's fields, value specs, defaults and docs",
-                              description="Show the schema of a component: its fields with value specs, "
-                                          "defaults and documentation.")
-    s.add_argument("name", help="component name as written in .mlx files, e.g. Dense or std.Dense")
+    s = subparsers.add_parser("schema", help="show a component's fields or a patcher's arguments, with "
+                                             "value specs, defaults and docs",
+                              description="Show the schema of a component (its fields) or of a patcher (its "
+                                          "arguments): value specs, defaults and documentation.")
+    s.add_argument("name", help="component or patcher name as written in .mlx files, e.g. Dense, std.Dense "
+                                "or change_lr")
     s.set_defaults(handler=_schema_command)
 
 
@@ -85,15 +87,24 @@ def _schema_command(args: argparse.Namespace) -> int:
 
 
 def schema_report(registry: Any, name: str) -> List[str]:
-    """The lines ``mldsl schema NAME`` prints; unknown names raise UnknownComponentError."""
-    cls = registry.resolve(name)
-    entry = registry.entry(name)
-    record = next((r for r in registry.plugins() if r.name == entry.plugin), None)
-    source = f"plugin {entry.plugin}" + (f", {record.source}" if record else "")
-    lines = [f"{entry.name}  ({entry.kind}; {source})"]
-    doc = (cls.__doc__ or "").strip()
-    if doc:
-        lines += ["", *("  " + line if line else "" for line in textwrap.dedent(_first_block(doc)).splitlines())]
+    """The lines ``mldsl schema NAME`` prints for a component or a patcher; unknown names raise
+    UnknownComponentError (naming a close patcher, if there is one)."""
+    from mldsl.errors import RegistryError, UnknownComponentError, suggestion_text  # noqa: PLC0415
+    from mldsl.registry import PLUGINS_HINT  # noqa: PLC0415
+
+    try:
+        entry = registry.entry(name)
+    except UnknownComponentError as exc:
+        try:
+            return _patcher_report(registry, name)
+        except RegistryError:
+            hint = suggestion_text(name, list(registry.patchers()))
+            if hint:
+                raise UnknownComponentError(f"unknown component or patcher {name!r}; {hint} ({PLUGINS_HINT})"
+                                            ) from None
+            raise exc from None
+    cls = entry.value
+    lines = [f"{entry.name}  ({entry.kind}; {_source(registry, entry.plugin)})"] + _doc_lines(cls.__doc__)
     schema = getattr(cls, "__schema__", None)
     fields = getattr(schema, "fields", None) or {}
     lines += ["", "fields:" if fields else "fields: none"]
@@ -106,6 +117,41 @@ def schema_report(registry: Any, name: str) -> List[str]:
         if description:
             lines += ["      " + line for line in textwrap.wrap(str(description), 90)]
     return lines
+
+
+def _patcher_report(registry: Any, name: str) -> List[str]:
+    """``mldsl schema PATCHER``: its arguments with value specs, defaults and descriptions."""
+    from mldsl.patching import resolve_patch  # noqa: PLC0415
+
+    patcher = resolve_patch(name, registry=registry)
+    leaf = name.rsplit(".", 1)[-1]
+    plugin = next((r.name for r in registry.plugins() if leaf in registry.contributions(r.name)["patchers"]),
+                  None)
+    lines = [f"{patcher.name}  (patcher; {_source(registry, plugin)})"] + _doc_lines(patcher.__doc__)
+    lines += ["", "arguments:" if patcher.args else "arguments: none"]
+    for key, spec in patcher.args.items():
+        default = f" = {_format_default(spec.default)}" if spec.has_default else "  (required)"
+        lines.append(f"  {key}: {_format_spec(spec)}{default}")
+        if patcher.descriptions.get(key):
+            lines += ["      " + line for line in textwrap.wrap(str(patcher.descriptions[key]), 90)]
+    example = "&".join(f"{k}=..." for k, spec in patcher.args.items() if not spec.has_default)
+    lines += ["", f"use: `with {patcher.name}{'(...)' if patcher.args else ''}` in .mlx, or --patch "
+                  f"'{patcher.name}{'?' + example if example else ''}'"]
+    return lines
+
+
+def _source(registry: Any, plugin: str | None) -> str:
+    record = next((r for r in registry.plugins() if r.name == plugin), None)
+    if plugin is None:
+        return "defined in this process"
+    return f"plugin {plugin}" + (f", {record.source}" if record else "")
+
+
+def _doc_lines(doc: str | None) -> List[str]:
+    doc = (doc or "").strip()
+    if not doc:
+        return []
+    return ["", *("  " + line if line else "" for line in textwrap.dedent(_first_block(doc)).splitlines())]
 
 
 def _first_block(doc: str) -> str:

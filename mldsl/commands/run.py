@@ -19,7 +19,7 @@ def add_parsers(subparsers) -> None:
                                             "without NAME) and record the run in the store.")
     run.add_argument("target", nargs="?", metavar="FILE[:NAME]")
     run.add_argument("--patch", action="append", default=[], metavar="'name?k=v'",
-                     help="apply a patcher (repeatable, applied in order)")
+                     help="apply a patch of FILE or a patcher (repeatable, applied in order)")
     run.add_argument("--set", action="append", default=[], dest="sets", metavar="PATH=VALUE",
                      help="set a value by path, e.g. training.batch_size=64 (repeatable)")
     run.add_argument("--backend", choices=["native", "keras", "auto"], help="override the experiment's backend")
@@ -112,10 +112,10 @@ def cmd_run(args) -> int:
         raise MldslError("mldsl run needs FILE[:NAME] (or --rerun ID)")
     target = load_target(args.target)
     experiment = target.value
-    if args.patch:
+    if args.patch:  # names resolve in the file first: its `patch` definitions, then patchers
         from mldsl.patching import patch
 
-        experiment = patch(experiment, list(args.patch))
+        experiment = patch(experiment, list(args.patch), scope=target.module)
     if args.sets:
         experiment = experiment.clone(deep=True)
         experiment.rebind(dict(parse_set(s) for s in args.sets))

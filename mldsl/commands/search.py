@@ -93,14 +93,13 @@ def _module_items(module: Any) -> list:
 def load_search(target: str) -> dict:
     """Reads ``FILE[:NAME]`` and returns the search settings: name, space, algorithm, trials, objective,
     direction, early_stopping, seed, file."""
-    import mldsl
-
     from mldsl.commands._target import split_target
+    from mldsl.dsl.api import load_module
 
     path, name = split_target(target)
     if not Path(path).exists():
         raise SearchError(f"no such file: {path}")
-    module = mldsl.load(path)
+    module = load_module(path)
     searches = {k: v for k, v in _module_items(module) if _is_search(k, v, module)}
     if name is None:
         if len(searches) == 1:

@@ -1,15 +1,16 @@
 """The ``.mlx`` language: grammar loading, IR, compiler to symbolic objects, diagnostics, printer
-and formatter. Public entry points: ``parse``, ``load``, ``to_mlx``, ``format_source``, ``MlxError``."""
+and formatter. Public entry points: ``parse``, ``load_mlx``, ``load_module``, ``load``, ``to_mlx``,
+``format_source``, ``MlxError``."""
 from __future__ import annotations
 
 from mldsl.dsl.diagnostics import ERROR_CODES, MlxError, MlxErrors
 
-__all__ = ["parse", "load", "check", "to_mlx", "format_source", "MlxError", "MlxErrors", "ERROR_CODES",
+__all__ = ["parse", "load_mlx", "load_module", "load", "check", "to_mlx", "format_source", "MlxError", "MlxErrors", "ERROR_CODES",
            "Module", "Patch", "Search"]
 
 
 def __getattr__(name):
-    if name in ("parse", "load", "check", "compile_source"):
+    if name in ("parse", "load_mlx", "load_module", "load", "check", "compile_source"):
         from mldsl.dsl import api
 
         return getattr(api, name)

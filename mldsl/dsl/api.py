@@ -1,14 +1,16 @@
-"""``mldsl.parse`` / ``mldsl.load``: .mlx text or files (or JSON saved by the symbolic core) to a
-``Module`` of named symbolic values."""
+"""``mldsl.parse`` / ``mldsl.load_mlx``: .mlx text or files to a ``Module`` of named symbolic values;
+``mldsl.load``: the value ``mldsl.save`` wrote (PyGlove's ``pg.load``); ``load_module``: either kind of
+file as a ``Module``, for the command line and the REPL."""
 from __future__ import annotations
 
 import os
 import sys
 from pathlib import Path
-from typing import List, Union
+from typing import Any, List, Union
 
 from mldsl.dsl.diagnostics import MlxError, raise_collected
 from mldsl.dsl.module import Module
+from mldsl.errors import MldslError
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -48,7 +50,7 @@ def check(path: PathLike, *, registry=None) -> List[MlxError]:
     path = os.fspath(path)
     if path.endswith(".json"):
         try:
-            load(path, registry=registry)
+            load_module(path, registry=registry)
         except MlxError as exc:
             return exc.errors
         return []
@@ -57,25 +59,55 @@ def check(path: PathLike, *, registry=None) -> List[MlxError]:
     return compile_source(text, path, registry=registry)[1]
 
 
-def load(path: PathLike, *, registry=None) -> Module:
-    """Loads a ``.mlx`` file, or a ``.json`` file saved by ``mldsl.symbolic.save`` (a module holding
-    one value named after the file's stem; types resolve through the plugin registry)."""
+def load_mlx(path: PathLike, *, registry=None) -> Module:
+    """Compiles the ``.mlx`` file at ``path`` into a ``Module`` (its named definitions, imports
+    included); ``module["NAME"]`` is one value. A ``.json`` file is refused: ``load`` reads those."""
     path = os.fspath(path)
     if path.endswith(".json"):
-        return _load_json(path, registry)
+        raise MldslError(f"{path} is JSON: mldsl.load(path) reads a value saved with mldsl.save "
+                         f"(mldsl.load_mlx reads .mlx programs)")
     with open(path, encoding="utf-8") as f:
         text = f.read()
     return parse(text, path, registry=registry)
 
 
-def _load_json(path: str, registry) -> Module:
+def load(path: PathLike, *, registry=None) -> Any:
+    """The value ``mldsl.save(value, path)`` wrote: ``load`` is the inverse of ``save``, as PyGlove's
+    ``pg.load`` is of ``pg.save``. Types resolve only through the plugin registry and the registered
+    symbolic types; nothing named in the file is imported.
+
+    A ``.mlx`` file defines several named values, not one, so it is refused with an error pointing to
+    :func:`load_mlx`, which returns its ``Module``. Bad JSON or an unknown type raises ``MlxError``
+    naming the file and line."""
+    path = os.fspath(path)
+    if path.endswith(".mlx"):
+        raise MldslError(f"{path} is an .mlx program (several named definitions): load it with "
+                         f"mldsl.load_mlx(path), which returns its Module; mldsl.load reads one value "
+                         f"saved with mldsl.save")
+    try:
+        return _read_saved(path, registry)[1]
+    except MlxError as exc:
+        if exc.code == "E003":  # not JSON: perhaps an .mlx program under another name
+            exc.notes.append("mldsl.load reads a value saved with mldsl.save; an .mlx program is read "
+                             "with mldsl.load_mlx(path)")
+        raise
+
+
+def load_module(path: PathLike, *, registry=None) -> Module:
+    """The definitions of a file given to the command line or the REPL: a ``.json`` file written by
+    ``mldsl.save`` gives a module of one value named after the file's stem; any other file is ``.mlx``."""
+    path = os.fspath(path)
+    if path.endswith(".json"):
+        return _load_json(path, registry)
+    return load_mlx(path, registry=registry)
+
+
+def _read_saved(path: str, registry):
+    """(text, value) of a JSON file written by ``mldsl.save``; MlxError for bad JSON or types."""
     import json
 
     from mldsl import symbolic as sym
-    from mldsl.dsl.ir import Span
-    from mldsl.dsl.module import Definition, Origin, Provenance
-    from mldsl.dsl.search import Search  # registers the Search types for JSON
-    from mldsl.errors import MldslError
+    from mldsl.dsl.search import Search  # noqa: F401 - registers the Search types for JSON
 
     if registry is None:
         from mldsl.registry import get_registry
@@ -93,6 +125,15 @@ def _load_json(path: str, registry) -> Module:
         value = sym.from_json(data, resolver=registry.json_resolver)
     except MldslError as exc:
         raise MlxError(str(exc), code="E020", filename=path, line=1, column=1) from None
+    return text, value
+
+
+def _load_json(path: str, registry) -> Module:
+    from mldsl.dsl.ir import Span
+    from mldsl.dsl.module import Definition, Origin, Provenance
+    from mldsl.dsl.search import Search
+
+    text, value = _read_saved(path, registry)
     name = Path(path).stem
     kind = "experiment" if getattr(type(value), "kind", None) == "experiment" else "let"
     if isinstance(value, Search):

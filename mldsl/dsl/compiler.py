@@ -611,13 +611,20 @@ class Compiler:
         return self.error("a patch is a patch name, a patcher call, a 'name?k=v' string or a "
                           "{ path = value } block", item.span, "E032")
 
+    def _patch_scope(self) -> Dict[str, Any]:
+        """The named patches defined so far (without errors), for ``patching.resolve_patch``."""
+        return {n: d.value for n, d in self.scope.items() if d.kind == "patch" and isinstance(d.value, Patch)}
+
     def _patcher(self, name: str, span: ir.Span):
+        """The patcher ``name`` means (``patching.resolve_patch``: a patcher defined with ``@patcher``
+        before a plugin's; ``plugin.name`` for the plugin's), or None after reporting E031."""
+        from mldsl import patching
+
         registry = self.session.registry
         try:
-            return registry.patcher(name)
+            return patching.resolve_patch(name, self._patch_scope(), registry)
         except MldslError:
-            candidates = list(registry.patchers())
-            candidates += [n for n, d in self.scope.items() if d.kind == "patch"]
+            candidates = list(registry.patchers()) + list(self._patch_scope())
             self.error(f"unknown patch or patcher '{name}'", span, "E031",
                        suggestion=suggestion_text(name, candidates), notes=[PLUGINS_HINT])
             return None
@@ -628,6 +635,8 @@ class Compiler:
         patcher = self._patcher(name, name_span)
         if patcher is None:
             return ERROR
+        if isinstance(patcher, Patch):  # a named patch, written as a call
+            return self.error(f"patch '{name}' is a set of edits and takes no arguments", item.span, "E032")
         specs = getattr(patcher, "args", None)
         if isinstance(item, ir.Call) and isinstance(specs, dict):
             bound = self._bind_patcher_args(item, name, specs, ctx)
@@ -724,7 +733,7 @@ class Compiler:
         try:
             from mldsl import patching
 
-            value = patching.patch(value, [text], registry=self.session.registry)
+            value = patching.patch(value, [text], self._patch_scope(), self.session.registry)
         except (MldslError, TypeError, ValueError) as exc:
             return self.error(_strip_path(str(exc)), item.span, "E032")
         self._record_changes(before, value, ctx, Origin.at(item.span, f"changed by patch {item.text}"))

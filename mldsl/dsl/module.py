@@ -1,5 +1,5 @@
-"""What ``mldsl.parse``/``mldsl.load`` return: a ``Module`` (ordered name -> value), the ``Patch``
-value of a ``patch`` statement, and provenance records (``Module.explain``)."""
+"""What ``mldsl.parse``/``mldsl.load_mlx`` return: a ``Module`` (ordered name -> value; a ``patch``
+statement's value is a :class:`mldsl.patching.Patch`), and provenance records (``Module.explain``)."""
 from __future__ import annotations
 
 import re
@@ -8,32 +8,9 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 from mldsl.dsl.ir import Span, format_path
+from mldsl.patching import Patch  # noqa: F401 - the value of a `patch` statement (defined in patching)
 
 Path = Tuple[Any, ...]
-
-
-class Patch(dict):
-    """A named set of path edits (``patch NAME { path = value ... }``): a dict ``{"a.b[1].c": value}``
-    in source order, usable directly with ``mldsl.patching.patch(experiment, [patch])``."""
-
-    def __init__(self, edits=(), name: Optional[str] = None) -> None:
-        super().__init__(edits)
-        self.name = name
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, dict) or list(self) != list(other):
-            return False
-        from mldsl import symbolic as sym
-
-        return all(sym.eq(self[k], other[k]) for k in self)
-
-    def __ne__(self, other: object) -> bool:
-        return not self == other
-
-    __hash__ = None  # mutable
-
-    def __repr__(self) -> str:
-        return f"Patch({dict.__repr__(self)}, name={self.name!r})"
 
 
 @dataclass

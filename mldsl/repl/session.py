@@ -170,9 +170,9 @@ class Session:
         if not p.exists():
             raise MldslError(f"no such file: {path}")
         if p.suffix.lower() == ".json":
-            from mldsl.dsl import load as load_file
+            from mldsl.dsl.api import load_module
 
-            module = load_file(str(p))
+            module = load_module(str(p))
             kinds = getattr(module, "kinds", {})
             names = []
             for name in module:

@@ -19,6 +19,7 @@ import traceback
 from pathlib import Path
 from typing import IO, Iterable, List, Optional, Tuple
 
+from mldsl._warnings import one_line_warnings
 from mldsl.errors import MldslError
 from mldsl.repl.lexing import is_command, needs_more, open_brackets, split_statements, tokenize
 from mldsl.repl.session import Session
@@ -110,6 +111,12 @@ class Repl:
         relative to the input (``<repl>:1:5``)."""
         if not text.strip():
             return OK
+        from mldsl.patching import PatchWarning
+
+        with one_line_warnings(self.print_error, always=[PatchWarning]):
+            return self._handle(text, where)
+
+    def _handle(self, text: str, where: Optional[Tuple[str, int]]) -> str:
         try:
             if is_command(text):
                 from mldsl.repl.commands import run_command

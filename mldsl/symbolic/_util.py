@@ -1,7 +1,8 @@
 """Small private helpers shared by the symbolic modules."""
 from __future__ import annotations
 
-from typing import Any, Callable, Union
+import inspect
+from typing import Any, Callable, Optional, Union
 
 from mldsl.errors import ValidationError
 
@@ -14,6 +15,18 @@ def path_error(message: str, path: Any, cls: type = ValidationError, **attrs: An
     for k, v in attrs.items():
         setattr(err, k, v)
     return err
+
+
+def positional_arity(fn: Callable) -> Optional[int]:
+    """How many positional arguments ``fn`` takes (those with defaults included); None when it takes
+    ``*args`` or its signature cannot be read."""
+    try:
+        params = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):
+        return None
+    if any(p.kind is p.VAR_POSITIONAL for p in params):
+        return None
+    return len([p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)])
 
 
 def type_label(value: Any) -> str:

@@ -1,28 +1,39 @@
-"""The symbolic node base class shared by ``Object``, ``Dict`` and ``List``.
+"""The symbolic node base class shared by ``Object``, ``Dict`` and ``List``, and symbolic equality.
 
 A node knows its parent and its key in the parent (``sym_parent``, ``sym_path``), validates every
 change against its spec, and supports ``sym_get``/``sym_has``/``rebind``/``clone``/``seal``/
-``format``/``to_json``/``sym_nondefault``.
+``sym_nondefault``. Formatting and JSON come from the mixins of ``formatting`` and ``json_io``, which
+the node types add.
+
+The node types register themselves on the base class when they are defined (``Symbolic.ObjectType``,
+``Symbolic.DictType``, ``Symbolic.ListType``), as PyGlove's containers do: code below them in the
+package (value specs, formatting, JSON) dispatches through these attributes instead of importing the
+modules that define them, so the package's imports point one way.
 """
 from __future__ import annotations
 
 import copy as _copy
+import math
 from collections.abc import Mapping
-from typing import Any, Callable, Iterable, Iterator, Optional, Tuple
+from typing import Any, Callable, ClassVar, Iterable, Iterator, Optional, Tuple
 
 from mldsl.errors import KeyPathError, SealedError, SymbolicError
-from mldsl.symbolic._util import path_error
-from mldsl.symbolic.compare import eq as _eq
+from mldsl.symbolic._util import path_error, positional_arity
 from mldsl.symbolic.key_path import _ROOT, KeyPath
 from mldsl.symbolic.missing import MISSING
 
-__all__ = ["Symbolic", "clone_value"]
+__all__ = ["Symbolic", "eq", "ne", "sym_hash", "as_rule"]
 
 _setattr = object.__setattr__
 
 
 class Symbolic:
     """Base class of symbolic nodes (``sym.Object``, ``sym.Dict``, ``sym.List``)."""
+
+    #: The node types, set by the modules that define them (see the module docstring).
+    ObjectType: ClassVar[type]
+    DictType: ClassVar[type]
+    ListType: ClassVar[type]
 
     # ---------------------------------------------------------------- state
     def _sym_init_state(self, allow_partial: bool = False, root_path: Any = None) -> None:
@@ -42,13 +53,6 @@ class Symbolic:
     def _sym_get_child(self, key: Any) -> Any:
         """The child at ``key``; raise KeyPathError (message without path) if absent."""
         raise NotImplementedError
-
-    def _sym_has_child(self, key: Any) -> bool:
-        try:
-            self._sym_get_child(key)
-            return True
-        except KeyPathError:
-            return False
 
     def _sym_set_child(self, key: Any, value: Any, path: Optional[KeyPath] = None) -> None:
         """Validate and set one child (``MISSING`` resets/removes it).
@@ -259,9 +263,9 @@ class Symbolic:
         """Change values in place; returns self.
 
         ``path_value_pairs`` is a dict ``{path: value}`` (paths relative to this node; keyword
-        arguments add more), or a rule ``fn(key_path, value, parent) -> new_value`` called on every
-        node top-down (``key_path`` is absolute; a returned value that differs replaces the node and
-        its subtree is not visited). All changes are validated before any is applied (atomic).
+        arguments add more), or a rule ``fn(key_path, value, parent) -> new_value`` (or
+        ``fn(key_path, value)``, as in PyGlove) called on every node top-down (``key_path`` is absolute;
+        a returned value that differs replaces the node and its subtree is not visited). All changes are validated before any is applied (atomic).
         ``MISSING`` as a value resets a field to its default (or removes a dict key / list element).
         With ``raise_on_no_change`` an update that changes nothing raises ``SymbolicError``.
         """
@@ -280,7 +284,7 @@ class Symbolic:
                 raise path_error("Cannot rebind the root node itself; rebind its fields.", self.sym_path,
                                  cls=KeyPathError)
             old = self.sym_get(p, default=_ABSENT)
-            if old is not _ABSENT and (old is v or (v is not MISSING and _eq(old, v))):
+            if old is not _ABSENT and (old is v or (v is not MISSING and eq(old, v))):
                 continue
             changes.append((p, v))
         if not changes:
@@ -306,13 +310,14 @@ class Symbolic:
             self._sym_set_path(p, v)
 
     def _sym_rule_updates(self, fn: Callable) -> dict:
+        fn = as_rule(fn)
         updates: dict = {}
 
         def visit(node: Symbolic, rel: KeyPath) -> None:
             for key, value in list(node._sym_child_items()):
                 crel = rel + key
                 new = fn(node.sym_path + key, value, node)
-                if new is not value and not _eq(new, value):
+                if new is not value and not eq(new, value):
                     updates[crel] = new
                     continue
                 if isinstance(value, Symbolic):
@@ -361,33 +366,6 @@ class Symbolic:
     def __hash__(self) -> int:
         return self.sym_hash()
 
-    def format(self, compact: bool = False, verbose: bool = False, hide_default_values: bool = False,
-               **kwargs: Any) -> str:
-        """Text of this value: one line (``compact``) or indented lines; ``verbose`` adds field
-        docstrings as ``#`` comments; ``hide_default_values`` omits fields equal to their default."""
-        from mldsl.symbolic.formatting import format as _format
-
-        return _format(self, compact=compact, verbose=verbose, hide_default_values=hide_default_values,
-                       **kwargs)
-
-    def __repr__(self) -> str:
-        return self.format(compact=True)
-
-    def __str__(self) -> str:
-        return self.format(compact=False)
-
-    def to_json(self, **kwargs: Any) -> Any:
-        """The JSON value (dicts/lists/scalars) of this node; see ``sym.to_json``."""
-        from mldsl.symbolic.json_io import to_json
-
-        return to_json(self, **kwargs)
-
-    def to_json_str(self, **kwargs: Any) -> str:
-        """The JSON text of this node; see ``sym.to_json_str``."""
-        from mldsl.symbolic.json_io import to_json_str
-
-        return to_json_str(self, **kwargs)
-
     def sym_nondefault(self) -> dict[str, Any]:
         """``{relative_path: value}`` of the leaves (or whole sub-objects) that differ from defaults."""
         out: dict[str, Any] = {}
@@ -398,24 +376,27 @@ class Symbolic:
         raise NotImplementedError
 
 
+def as_rule(fn: Callable) -> Callable[[KeyPath, Any, Any], Any]:
+    """A rebind rule as ``fn(key_path, value, parent)``: PyGlove's rules take ``(key_path, value)`` or
+    ``(key_path, value, parent)``; any other function is a TypeError saying which it may take."""
+    arity = positional_arity(fn)
+    if arity is None or arity == 3:
+        return fn
+    if arity == 2:
+        return lambda key_path, value, parent: fn(key_path, value)
+    name = getattr(fn, "__name__", type(fn).__name__)
+    raise TypeError(f"a rule takes (key_path, value) or (key_path, value, parent), but {name} takes {arity} "
+                    f"positional argument(s); e.g. lambda k, v: new if isinstance(v, Old) else v")
+
+
 #: Leaf types that ``copy.deepcopy`` returns unchanged (exact types, as its dispatch table uses).
 _ATOMIC = frozenset({type(None), bool, int, float, complex, str, bytes, type(MISSING)})
 
 
-def clone_value(value: Any, deep: bool, keep_seal: bool = False) -> Any:
-    """A copy of a child value: symbolic nodes are cloned; leaves are deep-copied when ``deep``."""
-    if type(value) in _ATOMIC:
-        return value
-    if isinstance(value, Symbolic):
-        return value._sym_clone(deep, keep_seal=keep_seal)
-    if deep:
-        return _deepcopy_leaf(value)
-    return value
-
-
 def _clone_child(value: Any, deep: bool, keep_seal: bool, memo: Optional[dict], parent: Symbolic,
                  key: Any) -> Any:
-    """``clone_value`` for a child of ``parent`` being cloned: a cloned node is adopted at ``key``.
+    """A copy of ``value``, a child of ``parent`` being cloned: symbolic nodes are cloned and the copy is
+    adopted at ``key``; other leaves are deep-copied when ``deep``.
 
     The node's copy is fresh and unowned, so it is attached directly (what ``_sym_adopt`` ends up
     doing, without its ownership checks). A node in ``memo`` is replaced by its entry (see
@@ -456,12 +437,9 @@ def _trial_copy(value: Any) -> Any:
 
 
 def _same_kind(a: Any, b: Any) -> bool:
-    from mldsl.symbolic.dict import Dict
-    from mldsl.symbolic.list import List
-
-    if isinstance(a, Dict):
+    if isinstance(a, dict):
         return isinstance(b, dict)
-    if isinstance(a, List):
+    if isinstance(a, list):
         return isinstance(b, list)
     return type(a) is type(b)
 
@@ -471,7 +449,7 @@ def _collect_nondefault(node: Symbolic, rel: KeyPath, out: dict) -> None:
         spec = node._sym_child_spec(key)
         default = spec.default if spec is not None else MISSING
         path = rel + key
-        if default is not MISSING and _eq(value, default):
+        if default is not MISSING and eq(value, default):
             continue
         if isinstance(value, Symbolic):
             if default is MISSING or default is None or _same_kind(value, default):
@@ -484,3 +462,50 @@ def _collect_nondefault(node: Symbolic, rel: KeyPath, out: dict) -> None:
             out[str(path)] = value
         else:
             out[str(path)] = value
+
+
+# -- equality -----------------------------------------------------------------------------------------
+# Two symbolic values are equal when they have the same type and equal fields/items (recursively);
+# ``nan`` equals ``nan``; a ``sym.Dict``/``sym.List`` equals a plain dict/list with equal items.
+
+def eq(left: Any, right: Any) -> bool:
+    """Symbolic equality of two values (symbolic or not)."""
+    if left is right:
+        return True
+    if isinstance(left, Symbolic):
+        return left.sym_eq(right)
+    if isinstance(right, Symbolic):
+        return right.sym_eq(left)
+    if isinstance(left, float) and isinstance(right, float):
+        return left == right or (math.isnan(left) and math.isnan(right))
+    if isinstance(left, tuple) and isinstance(right, tuple):
+        return len(left) == len(right) and all(eq(a, b) for a, b in zip(left, right))
+    if isinstance(left, list) and isinstance(right, list):
+        return len(left) == len(right) and all(eq(a, b) for a, b in zip(left, right))
+    if isinstance(left, dict) and isinstance(right, dict):
+        return left.keys() == right.keys() and all(eq(v, right[k]) for k, v in left.items())
+    try:
+        return bool(left == right)
+    except Exception:  # noqa: BLE001 - e.g. arrays with ambiguous truth value
+        return False
+
+
+def ne(left: Any, right: Any) -> bool:
+    """``not eq(left, right)``."""
+    return not eq(left, right)
+
+
+def sym_hash(value: Any) -> int:
+    """A hash consistent with :func:`eq`."""
+    if isinstance(value, Symbolic):
+        return value.sym_hash()
+    if isinstance(value, float) and math.isnan(value):
+        return hash("nan")
+    if isinstance(value, (tuple, list)):
+        return hash(("seq", tuple(sym_hash(v) for v in value)))
+    if isinstance(value, dict):
+        return hash(("map", frozenset((k, sym_hash(v)) for k, v in value.items())))
+    try:
+        return hash(value)
+    except TypeError:
+        return hash(type(value).__qualname__)

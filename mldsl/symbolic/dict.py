@@ -6,8 +6,9 @@ from typing import Any, Iterable, Optional
 from mldsl.errors import KeyPathError, suggestion_text
 from mldsl.symbolic import typing as pt
 from mldsl.symbolic._util import LazyAttributeError, path_error
-from mldsl.symbolic.base import _ATOMIC, Symbolic, _clone_child
-from mldsl.symbolic.compare import eq as _eq, sym_hash as _hash
+from mldsl.symbolic.base import _ATOMIC, Symbolic, _clone_child, eq as _eq, sym_hash as _hash
+from mldsl.symbolic.formatting import Formattable
+from mldsl.symbolic.json_io import JSONConvertible
 from mldsl.symbolic.key_path import KeyPath
 from mldsl.symbolic.missing import MISSING
 
@@ -17,7 +18,7 @@ _setattr = object.__setattr__
 _FREE = pt.Dict()
 
 
-class Dict(Symbolic, dict):
+class Dict(Symbolic, Formattable, JSONConvertible, dict):
     """A symbolic dict with str keys.
 
     ``Dict(value=None, value_spec=None, **kwargs)``: ``value_spec`` is a ``sym.typing.Dict``; with
@@ -153,8 +154,8 @@ class Dict(Symbolic, dict):
     __hash__ = Symbolic.__hash__
     __eq__ = Symbolic.__eq__
     __ne__ = Symbolic.__ne__
-    __repr__ = Symbolic.__repr__
-    __str__ = Symbolic.__str__
+    __repr__ = Formattable.__repr__
+    __str__ = Formattable.__str__
 
     def __reduce__(self):
         return (_restore_dict, (type(self), dict(dict.items(self)), self._sym_spec, self._sym_partial,
@@ -255,6 +256,9 @@ class Dict(Symbolic, dict):
     def copy(self) -> "Dict":
         """A shallow clone (see ``clone``)."""
         return self.clone()
+
+
+Symbolic.DictType = Dict
 
 
 def _restore_dict(cls, items, spec, partial, sealed):

@@ -1,15 +1,15 @@
-"""``sym.format``: symbolic values as text (compact one line, or indented multi-line)."""
+"""``sym.format``: symbolic values as text (compact one line, or indented multi-line), and the
+:class:`Formattable` mixin that gives the node types ``format()``, ``repr`` and ``str``."""
 from __future__ import annotations
 
 import math
 import re
 from typing import Any, Optional
 
-from mldsl.symbolic.base import Symbolic
-from mldsl.symbolic.compare import eq as _eq
+from mldsl.symbolic.base import Symbolic, eq as _eq
 from mldsl.symbolic.missing import MISSING
 
-__all__ = ["format"]
+__all__ = ["format", "Formattable"]
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _builtin_format = format
@@ -26,16 +26,31 @@ def format(value: Any, compact: bool = False, verbose: bool = False, hide_defaul
     return _Formatter(compact, verbose, hide_default_values, indent).fmt(value, 0)
 
 
+class Formattable:
+    """Mixin of the node types: ``format()``, one-line ``repr`` and indented ``str`` by :func:`format`."""
+
+    def format(self, compact: bool = False, verbose: bool = False, hide_default_values: bool = False,
+               **kwargs: Any) -> str:
+        """Text of this value: one line (``compact``) or indented lines; ``verbose`` adds field
+        docstrings as ``#`` comments; ``hide_default_values`` omits fields equal to their default."""
+        return format(self, compact=compact, verbose=verbose, hide_default_values=hide_default_values,
+                      **kwargs)
+
+    def __repr__(self) -> str:
+        return self.format(compact=True)
+
+    def __str__(self) -> str:
+        return self.format(compact=False)
+
+
 class _Formatter:
     def __init__(self, compact: bool, verbose: bool, hide: bool, indent: int) -> None:
         self.compact, self.verbose, self.hide, self.indent = compact, verbose, hide, indent
 
     def entries(self, node: Symbolic) -> list[tuple[Any, Any, Optional[str]]]:
-        from mldsl.symbolic.list import List
-
         out = []
         for key, value in node._sym_child_items():
-            if self.hide and not isinstance(node, List):
+            if self.hide and not isinstance(node, Symbolic.ListType):
                 spec = node._sym_child_spec(key)
                 if spec is not None and spec.has_default and _eq(value, spec.default):
                     continue
@@ -43,17 +58,13 @@ class _Formatter:
         return out
 
     def fmt(self, value: Any, level: int) -> str:
-        from mldsl.symbolic.dict import Dict
-        from mldsl.symbolic.list import List
-        from mldsl.symbolic.object import Object
-
-        if isinstance(value, Object):
+        if isinstance(value, Symbolic.ObjectType):
             items = [(k, v, d) for k, v, d in self.entries(value)]
             return self.block(type(value).__name__ + "(", ")", items, level, sep="=")
-        if isinstance(value, Dict):
+        if isinstance(value, Symbolic.DictType):
             items = [(k if _IDENT.match(k) else repr(k), v, d) for k, v, d in self.entries(value)]
             return self.block("{", "}", items, level, sep="=")
-        if isinstance(value, List):
+        if isinstance(value, Symbolic.ListType):
             items = [(None, v, None) for _, v, _ in self.entries(value)]
             if not self.compact and not any(isinstance(v, Symbolic) for _, v, _ in items):
                 return "[" + ", ".join(self.leaf(v, level + 1) for _, v, _ in items) + "]"

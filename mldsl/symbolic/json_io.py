@@ -1,4 +1,5 @@
-"""JSON for symbolic values: ``to_json``/``from_json``, ``*_str``, ``save``/``load``.
+"""JSON for symbolic values: ``to_json``/``from_json``, ``*_str``, ``save``/``load``, and the
+:class:`JSONConvertible` mixin that gives the node types ``to_json()``, ``to_json_str()`` and ``save()``.
 
 Shape: an Object is ``{"_type": type_name, field: value, ...}``; Dict -> JSON object; List -> array;
 tuple -> ``{"_tuple": [...]}``; nan/inf -> ``{"_float": "nan"|"inf"|"-inf"}``; a dict whose keys
@@ -16,11 +17,12 @@ from typing import Any, Callable, Optional
 
 from mldsl.errors import SerializationError, UnknownTypeError, suggestion_text
 from mldsl.symbolic._util import path_error
+from mldsl.symbolic.base import Symbolic, eq
 from mldsl.symbolic.key_path import KeyPath
 from mldsl.symbolic.missing import MISSING
 from mldsl.symbolic.type_table import find_type, registered_types
 
-__all__ = ["to_json", "from_json", "to_json_str", "from_json_str", "save", "load"]
+__all__ = ["to_json", "from_json", "to_json_str", "from_json_str", "save", "load", "JSONConvertible"]
 
 _MARKERS = frozenset({"_type", "_tuple", "_float", "_dict"})
 
@@ -37,10 +39,6 @@ def to_json(value: Any, hide_default_values: bool = False, **kwargs: Any) -> Any
 
 
 def _encode(value: Any, path: KeyPath, hide: bool) -> Any:
-    from mldsl.symbolic.compare import eq
-    from mldsl.symbolic.list import List
-    from mldsl.symbolic.object import Object
-
     if value is None or isinstance(value, (bool, str)):
         return value
     if isinstance(value, int):
@@ -51,7 +49,7 @@ def _encode(value: Any, path: KeyPath, hide: bool) -> Any:
         if math.isinf(value):
             return {"_float": "inf" if value > 0 else "-inf"}
         return float(value)
-    if isinstance(value, Object):
+    if isinstance(value, Symbolic.ObjectType):
         out = {"_type": type(value).type_name}
         for k, v in value._sym_child_items():
             if v is MISSING:
@@ -72,7 +70,7 @@ def _encode(value: Any, path: KeyPath, hide: bool) -> Any:
                 continue
             out[k] = _encode(v, path + k, hide)
         return {"_dict": out} if _MARKERS.intersection(out) else out
-    if isinstance(value, (list, List)):
+    if isinstance(value, list):
         items = []
         for i, v in enumerate(value):
             if v is MISSING:
@@ -100,8 +98,6 @@ def from_json(json_value: Any, resolver: Optional[Resolver] = None, allow_partia
 
 
 def _resolve(name: Any, resolver: Optional[Resolver], path: KeyPath) -> type:
-    from mldsl.symbolic.object import Object
-
     if not isinstance(name, str):
         raise path_error(f"'_type' must be a str, got {type(name).__name__}: {name!r}.", path,
                          cls=SerializationError)
@@ -114,20 +110,17 @@ def _resolve(name: Any, resolver: Optional[Resolver], path: KeyPath) -> type:
         hint = suggestion_text(name, registered_types())
         msg += f"; {hint}" if hint else "."
         raise path_error(msg, path, cls=UnknownTypeError, type_name=name)
-    if not (isinstance(cls, type) and issubclass(cls, Object)):
+    if not (isinstance(cls, type) and issubclass(cls, Symbolic.ObjectType)):
         raise path_error(f"Type name {name!r} resolved to {cls!r}, which is not a sym.Object class.", path,
                          cls=UnknownTypeError, type_name=name)
     return cls
 
 
 def _decode(value: Any, path: KeyPath, resolver: Optional[Resolver], allow_partial: bool) -> Any:
-    from mldsl.symbolic.dict import Dict
-    from mldsl.symbolic.list import List
-
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
     if isinstance(value, list):
-        return List([_decode(v, path + i, resolver, allow_partial) for i, v in enumerate(value)],
+        return Symbolic.ListType([_decode(v, path + i, resolver, allow_partial) for i, v in enumerate(value)],
                     root_path=path, allow_partial=allow_partial)
     if isinstance(value, dict):
         if "_type" in value:
@@ -160,7 +153,7 @@ def _decode(value: Any, path: KeyPath, resolver: Optional[Resolver], allow_parti
             value = value["_dict"]
             if not isinstance(value, dict):
                 raise path_error("'_dict' must be an object.", path, cls=SerializationError)
-        return Dict({k: _decode(v, path + k, resolver, allow_partial) for k, v in value.items()},
+        return Symbolic.DictType({k: _decode(v, path + k, resolver, allow_partial) for k, v in value.items()},
                     root_path=path, allow_partial=allow_partial)
     raise path_error(f"Not a JSON value: {type(value).__name__} {value!r}.", path, cls=SerializationError)
 
@@ -172,8 +165,6 @@ def _only(value: dict, marker: str, path: KeyPath) -> None:
 
 
 def _reset_root(value: Any) -> Any:
-    from mldsl.symbolic.base import Symbolic
-
     if isinstance(value, Symbolic) and value.sym_parent is None:
         object.__setattr__(value, "_sym_root_path", KeyPath())
     return value
@@ -212,3 +203,19 @@ def load(path: "str | os.PathLike", resolver: Optional[Resolver] = None, allow_p
     except OSError as e:
         raise SerializationError(f"Cannot read {os.fspath(path)}: {e.strerror or e}") from None
     return from_json_str(text, resolver=resolver, allow_partial=allow_partial, source=os.fspath(path))
+
+
+class JSONConvertible:
+    """Mixin of the node types: ``to_json()``, ``to_json_str()`` and ``save(path)`` (as in PyGlove)."""
+
+    def to_json(self, **kwargs: Any) -> Any:
+        """The JSON value (dicts/lists/scalars) of this node; see :func:`to_json`."""
+        return to_json(self, **kwargs)
+
+    def to_json_str(self, **kwargs: Any) -> str:
+        """The JSON text of this node; see :func:`to_json_str`."""
+        return to_json_str(self, **kwargs)
+
+    def save(self, path: "str | os.PathLike", **kwargs: Any) -> str:
+        """Writes this node as JSON to ``path`` (see :func:`save`); returns the path."""
+        return save(self, path, **kwargs)

@@ -6,8 +6,9 @@ from typing import Any, Iterable, Optional
 from mldsl.errors import IndexOutOfRangeError, KeyPathError
 from mldsl.symbolic import typing as pt
 from mldsl.symbolic._util import path_error
-from mldsl.symbolic.base import _ATOMIC, Symbolic, _clone_child
-from mldsl.symbolic.compare import eq as _eq, sym_hash as _hash
+from mldsl.symbolic.base import _ATOMIC, Symbolic, _clone_child, eq as _eq, sym_hash as _hash
+from mldsl.symbolic.formatting import Formattable
+from mldsl.symbolic.json_io import JSONConvertible
 from mldsl.symbolic.key_path import KeyPath
 from mldsl.symbolic.missing import MISSING
 
@@ -17,7 +18,7 @@ _setattr = object.__setattr__
 _FREE = pt.List(pt.ANY)
 
 
-class List(Symbolic, list):
+class List(Symbolic, Formattable, JSONConvertible, list):
     """A symbolic list.
 
     ``List(items, value_spec=None)``: ``value_spec`` is a ``sym.typing.List`` (element spec and size
@@ -127,8 +128,8 @@ class List(Symbolic, list):
     __hash__ = Symbolic.__hash__
     __eq__ = Symbolic.__eq__
     __ne__ = Symbolic.__ne__
-    __repr__ = Symbolic.__repr__
-    __str__ = Symbolic.__str__
+    __repr__ = Formattable.__repr__
+    __str__ = Formattable.__str__
 
     def __reduce__(self):
         return (_restore_list, (type(self), list(list.__iter__(self)), self._sym_spec, self._sym_partial,
@@ -210,6 +211,9 @@ class List(Symbolic, list):
     def copy(self) -> "List":
         """A shallow clone (see ``clone``)."""
         return self.clone()
+
+
+Symbolic.ListType = List
 
 
 def _restore_list(cls, items, spec, partial, sealed):

@@ -6,18 +6,20 @@ from typing import Any, ClassVar, Iterable, Optional
 from mldsl.errors import KeyPathError, ValidationError, suggestion_text
 from mldsl.symbolic import typing as pt
 from mldsl.symbolic._util import LazyAttributeError, path_error
-from mldsl.symbolic.base import _ATOMIC, Symbolic, _clone_child, clone_value
-from mldsl.symbolic.compare import eq as _eq, sym_hash as _hash
+from mldsl.symbolic.base import _ATOMIC, Symbolic, _clone_child, eq as _eq, sym_hash as _hash
+from mldsl.symbolic.dict import Dict
+from mldsl.symbolic.formatting import Formattable
+from mldsl.symbolic.json_io import JSONConvertible
 from mldsl.symbolic.key_path import KeyPath
 from mldsl.symbolic.missing import MISSING
 from mldsl.symbolic.type_table import register_type
 
-__all__ = ["Object", "members", "clone_value"]
+__all__ = ["Object", "members"]
 
 _setattr = object.__setattr__
 
 
-class Object(Symbolic):
+class Object(Symbolic, Formattable, JSONConvertible):
     """Base class of symbolic types.
 
     Declare fields with ``@sym.members([(key, spec, docstring), ...])`` (inherited and extendable).
@@ -109,8 +111,6 @@ class Object(Symbolic):
     @property
     def sym_init_args(self):
         """A read-only (sealed) ``sym.Dict`` of field -> value (use ``rebind`` to change fields)."""
-        from mldsl.symbolic.dict import Dict
-
         return Dict._sym_view(self._sym_values.items())
 
     def _sym_child_items(self):
@@ -211,6 +211,9 @@ class Object(Symbolic):
             raise path_error(f"Cannot delete field {name!r}; rebind it (MISSING resets it to its default).",
                              self.sym_path + name)
         object.__delattr__(self, name)
+
+
+Symbolic.ObjectType = Object
 
 
 def _restore_object(cls, values, partial, sealed):

@@ -2,14 +2,17 @@
 from __future__ import annotations
 
 import copy as _copy
-import inspect
 import re
 from typing import Any, Callable, Optional
 
-from mldsl.symbolic.base import Symbolic
-from mldsl.symbolic.compare import eq, ne
+from mldsl.symbolic._util import positional_arity
+from mldsl.symbolic.base import Symbolic, eq, ne
+from mldsl.symbolic.dict import Dict
+from mldsl.symbolic.formatting import format as fmt
 from mldsl.symbolic.key_path import KeyPath
+from mldsl.symbolic.list import List
 from mldsl.symbolic.missing import MISSING
+from mldsl.symbolic.object import Object
 
 __all__ = ["traverse", "query", "diff", "Diff", "clone", "eq", "ne", "as_symbolic"]
 
@@ -41,16 +44,6 @@ def traverse(value: Any, preorder_visitor_fn: Optional[Visitor] = None,
     return visit(start, value, value.sym_parent if isinstance(value, Symbolic) else None)
 
 
-def _arity(fn: Callable) -> int:
-    try:
-        params = inspect.signature(fn).parameters.values()
-    except (TypeError, ValueError):
-        return 1
-    if any(p.kind is p.VAR_POSITIONAL for p in params):
-        return 2
-    return len([p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)])
-
-
 def query(value: Any, path_regex: Optional[str] = None, where: Optional[Callable] = None,
           enter_selected: bool = False) -> dict[str, Any]:
     """``{str_path: value}`` (in traversal order) of the nodes under ``value`` that match.
@@ -60,7 +53,7 @@ def query(value: Any, path_regex: Optional[str] = None, where: Optional[Callable
     Selected nodes' children are not visited unless ``enter_selected`` (or no filter is given).
     """
     regex = re.compile(path_regex) if isinstance(path_regex, str) else path_regex
-    two_args = where is not None and _arity(where) >= 2
+    two_args = where is not None and positional_arity(where) != 1
     if regex is None and where is None:
         enter_selected = True
     out: dict[str, Any] = {}
@@ -123,8 +116,6 @@ class Diff:
     def format(self, compact: bool = False, verbose: bool = False, hide_default_values: bool = False,
                indent: int = 2, **kwargs: Any) -> str:
         """``Dense(units=Diff(left=1, right=2))``-style text (multi-line unless ``compact``)."""
-        from mldsl.symbolic.formatting import format as fmt
-
         def leaf(x: Any) -> str:
             return fmt(x, compact=True, hide_default_values=hide_default_values)
 
@@ -133,8 +124,6 @@ class Diff:
                 return "Diff()"
             if not d.children:
                 return f"Diff(left={leaf(d.left)}, right={leaf(d.right)})"
-            from mldsl.symbolic.object import Object
-
             if isinstance(d.left, Object):
                 head, tail, sep = type(d.left).__name__ + "(", ")", "="
                 keys = [str(k) for k in d.children]
@@ -161,8 +150,6 @@ class Diff:
 
 def diff(left: Any, right: Any) -> Diff:
     """The :class:`Diff` of two values: only where they differ (empty and falsy when equal)."""
-    from mldsl.symbolic.object import Object
-
     if eq(left, right):
         return Diff(left, right)
     children: dict = {}
@@ -200,11 +187,7 @@ def as_symbolic(value: Any) -> Any:
     if isinstance(value, Symbolic):
         return value
     if isinstance(value, dict):
-        from mldsl.symbolic.dict import Dict
-
         return Dict(value)
     if isinstance(value, list):
-        from mldsl.symbolic.list import List
-
         return List(value)
     return value

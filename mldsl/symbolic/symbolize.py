@@ -40,8 +40,12 @@ def _arg_docs(doc: Optional[str]) -> dict[str, str]:
     return out
 
 
-def _fields_from_signature(fn: Callable, skip_first: bool, doc: Optional[str]) -> list[pt.Field]:
+def _fields_from_signature(fn: Callable, skip_first: bool, doc: Optional[str],
+                           args: Optional[list] = None) -> list[pt.Field]:
+    """The fields of ``fn``'s parameters; ``args`` (``[(name, value_spec[, description]), ...]``)
+    overrides the specs inferred from annotations, a signature default completing a spec without one."""
     sig = inspect.signature(fn)
+    overrides = {f.key: f for f in (pt.Field.make(tuple(a)) for a in args or ())}
     try:
         hints = _t.get_type_hints(fn)
     except Exception:  # noqa: BLE001 - unresolvable string annotations: use the raw ones
@@ -55,12 +59,26 @@ def _fields_from_signature(fn: Callable, skip_first: bool, doc: Optional[str]) -
         if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
             continue
         default = MISSING if p.default is inspect.Parameter.empty else p.default
+        override = overrides.pop(p.name, None)
+        if override is not None:
+            spec = override.value_spec
+            if default is not MISSING and not spec.has_default:
+                spec = spec.with_default(default)
+            fields.append(pt.Field(p.name, spec, override.description or docs.get(p.name)))
+            continue
         try:
             spec = pt.from_annotation(hints.get(p.name, p.annotation), default)
         except ValidationError:  # the default does not fit the annotation: accept anything
             spec = pt.Any(default)
         fields.append(pt.Field(p.name, spec, docs.get(p.name)))
+    if overrides:
+        raise ValidationError(f"symbolize: {sorted(overrides)} are not parameters of "
+                              f"{getattr(fn, '__qualname__', fn)!r}")
     return fields
+
+
+def _no_parameters(self) -> None:
+    """The constructor of a class that takes no arguments."""
 
 
 class _ClassWrapper(Object):
@@ -117,22 +135,26 @@ class Functor(Object):
         return fn(*pos, **call)
 
 
-def symbolize(cls_or_fn: Any = None, *, type_name: Optional[str] = None) -> Any:
+def symbolize(cls_or_fn: Any = None, *, type_name: Optional[str] = None, args: Optional[list] = None) -> Any:
     """Make a symbolic class from a plain class or function (usable as ``@symbolize``).
 
     A class becomes a ``sym.Object`` subclass (also a subclass of the original) whose fields are the
     ``__init__`` parameters; the original ``__init__`` runs after construction and every change.
     A function becomes a :class:`Functor` subclass. Annotations give the value specs, defaults the
-    defaults, a Google-style ``Args:`` docstring section the field descriptions.
+    defaults, a Google-style ``Args:`` docstring section the field descriptions. As in PyGlove,
+    ``@symbolize([(name, value_spec[, description]), ...])`` (or ``args=``) gives some parameters'
+    specs explicitly, e.g. ``[("learning_rate", typing.Float(min_value=0))]``.
     """
+    if isinstance(cls_or_fn, (list, tuple)):  # @symbolize([...])
+        cls_or_fn, args = None, cls_or_fn
     if cls_or_fn is None:
-        return lambda x: symbolize(x, type_name=type_name)
+        return lambda x: symbolize(x, type_name=type_name, args=args)
     if isinstance(cls_or_fn, type):
         if issubclass(cls_or_fn, Object):
             return cls_or_fn
         cls = cls_or_fn
-        fields = _fields_from_signature(cls.__init__, True, cls.__init__.__doc__ or cls.__doc__) \
-            if cls.__init__ is not object.__init__ else []
+        init = cls.__init__ if cls.__init__ is not object.__init__ else _no_parameters
+        fields = _fields_from_signature(init, True, init.__doc__ or cls.__doc__, args)
         ns = {"__module__": cls.__module__, "__qualname__": cls.__qualname__, "__doc__": cls.__doc__,
               "_sym_wrapped_cls": cls}
         if type_name:
@@ -148,5 +170,5 @@ def symbolize(cls_or_fn: Any = None, *, type_name: Optional[str] = None) -> Any:
         if type_name:
             ns["type_name"] = type_name
         new = type(name, (Functor,), ns)
-        return members(_fields_from_signature(fn, False, fn.__doc__))(new)
+        return members(_fields_from_signature(fn, False, fn.__doc__, args))(new)
     raise ValidationError(f"symbolize() takes a class or a function, got {cls_or_fn!r}")

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Optional
 
 from mldsl.errors import RegistryError, UnknownTypeError, suggestion_text
+from mldsl.symbolic.base import Symbolic
 
 __all__ = ["register_type", "lookup_type", "find_type", "registered_types"]
 
@@ -16,11 +17,9 @@ _TYPES: dict[str, type] = {}
 
 def register_type(name: str, cls: type) -> type:
     """Register symbolic class ``cls`` under ``name`` (a later registration replaces an earlier one)."""
-    from mldsl.symbolic.object import Object
-
     if not isinstance(name, str) or not name:
         raise RegistryError(f"A type name must be a non-empty str, got {name!r}")
-    if not (isinstance(cls, type) and issubclass(cls, Object)):
+    if not (isinstance(cls, type) and issubclass(cls, Symbolic.ObjectType)):
         raise RegistryError(f"Only sym.Object subclasses can be registered as types, got {cls!r}")
     _TYPES[name] = cls
     return cls

@@ -18,6 +18,7 @@ from typing import Any as _AnyT, Iterable, Optional, Sequence
 
 from mldsl.errors import ValidationError, suggestion_text
 from mldsl.symbolic._util import path_error, type_label
+from mldsl.symbolic.base import Symbolic
 from mldsl.symbolic.key_path import KeyPath
 from mldsl.symbolic.missing import MISSING
 
@@ -48,8 +49,6 @@ def _type_error(expected: str, value: _AnyT, path: KeyPath) -> ValidationError:
 
 
 def _copy_default(value: _AnyT) -> _AnyT:
-    from mldsl.symbolic.base import Symbolic
-
     if isinstance(value, Symbolic):
         return value.clone(deep=True)
     if isinstance(value, (list, dict, set)):
@@ -100,6 +99,15 @@ class ValueSpec:
         spec._noneable = True
         if spec._default is MISSING:
             spec._default = None
+        return spec
+
+    def with_default(self, default: _AnyT) -> "ValueSpec":
+        """A copy of this spec whose default is ``default`` (None makes it accept None): how a
+        signature's default completes a spec written without one (``@patcher``, ``@symbolize``)."""
+        if default is None:
+            return self.noneable()
+        spec = _copy.copy(self)
+        spec._set_default(default)
         return spec
 
     # -- validation -------------------------------------------------------------------------------
@@ -166,8 +174,6 @@ class Any(ValueSpec):
         self._noneable = True
 
     def _apply(self, value, path, allow_partial):
-        from mldsl.symbolic.base import Symbolic
-
         if isinstance(value, Symbolic):
             return value
         if isinstance(value, list):
@@ -322,16 +328,14 @@ class List(ValueSpec):
             raise path_error(f"Length {n} is greater than max size {self.max_size}.", path)
 
     def _apply(self, value, path, allow_partial):
-        from mldsl.symbolic.list import List as SymList
-
         if not isinstance(value, list):
             raise _type_error("list", value, path)
-        if isinstance(value, SymList):
+        if isinstance(value, Symbolic.ListType):
             if value.sym_parent is not None:
                 value = value.clone()
             value._sym_adopt_spec(self, path, allow_partial)
             return value
-        return SymList._sym_make(value, self, path, allow_partial)
+        return Symbolic.ListType._sym_make(value, self, path, allow_partial)
 
     def _lead_args(self):
         return [repr(self.element_spec)]
@@ -461,16 +465,14 @@ class Dict(ValueSpec):
         return out
 
     def _apply(self, value, path, allow_partial):
-        from mldsl.symbolic.dict import Dict as SymDict
-
         if not isinstance(value, dict):
             raise _type_error("dict", value, path)
-        if isinstance(value, SymDict):
+        if isinstance(value, Symbolic.DictType):
             if value.sym_parent is not None:
                 value = value.clone()
             value._sym_adopt_spec(self, path, allow_partial)
             return value
-        return SymDict._sym_make(value, self, path, allow_partial)
+        return Symbolic.DictType._sym_make(value, self, path, allow_partial)
 
     def _lead_args(self):
         if self.schema is None:

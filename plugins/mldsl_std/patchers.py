@@ -2,7 +2,8 @@
 :func:`mldsl.patching.patcher` and contributed through the ``mldsl_patchers`` hook.
 
 Each works on a concrete experiment and on a search space alike (values inside ``oneof`` candidates
-are patched too, e.g. ``activation=oneof(["relu", "tanh"])``)."""
+are patched too, e.g. ``activation=oneof(["relu", "tanh"])``). One that finds nothing to change returns
+:class:`~mldsl.patching.Unchanged` saying what it looked for, which ``patch`` reports as a warning."""
 from typing import Any, Dict, List
 
 from mldsl import components as c
@@ -10,8 +11,8 @@ from mldsl import hookimpl
 from mldsl import symbolic as sym
 from mldsl.errors import PatchError, ValidationError
 from mldsl.hyper import HyperPrimitive, oneof
-from mldsl.patching import patcher
-from mldsl_std.activations import ELU, LeakyReLU
+from mldsl.patching import Unchanged, patcher
+from mldsl_std.activations import ELU, LeakyReLU, ReLU
 from mldsl_std.layers import Conv2D, Dense, SeparableConv2D
 
 t = sym.typing
@@ -71,6 +72,22 @@ def _activation_rule(function_name: str, new_name: str, new_component: type):
     return rule
 
 
+def _matches(experiment: Any, rule) -> bool:
+    """Whether ``rule`` would change some value of ``experiment``."""
+    found = []
+    sym.traverse(experiment, lambda k, v, p: found.append(k) if k.depth and rule(k, v, p) is not v else None)
+    return bool(found)
+
+
+def _activation_patch(experiment: Any, old: type, new_name: str, new_component: type):
+    """The rule replacing activation ``old`` (a component and its name), or Unchanged if it is absent."""
+    rule = _activation_rule(old.function_name, new_name, new_component)
+    if not _matches(experiment, rule):
+        return Unchanged(f"the experiment has no {old.__name__}() and no "
+                         f"activation={old.function_name!r}")
+    return rule
+
+
 # -- patchers ---------------------------------------------------------------------------------------
 @patcher(args=[("learning_rate", t.Float(min_value=0.0), "The new learning rate (> 0).")])
 def change_lr(experiment, learning_rate: float):
@@ -108,14 +125,14 @@ def scale_lr_with_batch_size(experiment, batch_size: int):
 def relu_to_elu(experiment):
     """Replaces ReLU by ELU: ``ReLU()`` components become ``ELU()`` and ``activation="relu"``
     becomes ``activation="elu"``."""
-    return _activation_rule("relu", "elu", ELU)
+    return _activation_patch(experiment, ReLU, "elu", ELU)
 
 
 @patcher
 def relu_to_leaky_relu(experiment):
     """Replaces ReLU by leaky ReLU: ``ReLU()`` becomes ``LeakyReLU()`` and ``activation="relu"``
     becomes ``activation="leaky_relu"``."""
-    return _activation_rule("relu", "leaky_relu", LeakyReLU)
+    return _activation_patch(experiment, ReLU, "leaky_relu", LeakyReLU)
 
 
 @patcher(args=[("factor", t.Float(min_value=0.0), "Multiplier of every convolution's filters (> 0).")])
@@ -129,7 +146,7 @@ def scale_width(experiment, factor: float):
         fpath = f"{path}.filters" if path else "filters"
         _require_number("scale_width", fpath, layer.filters)
         edits[fpath] = max(8, int(round(layer.filters * factor)))
-    return edits
+    return edits or Unchanged("the experiment has no Conv2D or SeparableConv2D layer to widen")
 
 
 def _num_classes(dataset: Any) -> int:
@@ -179,12 +196,15 @@ def filter_search_space(experiment):
             if v >= 1 and v not in choices:
                 choices.append(v)
         edits[fpath] = oneof(choices)
-    return edits
+    return edits or Unchanged("the experiment has no Conv2D layer")
 
 
 @patcher
 def swap_conv_to_separable(experiment):
     """Replaces every ``Conv2D`` by a ``SeparableConv2D`` with the same arguments."""
+    if not _instances(experiment, (Conv2D,)):
+        return Unchanged("the experiment has no Conv2D layer")
+
     def rule(key_path, value, parent):
         if type(value) is Conv2D:
             return SeparableConv2D(**{k: v for k, v in value.sym_init_args.items()})

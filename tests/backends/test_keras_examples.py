@@ -30,7 +30,7 @@ SHAPES = {"Mnist": ([28, 28], 10), "Digits": ([8, 8], 10), "Cifar10": ([32, 32, 
 def _examples():
     out = []
     for path in sorted(EXAMPLES.glob("*.mlx")):
-        for name, exp in mldsl.load(str(path)).experiments.items():
+        for name, exp in mldsl.load_mlx(str(path)).experiments.items():
             if is_deterministic(exp):
                 out.append(pytest.param(path.name, name, id=f"{path.stem}:{name}"))
     return out
@@ -38,7 +38,7 @@ def _examples():
 
 @pytest.mark.parametrize("file,name", _examples())
 def test_example_trains_one_epoch_on_tiny_data(file, name):
-    exp = mldsl.load(str(EXAMPLES / file)).experiments[name]
+    exp = mldsl.load_mlx(str(EXAMPLES / file)).experiments[name]
     dataset = type(exp.data).type_name
     if dataset not in SHAPES:
         pytest.skip(f"no tiny stand-in for dataset {dataset}")

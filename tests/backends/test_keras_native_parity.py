@@ -29,7 +29,7 @@ def R(name):
 
 
 def digits_experiment():
-    return mldsl.load(str(EXAMPLES / "digits.mlx"))["digits"]
+    return mldsl.load_mlx(str(EXAMPLES / "digits.mlx"))["digits"]
 
 
 def test_both_backends_reach_the_same_test_accuracy_on_digits():

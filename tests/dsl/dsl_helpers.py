@@ -97,17 +97,19 @@ def fake_patchers():
     except ImportError:
         return {}
 
-    @patching.patcher
+    # Patcher(...), not @patcher: a plugin's patchers are not definitions of this process, which would
+    # take precedence over the std plugin's patchers of the same names in every later test
+    @patching.Patcher
     def relu_to_elu(experiment):
         """Every relu activation becomes elu."""
         return {path: "elu" for path, v in sym.query(experiment, where=lambda v: v == "relu").items()}
 
-    @patching.patcher
+    @patching.Patcher
     def set_batch_size(experiment, batch_size: int = 64):
         """Sets training.batch_size."""
         return {"training.batch_size": batch_size}
 
-    @patching.patcher
+    @patching.Patcher
     def set_training(experiment, batch_size: int = 64, num_epochs: int = 1):
         """Sets training.batch_size and training.num_epochs."""
         return {"training.batch_size": batch_size, "training.num_epochs": num_epochs}

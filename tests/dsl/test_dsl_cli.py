@@ -81,7 +81,7 @@ def test_diff_and_as_patch_round_trip(mlx, capsys):
     (mlx / "p.mlx").write_text(SRC + out + "experiment again = base with upgrade\n")
     import mldsl
 
-    m = mldsl.load("p.mlx")
+    m = mldsl.load_mlx("p.mlx")
     assert m["again"] == m["tuned"]
 
 

@@ -6,7 +6,7 @@ import pytest
 
 import mldsl
 from mldsl import symbolic as sym
-from mldsl.dsl.api import compile_source, load, parse
+from mldsl.dsl.api import compile_source, load_mlx, load_module, parse
 from mldsl.dsl.diagnostics import MlxError, MlxErrors
 from mldsl.dsl.module import Patch
 from mldsl.dsl.search import Invocation, Objective, Search
@@ -180,7 +180,7 @@ def test_imports_are_relative_and_shared(tmp_path, registry):
     (tmp_path / "main.mlx").write_text(
         'import "lib/models.mlx"\nimport "lib/common.mlx"\n'
         'experiment e = Experiment(model=Sequential([layer])) with small\n')
-    m = load(tmp_path / "main.mlx", registry=registry)
+    m = load_mlx(tmp_path / "main.mlx", registry=registry)
     assert m["e"].model.layers[0].units == 16 and m["e"].training.batch_size == 4
     assert m.own == ["e"] and set(m) == {"width", "small", "layer", "e"}
 
@@ -191,7 +191,7 @@ def test_import_errors_name_the_chain(tmp_path, registry, monkeypatch):
     (tmp_path / "b.mlx").write_text('import "c.mlx"\n')
     (tmp_path / "c.mlx").write_text('import "a.mlx"\n')
     with pytest.raises(MlxError) as info:
-        load("a.mlx", registry=registry)
+        load_mlx("a.mlx", registry=registry)
     assert info.value.code == "E011"
     assert info.value.message == "import cycle: a.mlx -> b.mlx -> c.mlx -> a.mlx"
     assert info.value.filename == "c.mlx"
@@ -201,7 +201,7 @@ def test_duplicate_names_across_imports(tmp_path, registry):
     (tmp_path / "x.mlx").write_text("let w = 1\n")
     (tmp_path / "y.mlx").write_text('let w = 2\nimport "x.mlx"\n')
     with pytest.raises(MlxError) as info:
-        load(tmp_path / "y.mlx", registry=registry)
+        load_mlx(tmp_path / "y.mlx", registry=registry)
     assert info.value.code == "E004"
 
 
@@ -236,7 +236,7 @@ def test_load_json_saved_by_the_symbolic_core(tmp_path, registry):
     e = mk(BASE, registry)["base"]
     path = tmp_path / "saved.json"
     sym.save(e, str(path))
-    m = load(path, registry=registry)
+    m = load_module(path, registry=registry)
     assert list(m) == ["saved"] and m["saved"] == e and m.kinds["saved"] == "experiment"
 
 
@@ -246,5 +246,5 @@ def test_compile_source_returns_errors_without_raising(registry):
 
 
 def test_public_names():
-    for name in ("parse", "load", "MlxError", "MlxErrors", "to_mlx", "Module"):
+    for name in ("parse", "load_mlx", "load", "MlxError", "MlxErrors", "to_mlx", "Module"):
         assert name in mldsl.__all__ and getattr(mldsl, name) is not None

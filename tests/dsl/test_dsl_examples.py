@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from mldsl import symbolic as sym
-from mldsl.dsl.api import load, parse
+from mldsl.dsl.api import load_mlx, parse
 from mldsl.dsl.printer import to_mlx
 
 EXAMPLES = Path(__file__).parents[2] / "examples"
@@ -27,7 +27,7 @@ def std_registry():
 
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
 def test_example_compiles_and_round_trips(path, std_registry):
-    module = load(path, registry=std_registry)
+    module = load_mlx(path, registry=std_registry)
     assert module.own
     for name in module.own:
         value, kind = module[name], module.kinds[name]
@@ -38,7 +38,7 @@ def test_example_compiles_and_round_trips(path, std_registry):
 
 
 def test_the_examples_our_users_start_from(std_registry):
-    mods = {p.stem: load(p, registry=std_registry) for p in FILES}
+    mods = {p.stem: load_mlx(p, registry=std_registry) for p in FILES}
     mlp = mods["mnist_mlp"]["mnist_mlp"]
     assert [type(l).type_name for l in mlp.model.layers] == ["Flatten", "Dense", "Dropout", "Dense"]
     assert (mlp.model.layers[1].units, mlp.model.layers[1].activation) == (1024, "relu")
@@ -67,7 +67,7 @@ def test_the_examples_our_users_start_from(std_registry):
 def test_every_example_has_a_search_with_a_space(path, std_registry):
     from mldsl.hyper.space import dna_spec
 
-    module = load(path, registry=std_registry)
+    module = load_mlx(path, registry=std_registry)
     searches = module.searches
     assert searches
     for search in searches.values():

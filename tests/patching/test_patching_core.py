@@ -1,4 +1,4 @@
-"""mldsl.patching: @patcher, Patch, patch() with patcher calls, dicts, strings and rules."""
+"""mldsl.patching: @patcher, PatcherCall, patch() with patcher calls, dicts, strings and rules."""
 from typing import List, Optional
 
 import pytest
@@ -7,7 +7,7 @@ import mldsl
 from mldsl import symbolic as sym
 from mldsl.errors import PatchError, RegistryError, ValidationError
 from mldsl.hyper import oneof
-from mldsl.patching import Patch, Patcher, get_patcher, parse_patch, patch, patcher
+from mldsl.patching import PatcherCall, Patcher, parse_patch, patch, patcher, resolve_patch
 
 t = sym.typing
 
@@ -89,10 +89,14 @@ def tp_bad_return(experiment):
 
 
 class FakeRegistry:
-    """A registry with only the patchers given (what the real one returns from its tables)."""
+    """A registry with only the patchers given (what the real one returns from its tables) and no
+    plugin records."""
 
     def __init__(self, **patchers):
         self._p = patchers
+
+    def plugins(self):
+        return []
 
     def patcher(self, name):
         if name not in self._p:
@@ -113,7 +117,7 @@ def test_patcher_signature_and_typed_arguments():
     assert "Sets the units" in tp_set_units.__doc__
     assert _rename.name == "tp_rename"
     p = tp_set_units(16)
-    assert isinstance(p, Patch) and p.args == {"units": 16, "index": 0}
+    assert isinstance(p, PatcherCall) and p.args == {"units": 16, "index": 0}
     assert repr(p) == "tp_set_units(units=16, index=0)"
     assert p.to_string() == "tp_set_units?units=16"
     with pytest.raises(PatchError, match="bad argument units='16'.*Expected int"):
@@ -148,39 +152,67 @@ def test_patch_with_patcher_calls_dicts_and_rules_in_order():
     exp = make_exp()
     out = patch(exp, [tp_set_units(5), {"training.batch_size": 128}, tp_double_units,
                       lambda kp, v, parent: "elu" if v == "tanh" else v])
+    assert out is exp  # edited in place and returned, as pg.patch does
     assert [l.units for l in out.layers] == [10, 16]
     assert out.training.batch_size == 128 and out.layers[1].activation == "elu"
-    # The input is never changed.
-    assert [l.units for l in exp.layers] == [4, 8] and exp.training.batch_size == 64
     # Order matters: set then double != double then set.
-    a = patch(exp, [tp_double_units, tp_set_units(5)])
+    a = patch(make_exp(), [tp_double_units, tp_set_units(5)])
     assert [l.units for l in a.layers] == [5, 16]
 
 
-def test_patch_single_items_and_other_returns():
+def test_patch_edits_in_place_and_a_clone_keeps_the_original():
     exp = make_exp()
-    assert patch(exp, "tp_set_units?3").layers[0].units == 3
-    assert patch(exp, {"name": "b"}).name == "b"
-    assert patch(exp, tp_in_place).name == "in_place_True"
-    assert patch(exp, "tp_in_place?flag=false").name == "in_place_False"
+    same = patch(exp, [tp_set_units(5), {"name": "b"}])
+    assert same is exp and exp.layers[0].units == 5 and exp.name == "b"
+    original = make_exp()
+    copy = patch(original.clone(deep=True), [tp_set_units(5)])
+    assert copy.layers[0].units == 5 and original.layers[0].units == 4
+    assert tp_set_units.patch(original, 11) is original and original.layers[0].units == 11
+    assert tp_set_units(12).patch(original) is original and original.layers[0].units == 12
+
+
+def test_two_argument_and_three_argument_rules():
+    exp = patch(make_exp(), lambda k, v: v * 3 if k.key == "units" else v)  # (key_path, value)
+    assert [l.units for l in exp.layers] == [12, 24]
+    exp = patch(make_exp(), [lambda k, v, p: "relu6" if isinstance(p, PLayer) and v == "tanh" else v])
+    assert exp.layers[1].activation == "relu6"
+    assert make_exp().rebind(lambda k, v: 1 if k.key == "units" else v).layers[1].units == 1
+
+
+def test_a_one_argument_function_is_not_taken_for_a_rule():
+    def undecorated(experiment):
+        return {"name": "x"}
+
+    with pytest.raises(PatchError, match=r"a rule takes \(key_path, value\) or \(key_path, value, parent\)"
+                                         r".*undecorated takes 1.*decorate it with @mldsl.patcher"):
+        patch(make_exp(), undecorated)
+    with pytest.raises(TypeError, match="a rule takes"):
+        make_exp().rebind(lambda v: v)
+
+
+def test_patch_single_items_and_other_returns():
+    assert patch(make_exp(), "tp_set_units?3").layers[0].units == 3
+    assert patch(make_exp(), {"name": "b"}).name == "b"
+    assert patch(make_exp(), tp_in_place).name == "in_place_True"
+    assert patch(make_exp(), "tp_in_place?flag=false").name == "in_place_False"
+    exp = make_exp()
     replaced = patch(exp, [tp_replace(units=7), tp_set_units(9)])
-    assert len(replaced.layers) == 1 and replaced.layers[0].units == 9
-    assert tp_set_units.patch(exp, 11).layers[0].units == 11
-    assert exp.layers[0].units == 4
+    assert replaced is not exp and len(replaced.layers) == 1 and replaced.layers[0].units == 9
+    assert exp.layers[0].units == 4  # replaced, not edited
 
 
 def test_patch_strings_parse_and_coerce_arguments():
-    exp = make_exp()
-    assert patch(exp, "tp_set_units?units=12&index=1").layers[1].units == 12
-    assert patch(exp, "tp_set_units?12&1").layers[1].units == 12
-    assert patch(exp, "tp_set_units?12&index=1").layers[1].units == 12
-    assert patch(exp, "tp_set_units?units=3.0").layers[0].units == 3  # integral float -> int
-    assert patch(exp, "tp_rename?name=123").name == "123"              # str parameter keeps the text
-    assert patch(exp, "tp_rename?name=a%26b&suffix=None").name == "a&b"
-    assert patch(exp, "tp_rename?name='quoted'&suffix=_x").name == "quoted_x"
-    assert patch(exp, "tp_scale?scale=2").training.batch_size == 128
-    assert patch(exp, "tp_scale?2.5").training.batch_size == 160
-    out = patch(exp, "tp_lists?sizes=[1, 2]&fast=yes")
+    exp = make_exp
+    assert patch(exp(), "tp_set_units?units=12&index=1").layers[1].units == 12
+    assert patch(exp(), "tp_set_units?12&1").layers[1].units == 12
+    assert patch(exp(), "tp_set_units?12&index=1").layers[1].units == 12
+    assert patch(exp(), "tp_set_units?units=3.0").layers[0].units == 3  # integral float -> int
+    assert patch(exp(), "tp_rename?name=123").name == "123"              # str parameter keeps the text
+    assert patch(exp(), "tp_rename?name=a%26b&suffix=None").name == "a&b"
+    assert patch(exp(), "tp_rename?name='quoted'&suffix=_x").name == "quoted_x"
+    assert patch(exp(), "tp_scale?scale=2").training.batch_size == 128
+    assert patch(exp(), "tp_scale?2.5").training.batch_size == 160
+    out = patch(exp(), "tp_lists?sizes=[1, 2]&fast=yes")
     assert [l.units for l in out.layers] == [1, 2]
     p = parse_patch("tp_lists?sizes=[1,2]&fast=1&note=7")
     assert p.args == {"sizes": [1, 2], "fast": True, "note": "7"}
@@ -188,7 +220,7 @@ def test_patch_strings_parse_and_coerce_arguments():
 
 
 @pytest.mark.parametrize("text, error, message", [
-    ("tp_set_unit?units=3", RegistryError, "unknown patcher 'tp_set_unit'; did you mean 'tp_set_units'"),
+    ("tp_set_unit?units=3", RegistryError, "unknown patch or patcher 'tp_set_unit'; did you mean 'tp_set_units'"),
     ("tp_set_units?units=abc", PatchError, "bad argument units='abc'"),
     ("tp_set_units?unit=3", PatchError, "has no argument 'unit'; did you mean 'units'"),
     ("tp_set_units?units=0", ValidationError, r"out of range.*path=layers\[0\].units"),
@@ -223,17 +255,20 @@ def test_bad_patch_items():
         patch(make_exp(), [3])
     with pytest.raises(PatchError, match="cannot patch a int"):
         patch(3, [{"a": 1}])
-    with pytest.raises(PatchError, match="empty path"):
-        patch(make_exp(), [tp_replace_root()])
+    with pytest.raises(PatchError, match="empty path replaces the whole value, so it must be the only edit"):
+        patch(make_exp(), [{"": PExp([PLayer(1)]), "name": "x"}])
 
 
 @patcher
-def tp_replace_root_impl(experiment):
-    return {"": 3}
+def tp_replace_root(experiment, units: int = 3):
+    return {"": PExp([PLayer(units)])}
 
 
-def tp_replace_root():
-    return tp_replace_root_impl()
+def test_an_empty_path_replaces_the_whole_value_as_in_pyglove():
+    exp = make_exp()
+    out = patch(exp, [tp_replace_root(units=2), {"name": "n"}])
+    assert out is not exp and [l.units for l in out.layers] == [2] and out.name == "n"
+    assert patch(make_exp(), {"": PExp([PLayer(5)])}).layers[0].units == 5
 
 
 def test_patch_can_write_search_primitives():
@@ -243,7 +278,7 @@ def test_patch_can_write_search_primitives():
         patch(make_exp(), {"layers[0].units": oneof([0, 4])})
 
 
-def test_lookup_prefers_the_registry_then_local_patchers():
+def test_lookup_prefers_local_patchers_then_the_registry():
     @patcher(name="tp_shadow")
     def local(experiment):
         return {"name": "local"}
@@ -251,15 +286,16 @@ def test_lookup_prefers_the_registry_then_local_patchers():
     def plugin_fn(experiment):
         return {"name": "plugin"}
 
-    reg = FakeRegistry(tp_shadow=plugin_fn, tp_other=tp_set_units)
-    assert patch(make_exp(), "tp_shadow", registry=reg).name == "plugin"
+    reg = FakeRegistry(tp_shadow=plugin_fn, tp_other=tp_set_units, **{"plug.tp_shadow": plugin_fn})
+    assert patch(make_exp(), "tp_shadow", registry=reg).name == "local"
+    assert patch(make_exp(), "plug.tp_shadow", registry=reg).name == "plugin"  # qualified: the plugin's
     assert patch(make_exp(), "tp_shadow", registry=FakeRegistry()).name == "local"
-    assert get_patcher("tp_other", reg) is tp_set_units
+    assert resolve_patch("tp_other", registry=reg) is tp_set_units
     with pytest.raises(RegistryError, match="did you mean 'tp_other'"):
-        get_patcher("tp_othr", reg)
+        resolve_patch("tp_othr", registry=reg)
     reg_bad = FakeRegistry(tp_weird=42)
     with pytest.raises(RegistryError, match="not a patcher"):
-        get_patcher("tp_weird", reg_bad)
+        resolve_patch("tp_weird", registry=reg_bad)
 
 
 def test_patch_string_round_trip():

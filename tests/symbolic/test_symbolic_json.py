@@ -46,7 +46,9 @@ def test_json_str_and_files(tmp_path, exp):
     p = tmp_path / "exp.json"
     assert sym.save(exp, p) == str(p)
     assert json.loads(p.read_text())["_type"] == "symt.Experiment"
-    assert sym.load(p) == exp and sym.load_json(p) == exp and mldsl.load_json(p) == exp
+    assert sym.load(p) == exp and mldsl.load(p) == exp
+    assert exp.save(tmp_path / "method.json") == str(tmp_path / "method.json")  # pg's Symbolic.save
+    assert mldsl.load(tmp_path / "method.json") == exp
     assert sym.to_json_str(float("nan")) == '{"_float": "nan"}'
 
 

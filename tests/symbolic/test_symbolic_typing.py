@@ -17,11 +17,17 @@ def err(spec, value, path="a.b", at=None):
     return str(e.value)
 
 
-def test_mldsl_typing_is_the_same_module():
+def test_mldsl_typing_reexports_the_value_specs():
+    import sys
+
     import mldsl
     import mldsl.typing
 
-    assert mldsl.typing is sym.typing and mldsl.typing.Int is pt.Int
+    assert mldsl.typing is sys.modules["mldsl.typing"]  # a plain module, not an alias in sys.modules
+    assert mldsl.typing.__name__ == "mldsl.typing"
+    assert set(mldsl.typing.__all__) == set(pt.__all__)
+    assert all(getattr(mldsl.typing, name) is getattr(pt, name) for name in pt.__all__)
+    assert mldsl.symbolic is sym
 
 
 def test_int():

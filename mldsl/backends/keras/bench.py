@@ -39,7 +39,7 @@ def load_experiment(file: Optional[str], name: Optional[str]) -> Tuple[Any, str]
     if file and os.path.exists(file):
         import mldsl
 
-        module = mldsl.load(file)
+        module = mldsl.load_mlx(file)
         experiments = dict(module.experiments)
         name = name or (DEFAULT_NAME if DEFAULT_NAME in experiments else next(iter(experiments), None))
         if name in experiments:
