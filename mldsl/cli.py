@@ -6,7 +6,6 @@ import argparse
 import importlib
 import os
 import sys
-import warnings
 from typing import Optional, Sequence
 
 from mldsl import __version__
@@ -47,24 +46,9 @@ def block_plugins(options: Sequence[str]) -> None:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    with warnings.catch_warnings():
-        python_showwarning = warnings.showwarning
-
-        def show_warning(message, category, filename, lineno, file=None, line=None) -> None:
-            """A plugin failure as one ``mldsl: warning: ...`` line, not Python's file:line form."""
-            if category.__name__ == "PluginWarning" and category.__module__ == "mldsl.plugin_manager":
-                print(f"mldsl: warning: {message}", file=file if file is not None else sys.stderr)
-            else:
-                python_showwarning(message, category, filename, lineno, file, line)
-
-        warnings.showwarning = show_warning
-        return _main(argv)
-
-
-def _main(argv: Optional[Sequence[str]]) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    with one_line_warnings(lambda line: print(line, file=sys.stderr)):
+    with one_line_warnings(lambda line: print(f"mldsl: {line}", file=sys.stderr)):
         return _main(parser, args)
 
 

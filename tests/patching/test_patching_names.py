@@ -179,7 +179,7 @@ def test_cli_run_patch_resolves_the_files_patches_and_reports_a_no_op(mlx, capsy
     out, err = capsys.readouterr()
     assert code == 0, err
     assert len(json.loads(out)["history"]) == 2  # quick: two epochs
-    assert err.splitlines() == ["warning: patcher 'scale_width?factor=2.0' changed nothing: the experiment has "
+    assert err.splitlines() == ["mldsl: warning: patcher 'scale_width?factor=2.0' changed nothing: the experiment has "
                                 "no Conv2D or SeparableConv2D layer to widen"]
 
 
