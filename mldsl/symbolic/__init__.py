@@ -4,7 +4,7 @@
 ``sym.Dict``/``sym.List`` are validated containers; every node supports ``sym_path``, ``sym_get``,
 ``rebind``, ``clone``, ``seal``, ``format``, ``to_json``; free functions ``eq``, ``diff``, ``query``,
 ``traverse``, ``format``, ``clone``, ``to_json``/``from_json``, ``save``/``load``.
-This package imports nothing from mldsl but ``mldsl.errors``.
+This package imports nothing from mldsl but ``mldsl.errors`` and ``mldsl.textfile``.
 """
 from __future__ import annotations
 
