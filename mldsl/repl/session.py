@@ -163,7 +163,7 @@ class Session:
         self.execute(to_mlx(value, name=name, kind=keyword))
 
     def load(self, path: str | os.PathLike) -> List[str]:
-        """Loads a ``.mlx`` or ``.json`` file into the session; returns the names it defined.
+        """Loads a ``.mlx`` or ``.json`` file (no other) into the session; returns the names it defined.
 
         A ``.mlx`` file is checked on its own first (errors point into the file), then its
         statements are added; ``import`` statements in it are made absolute so they still resolve.
@@ -171,6 +171,8 @@ class Session:
         The file's folder joins the folders imports may read (``mldsl.dsl.imports``).
         """
         p = Path(path).expanduser()
+        if p.suffix.lower() not in (".mlx", ".json"):
+            raise MldslError(f"load reads .mlx and .json files, not {path}")
         if not p.exists():
             raise MldslError(f"no such file: {path}")
         if p.suffix.lower() == ".json":
