@@ -13,7 +13,7 @@ from __future__ import annotations
 import codecs
 import os
 import stat
-from typing import Union
+from typing import Optional, Union
 
 from mldsl.errors import MldslError
 
@@ -28,14 +28,17 @@ _BOMS = ((codecs.BOM_UTF32_LE, "UTF-32"), (codecs.BOM_UTF32_BE, "UTF-32"),
 class TextFileError(MldslError):
     """A text file cannot be used: ``path``, ``reason`` (a phrase such as ``"is not UTF-8 text"``),
     ``advice`` (what to do, or ""), and for a decoding error the ``line`` and ``column`` of the first
-    invalid byte (else 0)."""
+    invalid byte (else 0) and ``line_text``, that line with each invalid sequence shown as U+FFFD (for
+    a caller that may show the file; the message itself never quotes it)."""
 
-    def __init__(self, path: str, reason: str, line: int = 0, column: int = 0, advice: str = "") -> None:
+    def __init__(self, path: str, reason: str, line: int = 0, column: int = 0, advice: str = "",
+                 line_text: Optional[str] = None) -> None:
         self.path = path
         self.reason = reason
         self.line = line
         self.column = column
         self.advice = advice
+        self.line_text = line_text
         where = f" (first invalid byte at {path}:{line}:{column})" if line else ""
         super().__init__(f"{path} {reason}{where}" + (f"; {advice}" if advice else ""))
 
@@ -71,14 +74,16 @@ def decode_text(data: bytes, path: str = "<bytes>") -> str:
     except UnicodeDecodeError as exc:
         bad = exc.start
     line_start = data.rfind(b"\n", 0, bad) + 1
+    line_end = data.find(b"\n", bad)
     line = data.count(b"\n", 0, line_start) + 1
     column = len(data[line_start:bad].decode("utf-8")) + 1
+    line_text = data[line_start:None if line_end < 0 else line_end].decode("utf-8", "replace")
     reason = "is not UTF-8 text"
     for bom, name in _BOMS:
         if data.startswith(bom):
             reason = f"is {name} text, not UTF-8"
             break
-    raise TextFileError(path, reason, line, column, advice="save it as UTF-8")
+    raise TextFileError(path, reason, line, column, advice="save it as UTF-8", line_text=line_text)
 
 
 def _os_reason(exc: OSError) -> str:

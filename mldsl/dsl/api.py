@@ -39,8 +39,8 @@ def compile_source(text: str, filename: str = "<string>", *, registry=None,
     sys.setrecursionlimit(max(limit, 8000))  # deeply nested values recurse through several layers
     try:
         module = session.compile_text(text, filename, chain)
-    except RecursionError:
-        err = MlxError("expressions are nested too deeply", code="E001", filename=filename, line=1,
+    except RecursionError:  # a backstop: the nesting and import limits keep the stack far from this
+        err = MlxError("expressions are nested too deeply", code="E007", filename=filename, line=1,
                        column=1)
         return Module(filename, text), [err]
     finally:
@@ -82,19 +82,9 @@ def read_source(path: str) -> str:
     try:
         return read_text(path)
     except TextFileError as exc:
-        line_text = _line_with_bad_byte(path, exc.line) if exc.line else None
         advice = f"; {exc.advice}" if exc.advice else ""
         raise MlxError(f"the file {exc.reason}{advice}", code="E012", filename=path, line=exc.line,
-                       column=exc.column, source_line=line_text) from None
-
-
-def _line_with_bad_byte(path: str, line: int) -> str:
-    """Line ``line`` of the file, invalid bytes shown as U+FFFD (one column each, like the caret)."""
-    from mldsl.textfile import MAX_TEXT_BYTES
-
-    with open(path, "rb") as f:
-        data = f.read(MAX_TEXT_BYTES)
-    return data.split(b"\n")[line - 1].decode("utf-8", "replace")
+                       column=exc.column, source_line=exc.line_text) from None
 
 
 def _load_json(path: str, registry) -> Module:
