@@ -54,10 +54,13 @@ class ImportPolicy:
     def for_source(cls, filename: str, extra_roots: Iterable[str] = ()) -> "ImportPolicy":
         """The policy for compiling ``filename`` (``<...>`` names: text without a file, whose root
         is the current folder), with ``extra_roots`` and ``$MLDSL_PATH`` allowed as well."""
-        top = os.getcwd() if _is_pseudo(filename) else os.path.dirname(os.path.abspath(filename))
+        try:
+            top = os.getcwd() if _is_pseudo(filename) else os.path.dirname(os.path.abspath(filename))
+        except OSError:  # the current folder was deleted: no import root, only the other folders
+            top = None
         search = tuple(os.path.realpath(p) for p in os.environ.get(SEARCH_PATH_ENV, "").split(os.pathsep)
                        if p)
-        roots = [os.path.realpath(top)] + [os.path.realpath(os.fspath(r)) for r in extra_roots]
+        roots = [os.path.realpath(r) for r in [top, *map(os.fspath, extra_roots)] if r]
         return cls(tuple(dict.fromkeys(roots + list(search))), search)
 
     def allows(self, real_path: str) -> bool:
@@ -80,7 +83,10 @@ class ImportPolicy:
         outside: Optional[str] = None
         candidates = self._candidates(written, importing_file)
         for path in candidates:
-            real = os.path.realpath(path)
+            try:
+                real = os.path.realpath(path)
+            except OSError:  # a relative name while the current folder is gone
+                continue
             if not self.allows(real):
                 outside = outside or path
                 continue

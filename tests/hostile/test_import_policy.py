@@ -180,3 +180,18 @@ def test_repl_load_allows_the_loaded_files_folder_and_nothing_else(tree, tmp_pat
     assert "root:x:0" not in err.getvalue()
     assert err.getvalue().count("error[E013]") == 3
     assert "load reads .mlx and .json files" in err.getvalue()
+
+
+def test_text_compiled_in_a_deleted_folder_reports_the_import(tmp_path, monkeypatch):
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    monkeypatch.chdir(gone)
+    gone.rmdir()
+    errors = mldsl_check_text('import "x.mlx"\nlet a = 1\n')
+    assert [e.code for e in errors] == ["E010"]
+
+
+def mldsl_check_text(text):
+    from mldsl.dsl.api import compile_source
+
+    return compile_source(text)[1]
