@@ -45,9 +45,11 @@ class ImportRefused(Exception):
 
 @dataclass(frozen=True)
 class ImportPolicy:
-    """The allowed folders (resolved, absolute) and the search path of one compilation."""
+    """The folders one compilation's imports may read (each resolved and absolute): the import
+    ``root`` (None when unknown), ``extra`` folders (the REPL's) and the ``search_path``."""
 
-    roots: Tuple[str, ...]
+    root: Optional[str]
+    extra: Tuple[str, ...] = ()
     search_path: Tuple[str, ...] = ()
 
     @classmethod
@@ -60,12 +62,17 @@ class ImportPolicy:
             top = None
         search = tuple(os.path.realpath(p) for p in os.environ.get(SEARCH_PATH_ENV, "").split(os.pathsep)
                        if p)
-        roots = [os.path.realpath(r) for r in [top, *map(os.fspath, extra_roots)] if r]
-        return cls(tuple(dict.fromkeys(roots + list(search))), search)
+        return cls(os.path.realpath(top) if top else None,
+                   tuple(os.path.realpath(os.fspath(r)) for r in extra_roots), search)
+
+    @property
+    def folders(self) -> Tuple[str, ...]:
+        """Every allowed folder."""
+        return ((self.root,) if self.root else ()) + self.extra + self.search_path
 
     def allows(self, real_path: str) -> bool:
         """Whether the resolved path ``real_path`` lies inside an allowed folder."""
-        return any(_inside(real_path, root) for root in self.roots)
+        return any(_inside(real_path, folder) for folder in self.folders)
 
     def resolve(self, written: str, importing_file: str, depth: int = 1) -> Tuple[str, str]:
         """(path, key) of the file ``import "written"`` in ``importing_file`` reads: ``path`` as
@@ -120,11 +127,11 @@ class ImportPolicy:
         return list(dict.fromkeys(found))
 
     def _describe_roots(self) -> str:
-        root, *extra = [r for r in self.roots if r not in self.search_path] or ["?"]
-        shown = [f"'{_display(root)}' (the import root)"] + [f"'{_display(r)}'" for r in extra]
+        shown = [f"'{_display(self.root)}' (the import root)"] if self.root else []
+        shown += [f"'{_display(folder)}'" for folder in self.extra]
         if self.search_path:
             shown.append(f"the folders in ${SEARCH_PATH_ENV}")
-        return ", ".join(shown)
+        return ", ".join(shown) or "none"
 
 
 def unreadable_message(written: str, shown: str, error) -> str:

@@ -215,7 +215,7 @@ def size_cases(long: bool = False) -> List[Input]:
     if long:
         cases["list-1mb"] = listing(MAX_TEXT_BYTES - 100)
         cases["string-1mb"] = b'let s = "' + b"b" * (MAX_TEXT_BYTES - 100) + b'"\n'
-        cases["statements-60k"] = "".join(f"let v{i} = {i}\n" for i in range(60_000)).encode()
+        cases["statements-50k"] = "".join(f"let v{i} = {i}\n" for i in range(50_000)).encode()
         cases["calls-30k"] = ("let l = [" + ", ".join("Dense(3)" for _ in range(30_000)) + "]\n").encode()
         cases["broken-lets-80k"] = "".join(f"let x{i} = (\n" for i in range(80_000)).encode()[:MAX_TEXT_BYTES]
     out = []
