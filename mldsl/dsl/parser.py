@@ -105,6 +105,7 @@ def decode_string(text: str) -> str:
     return "".join(out)
 
 
+_INF = float("inf")
 _BAD_ESCAPE = "invalid escape sequence in string"
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _LONE_SURROGATE = ("{} is a lone surrogate (half of a UTF-16 pair), not a character; write the "
@@ -127,8 +128,6 @@ def token_span(tok, filename: str, shift: Shift = NO_SHIFT) -> ir.Span:
 
 
 def _shifted(span: ir.Span, shift: Shift) -> ir.Span:
-    if shift == NO_SHIFT:
-        return span
     lines, chars = shift
     return ir.Span(span.file, span.line + lines, span.column, span.end_line + lines, span.end_column,
                    span.start + chars, span.end + chars)
@@ -149,12 +148,14 @@ class ToIR:
 
     # helpers ---------------------------------------------------------------------------------
     def _span(self, node) -> ir.Span:
-        meta = node.meta
-        if getattr(meta, "empty", True):
-            return ir.Span.of_meta(meta, self.filename)
-        return _shifted(ir.Span.of_meta(meta, self.filename), self.shift)
+        span = ir.Span.of_meta(node.meta, self.filename)
+        if self.shift is NO_SHIFT or getattr(node.meta, "empty", True):
+            return span
+        return _shifted(span, self.shift)
 
     def _tok(self, tok) -> ir.Span:
+        if self.shift is NO_SHIFT:
+            return ir.Span.of_token(tok, self.filename)
         return token_span(tok, self.filename, self.shift)
 
     def error(self, message: str, span: ir.Span, code: str, suggestion: Optional[str] = None):
@@ -226,20 +227,22 @@ class ToIR:
 
     def float(self, node):
         tok = node.children[0]
-        problem = number_problem(str(tok))
-        if problem:
-            sign = "-" if tok.startswith("-") else ""
-            self._invalid_literal(f"{problem}; write {sign}inf for infinity", tok)
-            return ir.Literal(0.0, str(tok), self._tok(tok))
-        return ir.Literal(float(tok), str(tok), self._tok(tok))
+        value = float(tok)
+        if value in (_INF, -_INF):  # 1e400: the literal overflows (never `inf`: that is a keyword)
+            sign = "-" if value < 0 else ""
+            self._invalid_literal(f"{number_problem(str(tok))}; write {sign}inf for infinity", tok)
+            value = 0.0
+        return ir.Literal(value, str(tok), self._tok(tok))
 
     def _int_value(self, tok) -> int:
         """The value of an INT token; an E024 error (and 0) when it does not fit in 64 bits."""
-        problem = number_problem(str(tok))
+        text = str(tok)
+        if len(text) <= 18:  # 18 characters cannot exceed 64 bits
+            return int(text)
+        problem = number_problem(text)
         if problem:
             self._invalid_literal(problem, tok)
             return 0
-        text = str(tok)
         value = int(text.lstrip("+-").lstrip("0") or "0")  # leading zeros do not count as digits
         return -value if text.startswith("-") else value
 
