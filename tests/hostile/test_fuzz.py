@@ -1,6 +1,7 @@
 """The fuzz suite: every input (grammar programs, mutated examples, other encodings, mutated JSON, the
 costly sizes) through ``mldsl check``, ``mldsl show`` and the REPL's ``:load`` gives exit 0, or exit
-2 with a ``file:line:col`` diagnostic; never a traceback, a hang or memory beyond its budget
+2 with a ``file:line:col`` diagnostic (``file: error[E012]`` for one about the whole file, such as a
+file over the size limit); never a traceback, a hang or memory beyond its budget
 (``fuzz_harness.memory_budget``). See ``fuzz_harness`` for the families and the limits.
 
 The default run is short (CI). ``MLDSL_FUZZ_EXAMPLES=N`` runs N inputs per family plus the large
