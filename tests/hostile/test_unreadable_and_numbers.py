@@ -1,6 +1,7 @@
 """Files and literals that used to end in a Python traceback now give a diagnostic with its position,
 through every entry point that reads them: ``mldsl check/show/run/search FILE``, ``mldsl.load``,
 ``mldsl.parse`` (text) and the REPL's ``:load``."""
+import contextlib
 import io
 import json
 import re
@@ -10,7 +11,7 @@ import pytest
 import mldsl
 from mldsl.cli import main
 from mldsl.dsl.diagnostics import MlxError
-from mldsl.repl.shell import FAILED, OK, Repl
+from mldsl.repl.shell import OK, Repl
 
 LOCATION = re.compile(r"^(?P<file>[^\s:]+):(?P<line>\d+):(?P<col>\d+): error\[(?P<code>E\d{3})\]", re.M)
 
@@ -20,8 +21,6 @@ def entry_points(path):
     results = []
     for argv in (["check", path], ["show", path], ["run", path, "--no-store"], ["search", path, "--trials", "1"]):
         out, err = io.StringIO(), io.StringIO()
-        import contextlib
-
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
             code = main(argv)
         results.append((argv[0], out.getvalue() + err.getvalue(), code))
