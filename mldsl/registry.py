@@ -219,8 +219,19 @@ class Registry:
         if entry is not None:
             return entry.value
         if _symbolic_knows(type_name):
+            from mldsl.components import Component
+
+            if issubclass(sym.lookup_type(type_name), Component):  # a base class, or unregistered
+                raise self._not_a_component(type_name, sym.lookup_type(type_name).kind)
             return None
         raise self._unknown(type_name, None)
+
+    def _not_a_component(self, type_name: str, kind: Optional[str]) -> UnknownComponentError:
+        names = self.names(kind) if kind else []
+        shown = ", ".join(names[:8]) + (", ..." if len(names) > 8 else "")
+        use = f"; use a registered {kind}: {shown}" if names else ""
+        return UnknownComponentError(f"{type_name!r} is not a registered component (an abstract base "
+                                     f"class or a class no plugin registers){use} ({PLUGINS_HINT})")
 
     # -- patchers, backends, algorithms -------------------------------------------------------------
     def _lookup(self, kind: str, name: str) -> Any:

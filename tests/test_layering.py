@@ -14,13 +14,14 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 #: area -> the areas it may import. "registry" covers hookspecs, plugin_manager, registry, components.
 ALLOWED = {
     "errors": set(),
+    "textfile": {"errors"},  # reading a user-named text file: UTF-8, size bound, positions of bad bytes
     "_lazy": set(),  # the lazy-export helper of the packages' __init__ files
-    "symbolic": {"errors"},
+    "symbolic": {"errors", "textfile"},
     "typing": {"symbolic"},
     "hyper": {"errors", "symbolic"},
     "registry": {"errors", "symbolic"},
     "patching": {"errors", "symbolic", "registry"},
-    "dsl": {"errors", "symbolic", "hyper", "patching", "registry"},
+    "dsl": {"errors", "textfile", "symbolic", "hyper", "patching", "registry"},
     "data": {"errors"},
     "backends": {"errors"},  # the protocol: no backend, no registry
     "backends.native": {"errors", "_lazy", "backends", "kernels", "registry"},

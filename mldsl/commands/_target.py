@@ -33,10 +33,11 @@ def split_target(spec: str) -> tuple[str, Optional[str]]:
 
 
 def load_module(path: Path) -> Any:
-    """The module of a ``.mlx`` (or ``.json``) file; a missing file is an :class:`MldslError`."""
+    """The module of a ``.mlx`` (or ``.json``) file; a missing file is an :class:`MldslError`, one
+    that cannot be read (a directory, a FIFO, not UTF-8) an ``MlxError`` saying why."""
     from mldsl.dsl.api import load_module as load_file
 
-    if not path.is_file():
+    if not os.path.lexists(path):
         raise MldslError(f"no such file: {path}")
     return load_file(path)
 

@@ -75,10 +75,11 @@ def add_parsers(subparsers) -> None:
 # ------------------------------------------------------------------------------------------ verbs
 
 def _existing_files(paths) -> tuple[list[str], int]:
-    """The paths that are files, and the exit status so far: 2 if any is missing (each is reported)."""
+    """The paths that exist, and the exit status so far: 2 if any is missing (each is reported). One
+    that is not a regular file (a directory, a FIFO) is refused when it is read, with the reason."""
     found, status = [], 0
     for path in paths:
-        if os.path.isfile(path):
+        if os.path.lexists(path):
             found.append(path)
         else:
             print(f"error: no such file: {path}", file=sys.stderr)
@@ -244,14 +245,14 @@ def _dna_spec():
 
 
 def _fmt(args: argparse.Namespace) -> int:
-    from mldsl.dsl.formatter import format_source
+    from mldsl.dsl.api import read_source
     from mldsl.dsl.diagnostics import MlxError
+    from mldsl.dsl.formatter import format_source
 
     paths, status = _existing_files(args.files)
     for path in paths:
-        with open(path, encoding="utf-8") as f:
-            text = f.read()
         try:
+            text = read_source(path)
             new = format_source(text, path)
         except MlxError as exc:
             print(exc.render(), file=sys.stderr)

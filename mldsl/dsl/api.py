@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Any, List, Union
+from typing import Any, Iterable, List, Union
 
 from mldsl.dsl.diagnostics import MlxError, raise_collected
 from mldsl.dsl.module import Module
@@ -15,29 +15,34 @@ from mldsl.errors import MldslError
 PathLike = Union[str, "os.PathLike[str]"]
 
 
-def parse(text: str, filename: str = "<string>", *, registry=None) -> Module:
+def parse(text: str, filename: str = "<string>", *, registry=None,
+          import_roots: Iterable[str] = ()) -> Module:
     """Compiles .mlx ``text`` into a ``Module`` (ordered name -> symbolic value).
 
-    Imports are resolved relative to ``filename``'s folder (the current folder for ``<string>``).
-    Raises ``MlxError`` (one error) or ``MlxErrors`` (several, all reported together).
+    Imports are resolved relative to ``filename``'s folder (the current folder for ``<string>``) and
+    may read only ``.mlx`` files inside that folder, ``$MLDSL_PATH`` or ``import_roots``
+    (``mldsl.dsl.imports``). Raises ``MlxError`` (one error) or ``MlxErrors`` (several, all reported
+    together).
     """
-    module, errors = compile_source(text, filename, registry=registry)
+    module, errors = compile_source(text, filename, registry=registry, import_roots=import_roots)
     raise_collected(errors)
     return module
 
 
-def compile_source(text: str, filename: str = "<string>", *, registry=None):
+def compile_source(text: str, filename: str = "<string>", *, registry=None,
+                   import_roots: Iterable[str] = ()):
     """(module, errors): like ``parse`` but returns the errors instead of raising them."""
     from mldsl.dsl.compiler import Session
+    from mldsl.dsl.imports import ImportPolicy
 
-    session = Session(registry)
-    chain = (os.path.abspath(filename),) if filename != "<string>" else ()
+    session = Session(registry, ImportPolicy.for_source(filename, import_roots))
+    chain = (os.path.realpath(filename),) if not filename.startswith("<") else ()
     limit = sys.getrecursionlimit()
     sys.setrecursionlimit(max(limit, 8000))  # deeply nested values recurse through several layers
     try:
         module = session.compile_text(text, filename, chain)
-    except RecursionError:
-        err = MlxError("expressions are nested too deeply", code="E001", filename=filename, line=1,
+    except RecursionError:  # a backstop: the nesting and import limits keep the stack far from this
+        err = MlxError("expressions are nested too deeply", code="E007", filename=filename, line=1,
                        column=1)
         return Module(filename, text), [err]
     finally:
@@ -50,12 +55,14 @@ def check(path: PathLike, *, registry=None) -> List[MlxError]:
     path = os.fspath(path)
     if path.endswith(".json"):
         try:
-            load_module(path, registry=registry)
+            load(path, registry=registry)
         except MlxError as exc:
             return exc.errors
         return []
-    with open(path, encoding="utf-8") as f:
-        text = f.read()
+    try:
+        text = read_source(path)
+    except MlxError as exc:
+        return [exc]
     return compile_source(text, path, registry=registry)[1]
 
 
@@ -66,9 +73,7 @@ def load_mlx(path: PathLike, *, registry=None) -> Module:
     if path.endswith(".json"):
         raise MldslError(f"{path} is JSON: mldsl.load(path) reads a value saved with mldsl.save "
                          f"(mldsl.load_mlx reads .mlx programs)")
-    with open(path, encoding="utf-8") as f:
-        text = f.read()
-    return parse(text, path, registry=registry)
+    return parse(read_source(path), path, registry=registry)
 
 
 def load(path: PathLike, *, registry=None) -> Any:
@@ -102,29 +107,37 @@ def load_module(path: PathLike, *, registry=None) -> Module:
     return load_mlx(path, registry=registry)
 
 
+def read_source(path: str) -> str:
+    """The text of the ``.mlx`` or JSON file ``path`` a user named (``mldsl.textfile.read_text``:
+    UTF-8, BOM skipped, at most 1 MiB, a regular file); an ``MlxError`` (E012) otherwise, at the first
+    invalid byte when the file is not UTF-8 (its line is shown with the byte replaced)."""
+    from mldsl.textfile import TextFileError, read_text
+
+    try:
+        return read_text(path)
+    except TextFileError as exc:
+        advice = f"; {exc.advice}" if exc.advice else ""
+        raise MlxError(f"the file {exc.reason}{advice}", code="E012", filename=path, line=exc.line,
+                       column=exc.column, source_line=exc.line_text) from None
+
+
 def _read_saved(path: str, registry):
     """(text, value) of a JSON file written by ``mldsl.save``; MlxError for bad JSON or types."""
-    import json
-
     from mldsl import symbolic as sym
     from mldsl.dsl.search import Search  # noqa: F401 - registers the Search types for JSON
+    from mldsl.errors import UnknownTypeError
 
     if registry is None:
         from mldsl.registry import get_registry
 
         registry = get_registry()
-    with open(path, encoding="utf-8") as f:
-        text = f.read()
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise MlxError(f"invalid JSON: {exc.msg}", code="E003", filename=path, line=exc.lineno,
-                       column=exc.colno, source_line=(text.splitlines() or [""])[exc.lineno - 1]
-                       if exc.lineno <= len(text.splitlines()) else None) from None
+    text = read_source(path)
+    data = _parse_json(text, path)
     try:
         value = sym.from_json(data, resolver=registry.json_resolver)
-    except MldslError as exc:
-        raise MlxError(str(exc), code="E020", filename=path, line=1, column=1) from None
+    except MldslError as exc:  # an unknown type (E020), or a value its spec refuses (E024)
+        code = "E020" if isinstance(exc, UnknownTypeError) else "E024"
+        raise MlxError(str(exc), code=code, filename=path, line=1, column=1) from None
     return text, value
 
 
@@ -145,3 +158,18 @@ def _load_json(path: str, registry) -> Module:
     module.definitions[name] = Definition(name, kind, value, span, span, prov)
     module.own.append(name)
     return module
+
+
+def _parse_json(text: str, path: str):
+    """JSON data of ``text`` within the limits of ``mldsl.symbolic.json_io.parse_json_text``; an
+    ``MlxError`` at the problem otherwise (E003 bad JSON, E007 nested too deeply, E024 a number out
+    of range)."""
+    from mldsl.dsl.parser import source_line, split_lines
+    from mldsl.symbolic.json_io import JSONTextError, parse_json_text
+
+    try:
+        return parse_json_text(text, path)
+    except JSONTextError as exc:
+        code = {"depth": "E007", "number": "E024"}.get(exc.kind, "E003")
+        raise MlxError(exc.reason, code=code, filename=path, line=exc.line, column=exc.column,
+                       source_line=source_line(split_lines(text), exc.line)) from None

@@ -14,11 +14,13 @@ from typing import Any, Dict, List, Optional, Tuple
 from mldsl import symbolic as sym
 from mldsl.dsl import ir
 from mldsl.dsl.diagnostics import MlxError
+from mldsl.dsl.imports import ImportPolicy, ImportRefused, unreadable_message
 from mldsl.dsl.module import Definition, Module, Origin, Patch, Provenance, child_values, parse_path
 from mldsl.dsl.parser import make_error, parse_program, split_lines
 from mldsl.dsl.printer import HYPER_NAMES
 from mldsl.dsl.search import (DEFAULT_ALGORITHM, OBJECTIVE_NAMES, Invocation, Objective, Search)
 from mldsl.errors import MldslError, suggestion_text
+from mldsl.textfile import TextFileError, read_text
 
 PLUGINS_HINT = "run `mldsl plugins` to list what is installed"
 _PATH_IN_MESSAGE = re.compile(r"\(path=([^()]*)\)\s*$")
@@ -50,8 +52,9 @@ class _StmtCtx:
 class Session:
     """One ``load``/``parse``: the registry, the import cache and every error found (all files)."""
 
-    def __init__(self, registry=None) -> None:
+    def __init__(self, registry=None, imports: Optional[ImportPolicy] = None) -> None:
         self._registry = registry
+        self.imports = imports or ImportPolicy.for_source("<string>")
         self.modules: Dict[str, Module] = {}
         self.errors: List[MlxError] = []
         self._seen = set()
@@ -77,11 +80,10 @@ class Session:
         return Compiler(self, program, chain).run()
 
     def load_file(self, path: str, chain: Tuple[str, ...] = ()) -> Module:
-        key = os.path.abspath(path)
+        key = os.path.realpath(path)
         if key in self.modules:
             return self.modules[key]
-        with open(path, encoding="utf-8") as f:
-            text = f.read()
+        text = read_text(key)
         module = self.compile_text(text, path, chain + (key,))
         self.modules[key] = module
         return module
@@ -144,26 +146,24 @@ class Compiler:
         self.module.own.append(st.name)
 
     def do_import(self, st: ir.Import) -> None:
-        base = "" if self.filename.startswith("<") else os.path.dirname(self.filename)
-        target = os.path.normpath(os.path.join(base, st.path))
-        key = os.path.abspath(target)
         names = [_display(p) for p in self.chain]
+        try:
+            target, key = self.session.imports.resolve(st.path, self.filename, len(self.chain))
+        except ImportRefused as exc:
+            notes = []
+            if len(names) > 1:
+                shown = os.path.normpath(os.path.join(os.path.dirname(self.chain[-1]), st.path))
+                notes.append("import chain: " + " -> ".join(names + [_display(shown)]))
+            self.error(exc.message, st.path_span, exc.code, notes=notes)
+            return
         if key in self.chain:
             cycle = names[self.chain.index(key):] + [_display(key)]
             self.error("import cycle: " + " -> ".join(cycle), st.path_span, "E011")
             return
-        if not os.path.isfile(target):
-            notes = []
-            if len(names) > 1:
-                notes.append("import chain: " + " -> ".join(names + [_display(key)]))
-            where = f" (looked for {target})" if os.path.normpath(st.path) != target else ""
-            self.error(f"imported file not found: '{st.path}'{where}", st.path_span, "E010",
-                       notes=notes)
-            return
         try:
-            module = self.session.load_file(target, self.chain or (os.path.abspath(self.filename),))
-        except (OSError, UnicodeDecodeError) as exc:
-            self.error(f"cannot read imported file '{st.path}': {exc}", st.path_span, "E012")
+            module = self.session.load_file(target, self.chain or (os.path.realpath(self.filename),))
+        except TextFileError as exc:
+            self.error(unreadable_message(st.path, target, exc), st.path_span, "E012")
             return
         self.module.imports.append(target)
         for name, d in module.definitions.items():

@@ -6,31 +6,9 @@
         |           ^^^^
         = help: did you mean 'units'?
 
-Error codes (stable; the golden tests in ``tests/dsl/bad`` pin the exact text of each):
-
-====  ==========================================================================
-E001  syntax error: an unexpected token
-E002  syntax error: something is missing (the caret points where it was expected)
-E003  syntax error: an invalid character, an unterminated string or a bad escape
-E004  a name is defined twice, or a reserved word is used as a name
-E005  reference to an undefined name
-E006  a name is used where another kind of value is needed (e.g. a patch as a value)
-E010  imported file not found
-E011  import cycle
-E012  imported file cannot be read
-E020  unknown component (did-you-mean from the registry; hint: ``mldsl plugins``)
-E021  unknown parameter (did-you-mean from the schema)
-E022  missing required parameter (the caret points at the call's closing parenthesis)
-E023  too many positional arguments, or a parameter given twice
-E024  invalid value: out of range, wrong type, ... (the value spec's message)
-E025  invalid key in a dict value (a dotted path where a plain key is needed, a duplicate key)
-E030  bad path in a patch (no such field / index)
-E031  unknown patcher
-E032  a patch could not be applied (bad patcher argument, bad patch string, ...)
-E033  ``with`` applied to something that is not a symbolic object
-E040  bad search statement (unknown or missing setting, bad value)
-E041  unknown search algorithm, objective or early-stopping policy
-====  ==========================================================================
+Error codes are stable: ``ERROR_CODES`` below lists them; the golden tests in ``tests/dsl/bad`` pin
+the exact text of each. A source line longer than ``SHOWN_LINE_WIDTH`` is shown as a window around
+the caret.
 """
 from __future__ import annotations
 
@@ -38,7 +16,10 @@ from typing import Iterable, List, Optional, Sequence
 
 from mldsl.errors import MldslError
 
-#: code -> one-line description (the table above, for ``mldsl check --codes`` and the docs).
+#: Widest source line a diagnostic shows whole; a longer one is cut to a window around the caret.
+SHOWN_LINE_WIDTH = 120
+
+#: code -> one-line description (for ``mldsl check --codes`` and the docs).
 ERROR_CODES = {
     "E001": "syntax error: unexpected token",
     "E002": "syntax error: missing token",
@@ -46,9 +27,11 @@ ERROR_CODES = {
     "E004": "duplicate definition or reserved word used as a name",
     "E005": "undefined name",
     "E006": "wrong kind of definition for this place",
+    "E007": "nested too deeply (brackets in .mlx, arrays and objects in JSON)",
     "E010": "imported file not found",
     "E011": "import cycle",
-    "E012": "imported file cannot be read",
+    "E012": "file cannot be read: not UTF-8 text, too large, not a regular file",
+    "E013": "import refused: not a .mlx file, outside the allowed folders, nested too deep",
     "E020": "unknown component",
     "E021": "unknown parameter",
     "E022": "missing required parameter",
@@ -95,7 +78,9 @@ class MlxError(MldslError):
 
     @property
     def location(self) -> str:
-        """``file.mlx:12:5``."""
+        """``file.mlx:12:5`` (just ``file.mlx`` for an error about the whole file: line 0)."""
+        if self.line <= 0:
+            return self.filename
         return f"{self.filename}:{self.line}:{self.column}"
 
     def sort_key(self):
@@ -108,12 +93,13 @@ class MlxError(MldslError):
         gutter = " " * (len(num) + 1)
         if self.source_line is not None and self.line > 0:
             text = self.source_line.rstrip("\r\n").replace("\t", " ")
-            out.append(f" {num} | {text}".rstrip())
             start = max(self.column, 1)
             if self.end_line == self.line:
                 width = max(self.end_column - start, 1)
             else:  # a multi-line span: underline to the end of the first line
                 width = max(len(text) - start + 1, 1)
+            text, start, width = _window(text, start, width)
+            out.append(f" {num} | {text}".rstrip())
             out.append(f"{gutter} | " + " " * (start - 1) + "^" * width)
         if self.suggestion:
             out.append(f"{gutter} = help: {self.suggestion}")
@@ -126,6 +112,22 @@ class MlxError(MldslError):
 
     def __repr__(self) -> str:
         return f"MlxError({self.code}, {self.location}, {self.message!r})"
+
+
+def _window(text: str, start: int, width: int):
+    """(text, caret start, caret width) cut to about ``SHOWN_LINE_WIDTH`` characters around the
+    caret, with ``...`` where the line was cut."""
+    if len(text) <= SHOWN_LINE_WIDTH:
+        return text, start, width
+    width = min(width, SHOWN_LINE_WIDTH // 2)
+    begin = max(0, min(start - 1 - SHOWN_LINE_WIDTH // 4, len(text) - SHOWN_LINE_WIDTH))
+    end = begin + SHOWN_LINE_WIDTH
+    shown = text[begin:end]
+    if begin > 0:
+        shown, start = "..." + shown, start - begin + 3
+    if end < len(text):
+        shown += "..."
+    return shown, start, width
 
 
 class MlxErrors(MlxError):

@@ -2,18 +2,24 @@
 
 ``parse_program(text, filename)`` never raises for a syntax error: it returns a ``Program`` whose
 ``errors`` lists one ``MlxError`` per broken statement (the parser resynchronises at every line that
-starts with a statement keyword) and whose ``statements`` are the ones that parsed.
+starts with a statement keyword) and whose ``statements`` are the ones that parsed. Recovery costs
+time linear in the text: each statement is parsed once more, on its own.
+
+Limits of the language, each an error at the offending text: brackets nest at most ``MAX_NESTING``
+deep (E007); an integer literal fits in a signed 64-bit integer and a float literal does not
+overflow to infinity (E024; write ``inf``); a string holds no lone surrogate (E003).
 """
 from __future__ import annotations
 
 import re
 import threading
 from functools import lru_cache
-from typing import List, Optional
+from typing import List, Optional, Tuple
 
 from mldsl.dsl import ir
 from mldsl.dsl.diagnostics import MlxError
 from mldsl.errors import suggestion_text
+from mldsl.symbolic.json_io import number_problem
 
 STATEMENT_KEYWORDS = ("import", "let", "experiment", "patch", "search")
 #: Words that are literals in expressions and therefore cannot name a definition.
@@ -21,6 +27,10 @@ RESERVED_WORDS = ("true", "false", "none", "True", "False", "None", "inf", "nan"
 
 _STATEMENT_START = re.compile(r"^[ \t]*(?:import|let|experiment|patch|search)\b", re.M)
 _DEFINED_NAME = re.compile(r"\s*(?:let|experiment|patch|search)\s+([A-Za-z_][A-Za-z0-9_]*)")
+
+#: Deepest nesting of brackets (calls, lists, blocks) in .mlx text: far beyond any real experiment,
+#: and low enough that compiling, printing and running a value never exhaust Python's stack.
+MAX_NESTING = 100
 
 # Comments seen by the lexer during the current parse, per thread (the lexer callback appends here).
 _local = threading.local()
@@ -58,9 +68,12 @@ _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "0": "\0", "\\": "\\", '"': '"', "'
 
 
 def decode_string(text: str) -> str:
-    """The value of a STRING token (quotes removed, escapes decoded). Raises ``ValueError(offset)``
-    with the offset of a bad escape inside ``text``."""
+    """The value of a STRING token (quotes removed, escapes decoded). Raises ``ValueError(offset,
+    message)`` with the offset inside the quotes of a bad escape or a lone surrogate."""
     body = text[1:-1]
+    raw = _SURROGATE.search(body)
+    if raw:
+        raise ValueError(raw.start() + 1, _LONE_SURROGATE.format(f"\\u{ord(raw.group()):04x}"))
     if "\\" not in body:
         return body
     out = []
@@ -79,15 +92,45 @@ def decode_string(text: str) -> str:
             width = {"x": 2, "u": 4, "U": 8}[nxt]
             digits = body[i + 2:i + 2 + width]
             if len(digits) != width or not all(c in "0123456789abcdefABCDEF" for c in digits):
-                raise ValueError(i + 1)
+                raise ValueError(i + 1, _BAD_ESCAPE)
             code = int(digits, 16)
             if code > 0x10FFFF:
-                raise ValueError(i + 1)
+                raise ValueError(i + 1, _BAD_ESCAPE)
+            if 0xD800 <= code <= 0xDFFF:
+                raise ValueError(i + 1, _LONE_SURROGATE.format(body[i:i + 2 + width]))
             out.append(chr(code))
             i += 2 + width
         else:
-            raise ValueError(i + 1)
+            raise ValueError(i + 1, _BAD_ESCAPE)
     return "".join(out)
+
+
+_INF = float("inf")
+_BAD_ESCAPE = "invalid escape sequence in string"
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_LONE_SURROGATE = ("{} is a lone surrogate (half of a UTF-16 pair), not a character; write the "
+                   "character itself or a \\U escape such as \\U0001F600")
+
+
+# ------------------------------------------------------------------------------------ positions
+
+#: (lines, characters) before the start of a piece of text parsed on its own.
+Shift = Tuple[int, int]
+NO_SHIFT: Shift = (0, 0)
+
+
+def token_span(tok, filename: str, shift: Shift = NO_SHIFT) -> ir.Span:
+    """The span of a Lark token of a piece of text that starts ``shift`` into the file (pieces start
+    at the beginning of a line, so columns need no shift)."""
+    lines, chars = shift
+    return ir.Span(filename, tok.line + lines, tok.column, tok.end_line + lines, tok.end_column,
+                   tok.start_pos + chars, tok.end_pos + chars)
+
+
+def _shifted(span: ir.Span, shift: Shift) -> ir.Span:
+    lines, chars = shift
+    return ir.Span(span.file, span.line + lines, span.column, span.end_line + lines, span.end_column,
+                   span.start + chars, span.end + chars)
 
 
 # ------------------------------------------------------------------------------------ tree -> IR
@@ -99,13 +142,21 @@ class ToIR:
         self.filename = filename
         self.lines = source_lines
         self.errors: List[MlxError] = []
+        self.broken_names = set()  # statements dropped for an invalid literal (E024)
+        self.shift = NO_SHIFT      # where the tree being visited starts in the file
+        self._dropped = False      # the statement being built has an invalid literal
 
     # helpers ---------------------------------------------------------------------------------
     def _span(self, node) -> ir.Span:
-        return ir.Span.of_meta(node.meta, self.filename)
+        span = ir.Span.of_meta(node.meta, self.filename)
+        if self.shift is NO_SHIFT or getattr(node.meta, "empty", True):
+            return span
+        return _shifted(span, self.shift)
 
     def _tok(self, tok) -> ir.Span:
-        return ir.Span.of_token(tok, self.filename)
+        if self.shift is NO_SHIFT:
+            return ir.Span.of_token(tok, self.filename)
+        return token_span(tok, self.filename, self.shift)
 
     def error(self, message: str, span: ir.Span, code: str, suggestion: Optional[str] = None):
         self.errors.append(make_error(message, span, code, self.lines, suggestion=suggestion))
@@ -127,7 +178,15 @@ class ToIR:
 
     # statements ------------------------------------------------------------------------------
     def module(self, node) -> List[ir.Statement]:
-        return self._children(node)
+        statements = []
+        for child in node.children:
+            self._dropped = False
+            st = self.visit(child)
+            if not self._dropped:
+                statements.append(st)
+            elif getattr(st, "name", None):
+                self.broken_names.add(st.name)
+        return statements
 
     def import_stmt(self, node):
         tok = node.children[0]
@@ -164,11 +223,34 @@ class ToIR:
     # literals --------------------------------------------------------------------------------
     def int(self, node):
         tok = node.children[0]
-        return ir.Literal(int(tok), str(tok), self._tok(tok))
+        return ir.Literal(self._int_value(tok), str(tok), self._tok(tok))
 
     def float(self, node):
         tok = node.children[0]
-        return ir.Literal(float(tok), str(tok), self._tok(tok))
+        value = float(tok)
+        if value in (_INF, -_INF):  # 1e400: the literal overflows (never `inf`: that is a keyword)
+            sign = "-" if value < 0 else ""
+            self._invalid_literal(f"{number_problem(str(tok))}; write {sign}inf for infinity", tok)
+            value = 0.0
+        return ir.Literal(value, str(tok), self._tok(tok))
+
+    def _int_value(self, tok) -> int:
+        """The value of an INT token; an E024 error (and 0) when it does not fit in 64 bits."""
+        text = str(tok)
+        if len(text) <= 18:  # 18 characters cannot exceed 64 bits
+            return int(text)
+        problem = number_problem(text)
+        if problem:
+            self._invalid_literal(problem, tok)
+            return 0
+        value = int(text.lstrip("+-").lstrip("0") or "0")  # leading zeros do not count as digits
+        return -value if text.startswith("-") else value
+
+    def _invalid_literal(self, message: str, tok) -> None:
+        """Reports E024 at ``tok`` and drops the statement holding it (its name counts as defined,
+        so later uses report nothing more)."""
+        self.error(message, self._tok(tok), "E024")
+        self._dropped = True
 
     def inf(self, node):
         return ir.Literal(float("inf"), "inf", self._span(node))
@@ -183,11 +265,11 @@ class ToIR:
         try:
             return decode_string(str(tok))
         except ValueError as exc:
-            offset = exc.args[0]
+            offset, message = exc.args
             span = self._tok(tok)
             col = span.column + 1 + offset
             bad = ir.Span(span.file, span.line, col - 1, span.line, col + 1)
-            self.error("invalid escape sequence in string", bad, "E003")
+            self.error(message, bad, "E003")
             return str(tok)[1:-1]
 
     def string(self, node):
@@ -254,7 +336,7 @@ class ToIR:
         return str(node.children[0])
 
     def path_index(self, node):
-        return int(node.children[0])
+        return self._int_value(node.children[0])
 
 
 # ---------------------------------------------------------------------------------- diagnostics
@@ -349,17 +431,18 @@ def _only_punct(expected) -> bool:
                and _literal_of(n) for n in expected)
 
 
-def _syntax_error(exc, prev, filename: str, lines: List[str]) -> MlxError:
+def _syntax_error(exc, prev, filename: str, lines: List[str], shift: Shift = NO_SHIFT) -> MlxError:
     from lark.exceptions import UnexpectedCharacters, UnexpectedToken
 
     if isinstance(exc, UnexpectedCharacters):
-        line_text = source_line(lines, exc.line) or ""
+        line = exc.line + shift[0]
+        line_text = source_line(lines, line) or ""
         ch = line_text[exc.column - 1:exc.column] if line_text else exc.char
         if ch in ("'", '"'):
-            span = ir.Span(filename, exc.line, exc.column, exc.line,
+            span = ir.Span(filename, line, exc.column, line,
                            max(len(line_text.rstrip("\r\n")) + 1, exc.column + 1))
             return make_error("unterminated string", span, "E003", lines)
-        span = ir.Span(filename, exc.line, exc.column, exc.line, exc.column + 1)
+        span = ir.Span(filename, line, exc.column, line, exc.column + 1)
         return make_error(f"unexpected character {ch!r}", span, "E003", lines)
     assert isinstance(exc, UnexpectedToken)
     tok = exc.token
@@ -371,7 +454,7 @@ def _syntax_error(exc, prev, filename: str, lines: List[str]) -> MlxError:
     at_eof = tok.type == "$END"
     later_line = prev is not None and not at_eof and tok.line > prev.end_line
     if prev is not None and (at_eof or later_line or _only_punct(expected)):
-        span = ir.Span.of_token(prev, filename).after()
+        span = token_span(prev, filename, shift).after()
         if len(expected) == 1 and _only_punct(expected):
             msg = f"missing {exp}"
         else:
@@ -382,7 +465,7 @@ def _syntax_error(exc, prev, filename: str, lines: List[str]) -> MlxError:
     if at_eof:  # nothing before: an empty chunk cannot fail, but be safe
         span = ir.Span(filename, max(len(lines), 1), 1, max(len(lines), 1), 2)
         return make_error(f"expected {exp}", span, "E002", lines)
-    span = ir.Span.of_token(tok, filename)
+    span = token_span(tok, filename, shift)
     suggestion = None
     if tok.type == "NAME" and ({"LET", "EXPERIMENT"} & set(expected)):
         suggestion = suggestion_text(str(tok), STATEMENT_KEYWORDS)
@@ -390,8 +473,9 @@ def _syntax_error(exc, prev, filename: str, lines: List[str]) -> MlxError:
                       suggestion=suggestion)
 
 
-def _parse_chunk(lark, text: str, filename: str, lines: List[str]):
-    """Parses one chunk interactively, tracking the previous token; returns (tree, error)."""
+def _parse_chunk(lark, text: str, filename: str, lines: List[str], shift: Shift):
+    """Parses one chunk (starting ``shift`` into the file) interactively, tracking the previous
+    token; returns (tree, error)."""
     from lark.exceptions import UnexpectedInput
 
     ip = lark.parse_interactive(text)
@@ -402,7 +486,7 @@ def _parse_chunk(lark, text: str, filename: str, lines: List[str]):
         return ip.feed_eof(cur), None
     except UnexpectedInput as exc:
         before = prev if cur is not None and getattr(exc, "token", None) is cur else cur
-        return None, _syntax_error(exc, before, filename, lines)
+        return None, _syntax_error(exc, before, filename, lines, shift)
 
 
 def parse_program(text: str, filename: str = "<string>") -> ir.Program:
@@ -415,43 +499,91 @@ def parse_program(text: str, filename: str = "<string>") -> ir.Program:
     sink = _sink()
     del sink[:]
     try:
-        trees = [lark.parse(text)]
-        comments = list(sink)
+        trees = [(lark.parse(text), NO_SHIFT)]  # Lark's LALR parser does not recurse
+        comments = [(tok, NO_SHIFT) for tok in sink]
+        too_deep = nesting_error(text, filename, lines)
+        if too_deep is not None:  # nothing is built: the limit protects what would follow
+            program.errors.append(too_deep)
+            return program
     except UnexpectedInput:
         trees, comments = _recover(lark, text, filename, lines, program)
     del sink[:]
     builder = ToIR(filename, lines)
-    for tree in trees:
+    for tree, shift in trees:
+        builder.shift = shift
         program.statements.extend(builder.visit(tree))
     program.errors.extend(builder.errors)
-    program.comments = [ir.Comment(str(t), ir.Span.of_token(t, filename)) for t in comments]
+    program.broken_names |= builder.broken_names
+    program.comments = [ir.Comment(str(t), token_span(t, filename, shift)) for t, shift in comments]
     return program
 
 
 def _recover(lark, text: str, filename: str, lines: List[str], program: ir.Program):
     """Re-parses statement by statement (split at lines starting with a statement keyword), so that
-    each broken statement reports its own error and the others still count."""
-    starts = [m.start() for m in _STATEMENT_START.finditer(text)]
+    each broken statement reports its own error and the others still count. Each chunk is parsed on
+    its own and its positions shifted to the file's: time linear in the text.
+
+    Returns ([(tree, shift)], [(comment token, shift)])."""
+    starts = [m.start() for m in _STATEMENT_START.finditer(text)]  # each at the start of a line
     if not starts or starts[0] != 0:
         starts.insert(0, 0)
     starts.append(len(text))
     trees = []
     comments = []
+    line = 0  # lines before the chunk
+    counted = 0
     for begin, end in zip(starts, starts[1:]):
+        line += text.count("\n", counted, begin)
+        counted = begin
         chunk = text[begin:end]
         if not chunk.strip():
             continue
-        # pad with whitespace so that line, column and offsets stay those of the whole file
-        padded = re.sub(r"[^\n]", " ", text[:begin]) + chunk
+        shift = (line, begin)
         sink = _sink()
         del sink[:]
-        tree, err = _parse_chunk(lark, padded, filename, lines)
-        comments.extend(sink)
+        err = nesting_error(text, filename, lines, begin, end, shift)
+        tree = None
+        if err is None:
+            tree, err = _parse_chunk(lark, chunk, filename, lines, shift)
+            comments.extend((tok, shift) for tok in sink)
         if err is not None:
             program.errors.append(err)
             m = _DEFINED_NAME.match(chunk)
             if m:
                 program.broken_names.add(m.group(1))
         else:
-            trees.append(tree)
+            trees.append((tree, shift))
     return trees, comments
+
+
+# --------------------------------------------------------------------------------------- limits
+
+# what can hold a bracket that does not count: strings (each matched whole, by a pattern without
+# per-character alternation) and comments
+_BRACKET_SCAN = re.compile(r'"[^"\\\n]*(?:\\.[^"\\\n]*)*"'
+                           r"|'[^'\\\n]*(?:\\.[^'\\\n]*)*'"
+                           r"|#[^\n]*|[(\[{]|[)\]}]")
+
+
+def nesting_error(text: str, filename: str, lines: List[str], begin: int = 0,
+                  end: Optional[int] = None, shift: Shift = NO_SHIFT) -> Optional[MlxError]:
+    """E007 at the first bracket of ``text[begin:end]`` nested deeper than ``MAX_NESTING``, or None.
+    ``shift`` says where ``begin`` is (lines before it); time linear in the piece."""
+    end = len(text) if end is None else end
+    if sum(text.count(c, begin, end) for c in "([{") <= MAX_NESTING:
+        return None
+    depth = 0
+    for m in _BRACKET_SCAN.finditer(text, begin, end):
+        ch = m.group()[0]
+        if ch in "([{":
+            depth += 1
+            if depth > MAX_NESTING:
+                pos = m.start()
+                line = shift[0] + text.count("\n", begin, pos) + 1
+                column = pos - (text.rfind("\n", 0, pos) + 1) + 1
+                span = ir.Span(filename, line, column, line, column + 1, pos, pos + 1)
+                return make_error(f"nested too deeply: more than {MAX_NESTING} levels of brackets "
+                                  "(the limit of the language)", span, "E007", lines)
+        elif ch in ")]}":
+            depth = max(depth - 1, 0)
+    return None

@@ -22,8 +22,9 @@ from mldsl.repl.lexing import Statement, referenced_names, split_statements
 FILENAME = "<repl>"
 
 
-def parse(text: str, filename: str = FILENAME):
-    """``mldsl.parse`` (imported lazily: the DSL may be absent while the REPL is developed)."""
+def parse(text: str, filename: str = FILENAME, import_roots: Iterable[str] = ()):
+    """``mldsl.parse`` (imported lazily: the DSL may be absent while the REPL is developed);
+    ``import_roots``: folders imports may read besides the current one."""
     try:
         from mldsl.dsl import parse as _parse
     except ImportError:
@@ -32,7 +33,7 @@ def parse(text: str, filename: str = FILENAME):
         _parse = getattr(mldsl, "parse", None)
         if _parse is None:
             raise MldslError("the .mlx language is not available in this installation (mldsl.parse is missing)")
-    return _parse(text, filename=filename)
+    return _parse(text, filename=filename, import_roots=import_roots)
 
 
 def to_mlx(value: Any, name: Optional[str] = None, kind: Optional[str] = None) -> str:
@@ -78,6 +79,8 @@ class Session:
         self.filename = filename
         self.statements: List[Statement] = []
         self.module: Any = {}
+        #: folders imports may read besides the current one: those of the files given to ``load``
+        self.import_roots: List[str] = []
 
     # ------------------------------------------------------------------------------------ queries
     def names(self, kind: Optional[str] = None) -> List[str]:
@@ -160,13 +163,16 @@ class Session:
         self.execute(to_mlx(value, name=name, kind=keyword))
 
     def load(self, path: str | os.PathLike) -> List[str]:
-        """Loads a ``.mlx`` or ``.json`` file into the session; returns the names it defined.
+        """Loads a ``.mlx`` or ``.json`` file (no other) into the session; returns the names it defined.
 
         A ``.mlx`` file is checked on its own first (errors point into the file), then its
         statements are added; ``import`` statements in it are made absolute so they still resolve.
         A ``.json`` file (saved by ``mldsl.symbolic.save``) holds one value, named after the file's stem.
+        The file's folder joins the folders imports may read (``mldsl.dsl.imports``).
         """
         p = Path(path).expanduser()
+        if p.suffix.lower() not in (".mlx", ".json"):
+            raise MldslError(f"load reads .mlx and .json files, not {path}")
         if not p.exists():
             raise MldslError(f"no such file: {path}")
         if p.suffix.lower() == ".json":
@@ -180,8 +186,13 @@ class Session:
                 self.define(ident, module[name], kinds.get(name))
                 names.append(ident)
             return names
-        text = p.read_text()
+        from mldsl.dsl.api import read_source
+
+        text = read_source(str(p))
         parse(text, filename=str(p))  # errors point into the file itself
+        folder = str(p.parent.resolve())
+        if folder not in self.import_roots:
+            self.import_roots.append(folder)
         stmts = split_statements(text)
         fixed = []
         for s in stmts:
@@ -195,6 +206,7 @@ class Session:
         """Forgets everything."""
         self.statements = []
         self.module = {}
+        self.import_roots = []
 
     # ------------------------------------------------------------------------------------ helpers
     def _compile(self, context: List[Statement], text: str, column_shift: int = 0,
@@ -202,7 +214,7 @@ class Session:
         head = "".join(s.text + "\n" for s in context)
         offset = head.count("\n")
         try:
-            return parse(head + text, filename=self.filename)
+            return parse(head + text, filename=self.filename, import_roots=self.import_roots)
         except MldslError as exc:
             _shift_errors(exc, offset, self.filename)
             if column_shift:

@@ -5,7 +5,7 @@
 ``rebind``, ``clone``, ``seal``, ``format``, ``to_json``, ``save``; free functions ``eq``, ``diff``,
 ``query``, ``traverse``, ``format``, ``clone``, ``to_json``/``from_json``, ``save``/``load``
 (``sym.load`` resolves types through the registered-type table only; ``mldsl.load`` adds the plugins).
-This package imports nothing from mldsl but ``mldsl.errors``, and its modules import each other one way
+This package imports nothing from mldsl but ``mldsl.errors`` and ``mldsl.textfile``, and its modules import each other one way
 (see ``base``).
 """
 from __future__ import annotations

@@ -7,22 +7,35 @@ collide with these markers -> ``{"_dict": {...}}``.
 
 Safety: a ``_type`` name resolves ONLY through the optional ``resolver`` and the registered-type
 table (``sym.register_type``); nothing is ever imported, unpickled, unmarshalled or evaluated.
+
+Limits on JSON text (``parse_json_text``, used by ``from_json_str`` and ``load``): arrays and objects
+nest at most ``MAX_JSON_DEPTH`` deep, integers fit in a signed 64-bit integer and no number overflows
+a float (as in ``.mlx``); strings hold no lone surrogate (``"\\ud800"``). A violation is a
+``JSONTextError`` with the line and column.
 """
 from __future__ import annotations
 
 import json
 import math
 import os
+import re
 from typing import Any, Callable, Optional
 
 from mldsl.errors import SerializationError, UnknownTypeError, suggestion_text
+from mldsl.textfile import TextFileError, read_text
 from mldsl.symbolic._util import path_error
 from mldsl.symbolic.base import Symbolic, eq
 from mldsl.symbolic.key_path import KeyPath
 from mldsl.symbolic.missing import MISSING
 from mldsl.symbolic.type_table import find_type, registered_types
 
-__all__ = ["to_json", "from_json", "to_json_str", "from_json_str", "save", "load", "JSONConvertible"]
+__all__ = ["to_json", "from_json", "to_json_str", "from_json_str", "save", "load", "parse_json_text",
+           "JSONTextError", "MAX_JSON_DEPTH", "number_problem", "JSONConvertible"]
+
+#: Deepest nesting of arrays and objects accepted in JSON text: twice the ``.mlx`` limit, since a
+#: saved value may wrap each level (``{"_tuple": [...]}``), with room for the leaves.
+MAX_JSON_DEPTH = 200
+INT64_MIN, INT64_MAX = -(1 << 63), (1 << 63) - 1
 
 _MARKERS = frozenset({"_type", "_tuple", "_float", "_dict"})
 
@@ -117,7 +130,9 @@ def _resolve(name: Any, resolver: Optional[Resolver], path: KeyPath) -> type:
 
 
 def _decode(value: Any, path: KeyPath, resolver: Optional[Resolver], allow_partial: bool) -> Any:
-    if value is None or isinstance(value, (bool, int, float, str)):
+    if isinstance(value, str):
+        return _check_text(value, path)
+    if value is None or isinstance(value, (bool, int, float)):
         return value
     if isinstance(value, list):
         return Symbolic.ListType([_decode(v, path + i, resolver, allow_partial) for i, v in enumerate(value)],
@@ -153,9 +168,23 @@ def _decode(value: Any, path: KeyPath, resolver: Optional[Resolver], allow_parti
             value = value["_dict"]
             if not isinstance(value, dict):
                 raise path_error("'_dict' must be an object.", path, cls=SerializationError)
-        return Symbolic.DictType({k: _decode(v, path + k, resolver, allow_partial) for k, v in value.items()},
-                    root_path=path, allow_partial=allow_partial)
+        return Symbolic.DictType({_check_text(k, path): _decode(v, path + k, resolver, allow_partial)
+                                  for k, v in value.items()}, root_path=path, allow_partial=allow_partial)
     raise path_error(f"Not a JSON value: {type(value).__name__} {value!r}.", path, cls=SerializationError)
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _check_text(text: Any, path: KeyPath) -> Any:
+    """``text``, refused when it holds a lone surrogate (it could never be written out as UTF-8)."""
+    if isinstance(text, str):
+        m = _SURROGATE.search(text)
+        if m:
+            raise path_error(f"A string holds the lone surrogate \\u{ord(m.group()):04x} (half of a UTF-16 "
+                             "pair, not a character); write the character itself.", path,
+                             cls=SerializationError)
+    return text
 
 
 def _only(value: dict, marker: str, path: KeyPath) -> None:
@@ -180,10 +209,7 @@ def to_json_str(value: Any, indent: Optional[int] = None, hide_default_values: b
 def from_json_str(text: str, resolver: Optional[Resolver] = None, allow_partial: bool = False,
                   source: str = "<string>") -> Any:
     """Rebuild a value from JSON text (see :func:`from_json`)."""
-    try:
-        data = json.loads(text)
-    except ValueError as e:
-        raise SerializationError(f"{source}: invalid JSON: {e}") from None
+    data = parse_json_text(text, source)
     return _reset_root(from_json(data, resolver=resolver, allow_partial=allow_partial))
 
 
@@ -196,13 +222,101 @@ def save(value: Any, path: "str | os.PathLike", indent: Optional[int] = 2, **kwa
 
 
 def load(path: "str | os.PathLike", resolver: Optional[Resolver] = None, allow_partial: bool = False) -> Any:
-    """Read a value saved with :func:`save` (types resolve only through the registered table/resolver)."""
+    """Read a value saved with :func:`save` (types resolve only through the registered table/resolver).
+
+    The file must be UTF-8 text of at most ``mldsl.textfile.MAX_TEXT_BYTES`` within the limits of
+    :func:`parse_json_text`; a ``SerializationError`` says what is wrong otherwise."""
     try:
-        with open(path, encoding="utf-8") as f:
-            text = f.read()
-    except OSError as e:
-        raise SerializationError(f"Cannot read {os.fspath(path)}: {e.strerror or e}") from None
+        text = read_text(path)
+    except TextFileError as e:
+        raise SerializationError(f"Cannot read {e}") from None
     return from_json_str(text, resolver=resolver, allow_partial=allow_partial, source=os.fspath(path))
+
+
+# ------------------------------------------------------------------------------------ JSON text
+
+class JSONTextError(SerializationError):
+    """JSON text that cannot be read: ``source``, ``line`` and ``column`` (1-based), ``reason`` and
+    ``kind``: ``"syntax"`` (not JSON), ``"depth"`` (nested too deeply) or ``"number"`` (out of range)."""
+
+    def __init__(self, source: str, reason: str, line: int, column: int, kind: str = "syntax") -> None:
+        self.source = source
+        self.reason = reason
+        self.kind = kind
+        self.line = line
+        self.column = column
+        super().__init__(f"{source}: {reason} (line {line}, column {column})")
+
+
+# strings (skipped whole), brackets and numbers, outside strings; the string pattern has no
+# per-character alternation, so a long string costs no backtracking memory
+_JSON_TOKEN = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[{]|[\]}]|-?[0-9][0-9.eE+-]*')
+
+
+def parse_json_text(text: str, source: str = "<string>") -> Any:
+    """``json.loads(text)`` within the limits in this module's docstring: ``JSONTextError`` with the
+    position of the first problem (invalid JSON, nesting deeper than ``MAX_JSON_DEPTH``, an integer
+    outside 64 bits, a number that overflows a float) instead of a ``RecursionError`` or ``ValueError``."""
+    problem = _scan_limits(text)
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        if problem is None or exc.pos < problem[0]:
+            problem = (exc.pos, "syntax", f"invalid JSON: {exc.msg}")
+    except (RecursionError, ValueError):  # too deep or too many digits: _scan_limits found where
+        problem = problem or (0, "syntax", "invalid JSON")
+    if problem is not None:
+        pos, kind, reason = problem
+        line = text.count("\n", 0, pos) + 1
+        raise JSONTextError(source, reason, line, pos - (text.rfind("\n", 0, pos) + 1) + 1, kind)
+    return data
+
+
+def _scan_limits(text: str):
+    """(offset, kind, reason) of the first bracket nested too deep or number out of range, or None."""
+    depth = 0
+    for m in _JSON_TOKEN.finditer(text):
+        tok = m.group()
+        first = tok[0]
+        if first == '"':
+            continue
+        if first in "[{":
+            depth += 1
+            if depth > MAX_JSON_DEPTH:
+                return m.start(), "depth", f"arrays and objects are nested more than {MAX_JSON_DEPTH} deep"
+        elif first in "]}":
+            depth = max(depth - 1, 0)
+        elif len(tok) > 18 or "e" in tok or "E" in tok:
+            reason = number_problem(tok)
+            if reason and not reason.startswith("the integer"):
+                sign = "-" if tok.startswith("-") else ""
+                reason += f'; write {{"_float": "{sign}inf"}} for infinity'
+            if reason:
+                return m.start(), "number", reason
+    return None
+
+
+def number_problem(text: str) -> Optional[str]:
+    """Why the number literal ``text`` (JSON or ``.mlx`` spelling) is out of range, or None: an
+    integer must fit in a signed 64-bit integer, a float must not overflow to infinity."""
+    if not any(c in text for c in ".eE"):
+        sign = "-" if text.startswith("-") else ""
+        digits = text.lstrip("+-").lstrip("0") or "0"
+        if not digits.isdigit() or (len(digits) <= 19 and INT64_MIN <= int(sign + digits) <= INT64_MAX):
+            return None  # in range, or not a number after all (the parser reports it)
+        return (f"the integer {_clip(text)} does not fit in a signed 64-bit integer "
+                f"({INT64_MIN} to {INT64_MAX})")
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    if math.isinf(value):
+        return f"the number {_clip(text)} is too large for a 64-bit float"
+    return None
+
+
+def _clip(text: str, limit: int = 24) -> str:
+    return text if len(text) <= limit else f"{text[:12]}...{text[-6:]} ({len(text)} characters)"
 
 
 class JSONConvertible:
