@@ -11,16 +11,17 @@ import threading
 from functools import lru_cache
 from typing import List, Optional
 
-from mldsl.dsl import ir
+from mldsl.dsl import ir, vocabulary
 from mldsl.dsl.diagnostics import MlxError
 from mldsl.errors import suggestion_text
 
-STATEMENT_KEYWORDS = ("import", "let", "experiment", "patch", "search")
+STATEMENT_KEYWORDS = vocabulary.STATEMENT_KEYWORDS
 #: Words that are literals in expressions and therefore cannot name a definition.
-RESERVED_WORDS = ("true", "false", "none", "True", "False", "None", "inf", "nan")
+RESERVED_WORDS = vocabulary.CONSTANTS
 
-_STATEMENT_START = re.compile(r"^[ \t]*(?:import|let|experiment|patch|search)\b", re.M)
-_DEFINED_NAME = re.compile(r"\s*(?:let|experiment|patch|search)\s+([A-Za-z_][A-Za-z0-9_]*)")
+_STATEMENT_START = re.compile(r"^[ \t]*(?:%s)\b" % "|".join(STATEMENT_KEYWORDS), re.M)
+_DEFINED_NAME = re.compile(r"\s*(?:%s)\s+(%s)" % ("|".join(vocabulary.DEFINING_KEYWORDS),
+                                                  vocabulary.TOKEN_PATTERNS["NAME"]))
 
 # Comments seen by the lexer during the current parse, per thread (the lexer callback appends here).
 _local = threading.local()
