@@ -11,13 +11,13 @@ __version__ = "0.1.0"
 
 # public name -> module that defines it
 _EXPORTS: dict[str, str] = {
-    # the .mlx language (dsl workstream)
+    # the .mlx language
     "parse": "mldsl.dsl.api",
     "load": "mldsl.dsl.api",
     "MlxError": "mldsl.dsl.diagnostics",
     "MlxErrors": "mldsl.dsl.diagnostics",
     "to_mlx": "mldsl.dsl.printer",
-    "format_mlx": "mldsl.dsl.formatter",
+    "format_source": "mldsl.dsl.formatter",
     "Module": "mldsl.dsl.module",
     # errors
     "MldslError": "mldsl.errors",

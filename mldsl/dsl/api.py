@@ -74,7 +74,7 @@ def _load_json(path: str, registry) -> Module:
     from mldsl import symbolic as sym
     from mldsl.dsl.ir import Span
     from mldsl.dsl.module import Definition, Origin, Provenance
-    from mldsl.dsl.search import Search  # registers the Search types for JSON
+    from mldsl.dsl.search_statement import Search  # registers the Search types for JSON
     from mldsl.errors import MldslError
 
     if registry is None:

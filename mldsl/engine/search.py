@@ -139,7 +139,7 @@ def build_algorithm(algorithm: Any, seed: Optional[int]):
         algorithm = _algorithm_factory(algorithm)
     elif not hasattr(algorithm, "propose") and hasattr(algorithm, "kwargs") and isinstance(
             getattr(algorithm, "name", None), str):
-        # a compiled ``.mlx`` call such as ``evolution(population_size=5)`` (mldsl.dsl.search.Invocation)
+        # a compiled ``.mlx`` call such as ``evolution(population_size=5)`` (mldsl.dsl.search_statement.Invocation)
         factory = _algorithm_factory(algorithm.name)
         try:
             algorithm = algorithm.make(factory) if hasattr(algorithm, "make") else factory(

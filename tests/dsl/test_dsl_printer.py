@@ -42,20 +42,30 @@ def test_plain_values_round_trip(value):
 def test_canonical_text_of_an_experiment():
     e = Experiment(model=Sequential([Flatten(), Dense(512, activation="relu"), Dropout(0.2)]),
                    data=Digits(), training={"batch_size": 64, "optimizer": SGD(momentum=0.9)})
-    assert to_mlx(e, name="mnist") == (
+    assert to_mlx(e, name="mnist", hide_defaults=True) == (
         "experiment mnist = Experiment(\n"
         "    model=Sequential([Flatten(), Dense(512, activation=\"relu\"), Dropout(0.2)]),\n"
         "    data=Digits(),\n"
         "    training={ batch_size = 64, optimizer = SGD(momentum=0.9) },\n"
         ")\n")
-    assert to_mlx(Dense(3)) == "Dense(3)\n"
+    assert to_mlx(Dense(3), hide_defaults=True) == "Dense(3)\n"
+    # by default every value is written, defaults included (a record says exactly what ran)
+    assert to_mlx(e, name="mnist") == (
+        "experiment mnist = Experiment(\n"
+        "    model=Sequential([Flatten(), Dense(512, activation=\"relu\", use_bias=true), Dropout(0.2)]),\n"
+        "    data=Digits(test_split=0.2),\n"
+        "    training={ batch_size = 64, num_epochs = 1, optimizer = SGD(learning_rate=0.01, momentum=0.9) },\n"
+        "    seed=0,\n"
+        ")\n")
+    assert to_mlx(Dense(3)) == 'Dense(3, activation="linear", use_bias=true)\n'
 
 
 def test_hyper_primitives_print_as_the_language_writes_them():
     assert to_mlx(floatv(1e-4, 0.1, scale="log")) == 'floatv(0.0001, 0.1, scale="log")\n'
     assert to_mlx(intv(16, 256)) == "intv(16, 256)\n"
     assert to_mlx(manyof(2, ["a", "b", "c"])) == 'manyof(2, ["a", "b", "c"])\n'
-    assert to_mlx(oneof([Dense(oneof([1, 2])), Adam()])) == "oneof([Dense(oneof([1, 2])), Adam()])\n"
+    assert to_mlx(oneof([Dense(oneof([1, 2])), Adam()]), hide_defaults=True) == \
+        "oneof([Dense(oneof([1, 2])), Adam()])\n"
 
 
 def test_special_floats_and_strings():
