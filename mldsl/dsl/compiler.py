@@ -224,21 +224,30 @@ class Compiler(StatementCompiler, PatchCompiler):
         params = Parameters.of_schema(name, schema)
         bound, ok = bind(node, params, self.error)
         values = {key: self.expr(arg.value, path + (key,), ctx) for key, arg in bound.by_name.items()}
-        if not ok:
-            return ERROR
-        if any(is_error(v) for v in values.values()):
-            # report what is wrong with the arguments that did compile (independent errors)
-            for key, v in values.items():
-                if not is_error(v):
-                    try:
-                        schema.fields[key].value_spec.apply(clone(v), sym.KeyPath(key))
-                    except (MldslError, TypeError, ValueError) as exc:
-                        self.value_error(exc, node, path, ctx)
+        if not ok or any(is_error(v) for v in values.values()):
+            self.check_fields(schema, values, node, path, ctx)  # the arguments that did compile
             return ERROR
         try:
             return cls(**values)
         except (MldslError, TypeError, ValueError) as exc:
+            if not self.check_fields(schema, values, node, path, ctx):
+                return ERROR
             return self.value_error(exc, node, path, ctx)
+
+    def check_fields(self, schema, values: Dict[str, Any], node: ir.Call, path: Tuple,
+                     ctx: StatementContext) -> bool:
+        """Checks each compiled argument against its field alone, so that every bad one is reported
+        (not only the first); returns whether all passed."""
+        ok = True
+        for key, v in values.items():
+            if is_error(v):
+                continue
+            try:
+                schema.fields[key].value_spec.apply(clone(v), sym.KeyPath(key))
+            except (MldslError, TypeError, ValueError) as exc:
+                self.value_error(exc, node, path, ctx)
+                ok = False
+        return ok
 
     def component_class(self, node: ir.Call) -> Optional[type]:
         """The class a call names: a registered component, else a symbolic class this process

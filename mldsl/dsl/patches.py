@@ -7,7 +7,7 @@ from typing import Any, List, Optional, Tuple
 
 from mldsl import symbolic as sym
 from mldsl.dsl import ir
-from mldsl.dsl.binding import Parameters, bind
+from mldsl.dsl.binding import Parameters
 from mldsl.dsl.context import (ERROR, PLUGINS_HINT, StatementContext, clone, describe_value, is_error,
                                path_text, strip_path, type_name)
 from mldsl.dsl.module import Origin, Provenance, child_values

@@ -158,51 +158,53 @@ class StatementCompiler:
                 self.error(f"search '{st.name}' needs '{key}'", st.body.span.last_char(), "E040",
                            notes=['e.g. trials = 20, objective = maximize("accuracy")'])
                 failed = True
+        settings.setdefault("algorithm", Invocation(name=DEFAULT_ALGORITHM))
+        if not is_error(space) and not self.check_search(space, settings, nodes, st):
+            failed = True
         value: Any = ERROR
         if not failed:
-            algorithm = settings.get("algorithm") or Invocation(name=DEFAULT_ALGORITHM)
             try:
-                value = Search(name=st.name, space=space, algorithm=algorithm,
+                value = Search(name=st.name, space=space, algorithm=settings["algorithm"],
                                trials=settings["trials"], objective=settings["objective"],
                                early_stopping=settings.get("early_stopping"))
             except MldslError as exc:
                 value = self.error(str(exc), st.span, "E040")
-        if not is_error(value) and not self.check_search(value, st, nodes):
-            value = ERROR
         self.declare(st, "search", value, ctx.prov)
 
-    def check_search(self, search: Search, st: ir.SearchDef, nodes: Dict[str, Any]) -> bool:
-        """What would otherwise fail once trials run: a space the algorithm cannot sweep, an objective
-        naming a metric the experiment does not log. Reports each; returns whether all is well."""
+    def check_search(self, space, settings: Dict[str, Any], nodes: Dict[str, Any], st: ir.SearchDef) -> bool:
+        """What would otherwise fail only once trials run, each checked when its parts compiled: a
+        space that is not one, an algorithm that cannot sweep it, an objective naming a metric the
+        experiment does not log. Reports each; returns whether all is well."""
         from mldsl.errors import SearchError, ValidationError
         from mldsl.hyper import dna_spec
 
         try:
-            spec = dna_spec(search.space)
+            spec = dna_spec(space)
         except (SearchError, ValidationError) as exc:
             self.error(f"not a search space: {exc}", st.space.span, "E040")
             return False
         ok = True
-        factory = self.session.registry.algorithms().get(search.algorithm.name)
+        algorithm = settings["algorithm"]
+        factory = self.session.registry.algorithms().get(getattr(algorithm, "name", None))
         if factory is not None:
             try:
-                search.algorithm.make(factory).setup(spec)
+                algorithm.make(factory).setup(spec)
             except (MldslError, TypeError, ValueError) as exc:
                 node = nodes.get("algorithm")
-                self.error(f"algorithm {search.algorithm.name} cannot search this space: {exc}",
+                self.error(f"algorithm {algorithm.name} cannot search this space: {exc}",
                            node.span if node is not None else st.space.span, "E040")
                 ok = False
-        logged = logged_metrics(search.space)
-        metric = search.objective.metric
-        if logged is not None and metric not in logged:
-            node = nodes["objective"]
-            self.error(f"the experiment does not log a metric '{metric}'", node.args[0].value.span, "E041",
-                       suggestion=suggestion_text(metric, logged),
-                       notes=[f"it logs: {', '.join(logged)}"])
+        objective = settings.get("objective")
+        logged = logged_metrics(space) if isinstance(objective, Objective) else None
+        if logged is not None and objective.metric not in logged:
+            self.error(f"the experiment does not log a metric '{objective.metric}'",
+                       nodes["objective"].args[0].value.span, "E041",
+                       suggestion=suggestion_text(objective.metric, logged),
+                       notes=[f"it logs: {', '.join(logged)} (an objective names one of them)"])
             ok = False
         return ok
 
-    def _invocation(self, node, ctx, what: str, known: Dict[str, Any]):
+    def _invocation(self, node, ctx, what: str, known: Dict[str, Any], hint: Optional[str] = None):
         """A call to a named factory (algorithm / early-stopping rule) -> Invocation."""
         if isinstance(node, ir.Ref) and node.name not in self.scope:
             node = ir.Call(node.name, node.span, [], node.span)
@@ -212,8 +214,8 @@ class StatementCompiler:
         if name not in known:
             return self.error(f"unknown {what} '{name}'", node.callee_span, "E041",
                               suggestion=suggestion_text(name, known),
-                              notes=[f"{what}s: {', '.join(sorted(known)) or 'none installed'} "
-                                     f"({PLUGINS_HINT})"])
+                              notes=[f"{what}s: {', '.join(sorted(known)) or 'none installed'}"
+                                     + (f" ({hint})" if hint else "")])
         factory = known[name]
         compiled = self.compile_arguments(node, Parameters.of_function(name, factory), ("search",),
                                           StatementContext(ctx.how))
@@ -227,7 +229,8 @@ class StatementCompiler:
         return inv
 
     def setting_algorithm(self, node, ctx):
-        return self._invocation(node, ctx, "algorithm", dict(self.session.registry.algorithms()))
+        return self._invocation(node, ctx, "algorithm", dict(self.session.registry.algorithms()),
+                                PLUGINS_HINT)
 
     def setting_early_stopping(self, node, ctx):
         from mldsl.hyper.early_stopping import RULES
