@@ -28,8 +28,8 @@ E030  bad path in a patch (no such field / index)
 E031  unknown patcher
 E032  a patch could not be applied (bad patcher argument, bad patch string, ...)
 E033  ``with`` applied to something that is not a symbolic object
-E040  bad search statement (unknown or missing setting, bad value)
-E041  unknown search algorithm, objective or early-stopping policy
+E040  bad search statement (unknown or missing setting, bad value, a space its algorithm cannot search)
+E041  unknown search algorithm, objective, early-stopping rule, or a metric the experiment does not log
 ====  ==========================================================================
 """
 from __future__ import annotations
@@ -60,7 +60,7 @@ ERROR_CODES = {
     "E032": "patch cannot be applied",
     "E033": "`with` needs a symbolic object",
     "E040": "bad search statement",
-    "E041": "unknown search algorithm, objective or policy",
+    "E041": "unknown search algorithm, objective, early-stopping rule or metric",
 }
 
 

@@ -35,20 +35,24 @@ REQUIRED_SEARCH_SETTINGS: Tuple[str, ...] = ("trials", "objective")
 _WORD = re.compile(r"[A-Za-z_]\w*\Z")
 
 
-def _read_grammar():
-    """(terminal name -> pattern, rules) of ``mlx.lark`` as Lark compiles them."""
+def grammar_text() -> str:
+    """The text of ``mlx.lark`` as installed with the package."""
     from importlib import resources
 
+    return resources.files("mldsl.grammars").joinpath("mlx.lark").read_text(encoding="utf-8")
+
+
+def read_vocabulary(text: str):
+    """(statement keywords, defining keywords, keywords, constants, negative constants, token patterns)
+    of the grammar ``text``: a statement keyword begins an alternative of ``statement`` (a defining one
+    is followed by NAME); a constant is a word that alone is an alternative of ``expr``; a keyword is
+    any other word the grammar spells out; the token patterns are its named regular-expression
+    terminals."""
     from lark.load_grammar import load_grammar
 
-    text = resources.files("mldsl.grammars").joinpath("mlx.lark").read_text(encoding="utf-8")
     grammar, _ = load_grammar(text, "mlx.lark", [], False)
     terminals, rules, _ = grammar.compile(["start"], set())
-    return {t.name: t.pattern for t in terminals}, rules
-
-
-def _vocabulary():
-    patterns, rules = _read_grammar()
+    patterns = {t.name: t.pattern for t in terminals}
 
     def literal(symbol) -> str:
         pattern = patterns.get(symbol.name) if symbol.is_term else None
@@ -74,7 +78,7 @@ def _vocabulary():
 
 
 (STATEMENT_KEYWORDS, DEFINING_KEYWORDS, KEYWORDS, CONSTANTS, NEGATIVE_CONSTANTS,
- TOKEN_PATTERNS) = _vocabulary()
+ TOKEN_PATTERNS) = read_vocabulary(grammar_text())
 TOKEN_PATTERNS: Dict[str, str]
 
 _NAME = re.compile(TOKEN_PATTERNS["NAME"] + r"\Z")
