@@ -30,8 +30,7 @@ from mldsl import symbolic as sym
 from mldsl.dsl import shapes
 from mldsl.dsl.layout import render
 from mldsl.dsl.spelling import float_text, key_text, quote_string
-from mldsl.dsl.vocabulary import can_define, is_name
-from mldsl.hyper.primitives import HyperPrimitive
+from mldsl.dsl.vocabulary import HYPER_PRIMITIVES, can_define, is_name
 
 __all__ = ["to_mlx", "Printer", "register_printer"]
 
@@ -181,7 +180,7 @@ class Printer:
         primitive prints as it is written (``floatv(0.001, 0.1)``): the defaults of its factory are
         part of the language's notation, not settings of an experiment."""
         args = value.sym_init_args
-        hide = self.hide_defaults or isinstance(value, HyperPrimitive)
+        hide = self.hide_defaults or _is_hyper(value)
         out = []
         for key, field in type(value).__schema__.fields.items():
             v = args.get(key, sym.MISSING)
@@ -217,10 +216,16 @@ def path_text(path: Any) -> str:
     return text
 
 
+def _is_hyper(value: Any) -> bool:
+    """A hyper primitive (``oneof(...)``): a symbolic object called by a hyper primitive's name (the
+    ``type_name`` of ``mldsl.hyper``'s classes; tested), without importing ``mldsl.hyper``."""
+    return isinstance(value, sym.Object) and getattr(type(value), "type_name", None) in HYPER_PRIMITIVES
+
+
 def _is_plain(value: Any) -> bool:
     """A scalar, a list or a hyper primitive: may be printed positionally."""
     if isinstance(value, sym.Object):
-        return isinstance(value, HyperPrimitive)
+        return _is_hyper(value)
     return not isinstance(value, dict)
 
 
