@@ -175,12 +175,11 @@ class StatementCompiler:
         """What would otherwise fail only once trials run, each checked when its parts compiled: a
         space that is not one, an algorithm that cannot sweep it, an objective naming a metric the
         experiment does not log. Reports each; returns whether all is well."""
-        from mldsl.errors import SearchError, ValidationError
         from mldsl.hyper import dna_spec
 
         try:
             spec = dna_spec(space)
-        except (SearchError, ValidationError) as exc:
+        except MldslError as exc:
             self.error(f"not a search space: {exc}", st.space.span, "E040")
             return False
         ok = True
