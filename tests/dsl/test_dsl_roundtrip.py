@@ -121,7 +121,7 @@ searches = st.builds(lambda space, algo, trials, metric, goal, rule: Search(
     early_stopping=rule), st.one_of(experiments, nested_spaces), algorithms, st.integers(1, 10**6),
     texts, st.sampled_from(["maximize", "minimize"]), rules)
 paths = st.lists(st.one_of(st.from_regex(r"[a-z_][a-z0-9_]{0,4}", fullmatch=True), st.integers(0, 5),
-                           st.sampled_from(["a b", "x.y", "é"])), min_size=1, max_size=4)
+                           st.sampled_from(["a b", "x.y", "é", "n\n"])), min_size=1, max_size=4)
 patches = st.dictionaries(paths.map(lambda keys: str(sym.KeyPath(keys))), st.one_of(plain, st.builds(Dense, st.integers(1, 5))),
                           min_size=0, max_size=4).map(lambda d: Patch(d, name="p"))
 
@@ -229,3 +229,9 @@ def test_show_of_an_example_is_valid_mlx_that_compiles_back(path, flags, std_reg
         assert capsys.readouterr().out == shown  # a fixpoint
     finally:
         reset_registry(None)
+
+
+def test_a_path_key_ending_in_a_newline_is_quoted_and_reads_back():
+    patch = Patch({str(sym.KeyPath(["model", "n\n"])): 1}, name="p")
+    assert to_mlx(patch, name="p") == 'patch p {\n    "model[\\"n\\\\n\\"]" = 1\n}\n'
+    round_trip(patch, "p")
