@@ -17,7 +17,7 @@ _EXPORTS: dict[str, str] = {
     "MlxError": "mldsl.dsl.diagnostics",
     "MlxErrors": "mldsl.dsl.diagnostics",
     "to_mlx": "mldsl.dsl.printer",
-    "format_mlx": "mldsl.dsl.formatter",
+    "format_source": "mldsl.dsl.formatter",
     "Module": "mldsl.dsl.module",
     # errors
     "MldslError": "mldsl.errors",

@@ -108,19 +108,23 @@ class ExperimentBase(Component):
 
 class FloatRange(sym.typing.Float):
     """A float spec whose bounds may be exclusive: ``FloatRange(0.0, 0.0, 1.0, max_inclusive=False)``
-    accepts [0, 1), as Keras' dropout rates and validation splits require."""
+    accepts [0, 1), as Keras' dropout rates and validation splits require. NaN is never accepted;
+    ``finite=True`` refuses ``inf`` and ``-inf`` too."""
 
     def __init__(self, default: Any = sym.MISSING, min_value: Optional[float] = None,
                  max_value: Optional[float] = None, min_inclusive: bool = True,
-                 max_inclusive: bool = True) -> None:
+                 max_inclusive: bool = True, finite: bool = False) -> None:
         self.min_inclusive = min_inclusive
         self.max_inclusive = max_inclusive
+        self.finite = finite
         super().__init__(default, min_value=min_value, max_value=max_value)
 
     def _check_range(self, value: float, path: Any) -> float:
-        value = super()._check_range(value, path)
         if math.isnan(value):
             raise _range_error(f"Value {value!r} is not a number.", path)
+        if self.finite and math.isinf(value):
+            raise _range_error(f"Value {value!r} is not a finite number.", path)
+        value = super()._check_range(value, path)
         at_min = self.min_value is not None and not self.min_inclusive and value == self.min_value
         at_max = self.max_value is not None and not self.max_inclusive and value == self.max_value
         if at_min or at_max:
@@ -138,6 +142,8 @@ class FloatRange(sym.typing.Float):
             args.append("min_inclusive=False")
         if not self.max_inclusive:
             args.append("max_inclusive=False")
+        if self.finite:
+            args.append("finite=True")
         return args
 
 

@@ -6,8 +6,8 @@
     pygmentize -l mlx mnist.mlx
     pygments.lexers.get_lexer_by_name("mlx")
 
-``MlxReplLexer`` adds the REPL's ``:commands``. Importing this module imports Pygments (never the
-rest of mldsl).
+``MlxReplLexer`` adds the REPL's ``:commands``. Importing this module imports Pygments and the
+language's vocabulary (``mldsl.dsl.vocabulary``: keywords and token patterns read from the grammar).
 """
 from __future__ import annotations
 
@@ -15,19 +15,21 @@ from pygments.lexer import RegexLexer, bygroups, words
 from pygments.token import (Comment, Keyword, Name, Number, Operator, Punctuation, String, Text,
                             Whitespace)
 
+from mldsl.dsl.vocabulary import (CONSTANTS, DEFINING_KEYWORDS, HYPER_PRIMITIVES, KEYWORDS,
+                                  NEGATIVE_CONSTANTS, STATEMENT_KEYWORDS, TOKEN_PATTERNS)
+
 __all__ = ["MlxLexer", "MlxReplLexer", "KEYWORDS", "CONSTANTS", "HYPER_PRIMITIVES"]
 
-#: Words that start a statement.
-STATEMENT_KEYWORDS = ("import", "let", "experiment", "patch", "search")
-#: All keywords of the language (``over`` in ``search``, ``with`` in derived values).
-KEYWORDS = STATEMENT_KEYWORDS + ("over", "with")
-#: Literal constants.
-CONSTANTS = ("true", "false", "True", "False", "none", "None", "inf", "nan")
-#: Hyper primitives and search settings the language knows by name.
-HYPER_PRIMITIVES = ("oneof", "manyof", "floatv", "intv")
+_NAME = TOKEN_PATTERNS["NAME"]
+_FLOAT = TOKEN_PATTERNS["FLOAT"]
+_OTHER_KEYWORDS = tuple(k for k in KEYWORDS if k not in STATEMENT_KEYWORDS)  # over, with
+_PLAIN_STATEMENT_KEYWORDS = tuple(k for k in STATEMENT_KEYWORDS if k not in DEFINING_KEYWORDS)  # import
 
-_NAME = r"[A-Za-z_][A-Za-z0-9_]*"
-_FLOAT = r"[+-]?(?:[0-9]+\.[0-9]*(?:[eE][+-]?[0-9]+)?|\.[0-9]+(?:[eE][+-]?[0-9]+)?|[0-9]+[eE][+-]?[0-9]+)"
+
+def _string(lexer, match):
+    """A STRING token: ``String.Double`` or ``String.Single`` by its quote."""
+    text = match.group()
+    yield match.start(), String.Double if text.startswith('"') else String.Single, text
 
 
 class MlxLexer(RegexLexer):
@@ -42,19 +44,18 @@ class MlxLexer(RegexLexer):
     tokens = {
         "root": [
             (r"[ \t\f\r\n]+", Whitespace),
-            (r"#[^\n]*", Comment.Single),
+            (TOKEN_PATTERNS["COMMENT"], Comment.Single),
             # `let x`, `experiment mnist`, `patch big_batch`, `search tune`
-            (r"\b(let|experiment|patch|search)(\s+)(" + _NAME + r")",
+            (r"\b(" + "|".join(DEFINING_KEYWORDS) + r")(\s+)(" + _NAME + r")",
              bygroups(Keyword.Declaration, Whitespace, Name.Variable)),
-            (r"\b(import)\b", Keyword.Namespace),
-            (words(("over", "with"), prefix=r"\b", suffix=r"\b"), Keyword),
-            (r"-inf\b", Keyword.Constant),
+            (words(_PLAIN_STATEMENT_KEYWORDS, prefix=r"\b", suffix=r"\b"), Keyword.Namespace),
+            (words(_OTHER_KEYWORDS, prefix=r"\b", suffix=r"\b"), Keyword),
+            (words(NEGATIVE_CONSTANTS, suffix=r"\b"), Keyword.Constant),
             (words(CONSTANTS, prefix=r"\b", suffix=r"\b"), Keyword.Constant),
-            (r'"(?:[^"\\\n]|\\.)*"', String.Double),
-            (r"'(?:[^'\\\n]|\\.)*'", String.Single),
+            (TOKEN_PATTERNS["STRING"], _string),
             (r'"[^\n]*|\'[^\n]*', String),  # an unterminated string (while typing)
             (_FLOAT, Number.Float),
-            (r"[+-]?[0-9]+", Number.Integer),
+            (TOKEN_PATTERNS["INT"], Number.Integer),
             # `Dense(` a component; `oneof(` a hyper primitive; `relu_to_elu(` a patcher call
             (words(HYPER_PRIMITIVES, prefix=r"\b", suffix=r"(?=\s*\()"), Name.Builtin),
             (r"[A-Z][A-Za-z0-9_]*(?=\s*\()", Name.Class),

@@ -91,3 +91,172 @@ def test_imports_point_down_the_layers():
 ])
 def test_area_of(module, expected):
     assert area_of(module) == expected
+
+
+# ------------------------------------------------------------------------------ cycles in a package
+#: Packages whose modules must not import each other in a circle. Every package should be here; add one
+#: once its cycles are broken (``python tests/test_layering.py`` lists the cycles of every package).
+ACYCLIC_PACKAGES = {"mldsl.dsl"}
+
+
+def module_paths() -> dict:
+    """module name -> file (a package's ``__init__.py`` under the package's name)."""
+    return {m[:-len(".__init__")] if m.endswith(".__init__") else m: p for m, p in modules()}
+
+
+def resolve_import(node: ast.AST, module: str, is_package: bool, known: set) -> list:
+    """The modules of ``known`` an import statement in ``module`` names (relative imports resolved;
+    ``from PKG import name`` names ``PKG.name`` when that is a module, else ``PKG``)."""
+    if isinstance(node, ast.Import):
+        return [a.name for a in node.names if a.name in known]
+    if not isinstance(node, ast.ImportFrom):
+        return []
+    if node.level:
+        base = module.split(".") if is_package else module.split(".")[:-1]
+        base = base[:len(base) - (node.level - 1)]
+        target = ".".join(base + ([node.module] if node.module else []))
+    else:
+        target = node.module or ""
+    out = []
+    for a in node.names:
+        full = f"{target}.{a.name}"
+        if full in known:
+            out.append(full)
+        elif target in known:
+            out.append(target)
+    return out
+
+
+def import_graph(package: str) -> dict:
+    """module -> the modules of ``package`` it imports (at the top or inside functions)."""
+    paths = {m: p for m, p in module_paths().items() if m == package or m.startswith(package + ".")}
+    known = set(paths)
+    graph = {}
+    for module, path in paths.items():
+        is_package = path.name == "__init__.py"
+        edges = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            edges.update(resolve_import(node, module, is_package, known))
+        edges.discard(module)
+        graph[module] = sorted(edges)
+    return graph
+
+
+def find_cycles(graph: dict) -> list:
+    """The import cycles of ``graph``: one per strongly connected component of two or more modules,
+    each as a closed path ``[a, b, ..., a]`` (Tarjan's algorithm, iterative)."""
+    index, low, on_stack, stack, components = {}, {}, set(), [], []
+    counter = [0]
+    for root in graph:
+        if root in index:
+            continue
+        work = [(root, iter(graph.get(root, ())))]
+        index[root] = low[root] = counter[0]
+        counter[0] += 1
+        stack.append(root)
+        on_stack.add(root)
+        while work:
+            node, children = work[-1]
+            child = next(children, None)
+            if child is not None:
+                if child not in index:
+                    index[child] = low[child] = counter[0]
+                    counter[0] += 1
+                    stack.append(child)
+                    on_stack.add(child)
+                    work.append((child, iter(graph.get(child, ()))))
+                elif child in on_stack:
+                    low[node] = min(low[node], index[child])
+                continue
+            work.pop()
+            if work:
+                low[work[-1][0]] = min(low[work[-1][0]], low[node])
+            if low[node] == index[node]:
+                component = []
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    component.append(member)
+                    if member == node:
+                        break
+                if len(component) > 1:
+                    components.append(set(component))
+    return sorted(_closed_path(graph, sorted(c)[0], c) for c in components)
+
+
+def _closed_path(graph: dict, start: str, members: set) -> list:
+    """A shortest path from ``start`` back to itself inside ``members`` (to show one cycle)."""
+    previous = {start: None}
+    frontier = [start]
+    while frontier:
+        nxt = []
+        for node in frontier:
+            for child in graph.get(node, ()):
+                if child == start:
+                    path = [node]
+                    while previous[path[-1]] is not None:
+                        path.append(previous[path[-1]])
+                    return list(reversed(path)) + [start]
+                if child in members and child not in previous:
+                    previous[child] = node
+                    nxt.append(child)
+        frontier = nxt
+    return [start]
+
+
+def test_find_cycles_finds_each_cycle_once():
+    graph = {"a": ["b"], "b": ["c"], "c": ["a", "d"], "d": [], "e": ["f"], "f": ["e"], "g": ["g"]}
+    assert sorted(find_cycles(graph)) == [["a", "b", "c", "a"], ["e", "f", "e"]]
+    assert find_cycles({"a": ["b"], "b": []}) == []
+
+
+def test_resolve_import_reads_function_level_and_relative_imports():
+    src = "def f():\n    from mldsl.dsl import printer, parse\n    from . import ir\n    import mldsl.dsl.module\n"
+    known = {"mldsl.dsl", "mldsl.dsl.printer", "mldsl.dsl.ir", "mldsl.dsl.module"}
+    found = set()
+    for node in ast.walk(ast.parse(src)):
+        found.update(resolve_import(node, "mldsl.dsl.compiler", False, known))
+    assert found == {"mldsl.dsl.printer", "mldsl.dsl", "mldsl.dsl.ir", "mldsl.dsl.module"}
+
+
+def describe_cycles(package: str) -> list:
+    """One line per import cycle inside ``package``: a closed path, then every module caught in it."""
+    graph = import_graph(package)
+    lines = []
+    for cycle in find_cycles(graph):
+        members = _component_of(graph, cycle[0])
+        lines.append(" -> ".join(cycle) + (f"  ({len(members)} modules in the circle: "
+                                            f"{', '.join(sorted(members))})" if len(members) > 2 else ""))
+    return lines
+
+
+def _component_of(graph: dict, node: str) -> set:
+    def reach(start, edges):
+        seen, todo = {start}, [start]
+        while todo:
+            for nxt in edges.get(todo.pop(), ()):
+                if nxt not in seen:
+                    seen.add(nxt)
+                    todo.append(nxt)
+        return seen
+
+    reverse: dict = {}
+    for src, dsts in graph.items():
+        for dst in dsts:
+            reverse.setdefault(dst, []).append(src)
+    return reach(node, graph) & reach(node, reverse)
+
+
+@pytest.mark.parametrize("package", sorted(ACYCLIC_PACKAGES))
+def test_no_import_cycle_inside_the_package(package):
+    cycles = describe_cycles(package)
+    assert cycles == [], f"import cycles inside {package}:\n" + "\n".join(cycles)
+
+
+if __name__ == "__main__":  # lists the import cycles inside every package (each under the innermost)
+    found: dict = {}
+    for pkg in sorted({m for m, p in module_paths().items() if p.name == "__init__.py"}, key=len):
+        for line in describe_cycles(pkg):
+            found[line] = pkg
+    for line, pkg in sorted(found.items(), key=lambda item: item[1]):
+        print(f"{pkg}: {line}")

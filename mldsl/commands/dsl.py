@@ -23,14 +23,16 @@ def add_parsers(subparsers) -> None:
     p.add_argument("-q", "--quiet", action="store_true", help="print nothing for files without errors")
     p.set_defaults(handler=_check)
 
-    p = subparsers.add_parser("show", help="print a definition of a .mlx file",
-                              description="Print FILE's definitions (or just NAME) as symbolic objects.")
+    p = subparsers.add_parser("show", help="print the definitions of a .mlx file as .mlx",
+                              description="Print FILE's definitions (or just NAME) as canonical .mlx "
+                                          "statements, every value resolved: valid .mlx that compiles "
+                                          "back to the same values.")
     p.add_argument("target", metavar="FILE[:NAME]")
-    p.add_argument("--verbose", action="store_true", help="show field docs")
+    p.add_argument("--verbose", action="store_true", help="write each field's documentation as a comment")
     p.add_argument("--hide-defaults", action="store_true", help="leave out fields at their default")
     out = p.add_mutually_exclusive_group()
     out.add_argument("--json", action="store_true", help="print JSON (as mldsl.symbolic.to_json)")
-    out.add_argument("--mlx", action="store_true", help="print canonical .mlx")
+    out.add_argument("--mlx", action="store_true", help="print .mlx (the default)")
     p.set_defaults(handler=_show)
 
     p = subparsers.add_parser("diff", help="symbolic difference of two definitions",
@@ -131,19 +133,17 @@ def _show(args: argparse.Namespace) -> int:
 
         module = load_module(Path(path))
         names = list(module.own)
-    for i, n in enumerate(names):
-        value = module[n]
-        kind = module.kinds[n]
-        if args.json:
-            print(_json(dict(value)) if kind == "patch" else
-                  sym.to_json_str(value, indent=2, hide_default_values=args.hide_defaults))
-        elif args.mlx:
-            print(to_mlx(value, name=n, kind=kind), end="")
+    if not args.json:
+        options = {"hide_defaults": args.hide_defaults, "verbose": args.verbose}
+        if name is None:
+            print(module.to_mlx(**options), end="")
         else:
-            text = _format(value, args.verbose, args.hide_defaults)
-            print(text if len(names) == 1 and name is not None else f"{kind} {n} = {text}")
-        if i != len(names) - 1 and not args.json:
-            print()
+            print(to_mlx(module[name], name=name, kind=module.kinds[name], **options), end="")
+        return 0
+    for n in names:
+        value = module[n]
+        print(_json(dict(value)) if module.kinds[n] == "patch" else
+              sym.to_json_str(value, indent=2, hide_default_values=args.hide_defaults))
     return 0
 
 
@@ -153,22 +153,6 @@ def _json(value) -> str:
     from mldsl import symbolic as sym
 
     return json.dumps({k: sym.to_json(v) for k, v in value.items()}, indent=2)
-
-
-def _format(value, verbose: bool, hide_defaults: bool) -> str:
-    from mldsl import symbolic as sym
-    from mldsl.dsl.module import Patch
-
-    if isinstance(value, Patch):
-        from mldsl.dsl.layout import render
-        from mldsl.dsl.printer import patch_block
-
-        return render(patch_block(value))
-    if isinstance(value, sym.Symbolic):
-        return sym.format(value, verbose=verbose, hide_default_values=hide_defaults)
-    from mldsl.dsl.printer import to_mlx
-
-    return to_mlx(value).rstrip("\n")
 
 
 def _diff(args: argparse.Namespace) -> int:
@@ -200,11 +184,11 @@ def _type_matches(value: Any, wanted: str) -> bool:
 
 
 def _query(args: argparse.Namespace) -> int:
-    from mldsl import symbolic as sym
-    from mldsl.dsl.layout import render
-    from mldsl.dsl.printer import value_doc
-    from mldsl.errors import MldslError
     import re
+
+    from mldsl import symbolic as sym
+    from mldsl.dsl.printer import to_mlx
+    from mldsl.errors import MldslError
 
     try:
         re.compile(args.regex)
@@ -215,7 +199,7 @@ def _query(args: argparse.Namespace) -> int:
     found = sym.query(value, path_regex=args.regex, where=where)
     for path, v in found.items():
         try:
-            shown = render(value_doc(v))
+            shown = to_mlx(v).rstrip("\n")
         except TypeError:
             shown = repr(v)
         print(f"{path} = {shown}" if str(path) else shown)
@@ -223,25 +207,17 @@ def _query(args: argparse.Namespace) -> int:
 
 
 def _space(args: argparse.Namespace) -> int:
-    from mldsl.dsl.search import Search
+    from mldsl.dsl.search_statement import Search
 
     _, name, value = _pick(args.target, kinds=("search", "experiment"))
     if isinstance(value, Search):
         value = value.space
-    dna_spec = _dna_spec()
+    from mldsl.hyper import dna_spec
+
     spec = dna_spec(value)
     print(spec)
     print(f"space size: {spec.space_size}")
     return 0
-
-
-def _dna_spec():
-    from mldsl import hyper
-
-    fn = getattr(hyper, "dna_spec", None)
-    if fn is None:
-        from mldsl.hyper.space import dna_spec as fn
-    return fn
 
 
 def _fmt(args: argparse.Namespace) -> int:

@@ -27,7 +27,7 @@ def __getattr__(name):
 
         return getattr(module, name)
     if name in ("Search", "Objective", "Invocation"):
-        from mldsl.dsl import search
+        from mldsl.dsl import search_statement
 
-        return getattr(search, name)
+        return getattr(search_statement, name)
     raise AttributeError(f"module 'mldsl.dsl' has no attribute {name!r}")

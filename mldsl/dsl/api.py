@@ -10,6 +10,7 @@ from typing import Any, Iterable, List, Union
 
 from mldsl.dsl.diagnostics import MlxError, raise_collected
 from mldsl.dsl.module import Module
+from mldsl.dsl.spelling import name_for
 from mldsl.errors import MldslError
 
 PathLike = Union[str, "os.PathLike[str]"]
@@ -124,7 +125,7 @@ def read_source(path: str) -> str:
 def _read_saved(path: str, registry):
     """(text, value) of a JSON file written by ``mldsl.save``; MlxError for bad JSON or types."""
     from mldsl import symbolic as sym
-    from mldsl.dsl.search import Search  # noqa: F401 - registers the Search types for JSON
+    from mldsl.dsl.search_statement import Search  # noqa: F401 - registers the Search types for JSON
     from mldsl.errors import UnknownTypeError
 
     if registry is None:
@@ -144,10 +145,10 @@ def _read_saved(path: str, registry):
 def _load_json(path: str, registry) -> Module:
     from mldsl.dsl.ir import Span
     from mldsl.dsl.module import Definition, Origin, Provenance
-    from mldsl.dsl.search import Search
+    from mldsl.dsl.search_statement import Search
 
     text, value = _read_saved(path, registry)
-    name = Path(path).stem
+    name = name_for(Path(path).stem)
     kind = "experiment" if getattr(type(value), "kind", None) == "experiment" else "let"
     if isinstance(value, Search):
         kind = "search"

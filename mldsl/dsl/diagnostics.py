@@ -43,7 +43,7 @@ ERROR_CODES = {
     "E032": "patch cannot be applied",
     "E033": "`with` needs a symbolic object",
     "E040": "bad search statement",
-    "E041": "unknown search algorithm, objective or policy",
+    "E041": "unknown search algorithm, objective, early-stopping rule or metric",
 }
 
 

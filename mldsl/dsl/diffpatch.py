@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any, List, Tuple
 
 from mldsl import symbolic as sym
-from mldsl.dsl.ir import format_path
 from mldsl.dsl.module import Patch
 from mldsl.errors import MldslError
 
@@ -49,7 +48,7 @@ def diff_patch(a: Any, b: Any, name: str) -> Patch:
     if any(not p for p, _ in edits):
         raise MldslError(f"cannot express the difference as a patch: the values have different types "
                          f"({type(a).__name__} vs {type(b).__name__})")
-    return Patch([(format_path(p), _detach(v)) for p, v in edits], name=name)
+    return Patch([(str(sym.KeyPath(p)), _detach(v)) for p, v in edits], name=name)
 
 
 def _detach(value: Any) -> Any:

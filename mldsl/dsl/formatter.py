@@ -10,9 +10,11 @@ from __future__ import annotations
 import threading
 from typing import List, Tuple
 
-from mldsl.dsl import docs, ir
+from mldsl.dsl import ir, shapes
 from mldsl.dsl.diagnostics import raise_collected
-from mldsl.dsl.layout import render
+from mldsl.dsl.layout import LineSuffix, render
+from mldsl.dsl.spelling import key_text, quote_string
+from mldsl.symbolic.key_path import KeyPath
 
 
 def format_source(text: str, filename: str = "<string>") -> str:
@@ -108,7 +110,7 @@ class _Formatter:
                   and (not children or c.span.start < children[0].span.start)]
         rest = [c for c in comments if c not in opener]
         leading, trailing, inner, dangling = _distribute(children, rest)
-        items = [docs.with_comments(render_child(ch, inner[i]), _texts(leading[i]))
+        items = [shapes.with_comments(render_child(ch, inner[i]), _texts(leading[i]))
                  for i, ch in enumerate(children)]
         return dict(trailing=[_trail(t) for t in trailing], dangling=_texts(dangling),
                     open_comment=_trail(opener),
@@ -123,7 +125,7 @@ class _Formatter:
         if v is None:
             return "none"
         if isinstance(v, str):
-            return docs.quote_string(v)
+            return quote_string(v)
         return node.text
 
     def expr_Ref(self, node: ir.Ref, comments):
@@ -135,7 +137,7 @@ class _Formatter:
         has_leading = kw.pop("has_leading")
         hug = len(node.args) == 1 and node.args[0].name is None and not has_leading \
             and isinstance(node.args[0].value, (ir.ListExpr, ir.DictExpr))
-        return docs.call(node.callee, items, hug=hug, **kw)
+        return shapes.call(node.callee, items, hug=hug, **kw)
 
     def arg(self, arg: ir.Arg, comments):
         value = self.expr(arg.value, comments)
@@ -146,12 +148,12 @@ class _Formatter:
     def expr_ListExpr(self, node: ir.ListExpr, comments):
         kw, items = self._children(node, node.items, comments, self.expr)
         kw.pop("has_leading")
-        return docs.seq("[", "]", items, **kw)
+        return shapes.seq("[", "]", items, **kw)
 
     def key(self, key) -> str:
         if isinstance(key, ir.StrKey):
-            return docs.key_text(key.value)
-        return key.text
+            return key_text(key.value)
+        return str(KeyPath(key.segments))
 
     def entry(self, entry: ir.Entry, comments):
         return [self.key(entry.key), " = ", self.expr(entry.value, comments)]
@@ -159,13 +161,13 @@ class _Formatter:
     def expr_DictExpr(self, node: ir.DictExpr, comments):
         kw, items = self._children(node, node.entries, comments, self.entry)
         kw.pop("has_leading")
-        return docs.seq("{", "}", items, padded=True, **kw)
+        return shapes.seq("{", "}", items, padded=True, **kw)
 
     def as_block(self, node: ir.DictExpr, comments):
         kw, items = self._children(node, node.entries, comments, self.entry)
         kw.pop("force_break")
         kw.pop("has_leading")
-        return docs.block(items, **kw)
+        return shapes.block(items, **kw)
 
     def patch_item(self, node, comments):
         if isinstance(node, ir.DictExpr):
@@ -179,30 +181,30 @@ class _Formatter:
         for i, ch in enumerate(children):
             doc = self.expr(ch, inner[i]) if i == 0 else self.patch_item(ch, inner[i])
             lead = _texts(leading[i]) + _texts(trailing[i - 1] if i else [])
-            rendered.append(docs.with_comments(doc, lead))
+            rendered.append(shapes.with_comments(doc, lead))
         extra = _texts(trailing[-1]) + _texts(dangling)
         single_block = len(node.patches) == 1 and isinstance(node.patches[0], ir.DictExpr) \
             and not any(leading) and not any(trailing[:-1])
-        doc = docs.with_chain(rendered[0], rendered[1:], single_block)
+        doc = shapes.with_chain(rendered[0], rendered[1:], single_block)
         if extra:
-            doc = [doc] + [docs.LineSuffix("  " + " ".join(extra))]
+            doc = [doc] + [LineSuffix("  " + " ".join(extra))]
         return doc
 
     # statements ------------------------------------------------------------------------------
     def statement(self, st, comments):
         if isinstance(st, ir.Import):
-            return ["import ", docs.quote_string(st.path)]
+            return ["import ", quote_string(st.path)]
         if isinstance(st, (ir.Let, ir.ExperimentDef)):
             value = st.value
             lead, trail, inner, dangling = _distribute([value], comments)
             doc = self.expr(value, inner[0])
             return [st.keyword, " ", st.name, " = ",
-                    docs.with_comments(doc, _texts(lead[0]) + _texts(dangling) + _texts(trail[0]))]
+                    shapes.with_comments(doc, _texts(lead[0]) + _texts(dangling) + _texts(trail[0]))]
         if isinstance(st, ir.PatchDef):
             return ["patch ", st.name, " ", self.as_block(st.body, comments)]
         if isinstance(st, ir.SearchDef):
             lead, trail, inner, dangling = _distribute([st.space, st.body], comments)
-            space = docs.with_comments(self.expr(st.space, inner[0]), _texts(lead[0]))
+            space = shapes.with_comments(self.expr(st.space, inner[0]), _texts(lead[0]))
             body = self.as_block(st.body, inner[1] + lead[1] + trail[0] + dangling)
             return ["search ", st.name, " over ", space, " ", body]
         raise TypeError(st)
@@ -262,6 +264,3 @@ def check_formatted(text: str, filename: str = "<string>") -> Tuple[bool, str]:
     new = format_source(text, filename)
     return new == text, new
 
-
-format_mlx = format_source
-"""Alias of ``format_source`` (exported as ``mldsl.format_mlx``)."""

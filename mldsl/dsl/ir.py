@@ -112,10 +112,6 @@ class PathKey:
     span: Span
 
     @property
-    def text(self) -> str:
-        return format_path(self.segments)
-
-    @property
     def is_simple(self) -> bool:
         return len(self.segments) == 1 and isinstance(self.segments[0], str)
 
@@ -225,13 +221,3 @@ class Program:
     errors: list = field(default_factory=list)
     broken_names: set = field(default_factory=set)
 
-
-def format_path(segments) -> str:
-    """``('model', 'layers', 1, 'units')`` -> ``model.layers[1].units``."""
-    out = []
-    for seg in segments:
-        if isinstance(seg, int):
-            out.append(f"[{seg}]")
-        else:
-            out.append(("." if out else "") + seg)
-    return "".join(out)

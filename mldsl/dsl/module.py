@@ -2,13 +2,15 @@
 statement's value is a :class:`mldsl.patching.Patch`), and provenance records (``Module.explain``)."""
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Dict, Iterator, List, Optional, Tuple
 
-from mldsl.dsl.ir import Span, format_path
-from mldsl.patching import Patch  # noqa: F401 - the value of a `patch` statement (defined in patching)
+from mldsl import symbolic as sym
+from mldsl.dsl.ir import Span
+from mldsl.dsl.printer import Printer, register_printer, to_mlx
+from mldsl.dsl.layout import render
+from mldsl.patching import Patch  # the value of a `patch` statement (defined in patching)
 
 Path = Tuple[Any, ...]
 
@@ -51,11 +53,8 @@ class Explanation:
     default: bool = False
 
     def __str__(self) -> str:
-        from mldsl.dsl.printer import value_doc
-        from mldsl.dsl.layout import render
-
         try:
-            shown = render(value_doc(self.value))
+            shown = to_mlx(self.value).rstrip("\n")
         except TypeError:
             shown = repr(self.value)
         head = f"{self.name}.{self.path}" if self.path else self.name
@@ -65,30 +64,6 @@ class Explanation:
         for o in self.chain:
             lines.append(f"  {o}")
         return "\n".join(lines)
-
-
-_SEG = re.compile(r"\.?([A-Za-z_][A-Za-z0-9_]*)|\[(-?\d+)\]|\[(['\"])(.*?)\3\]")
-
-
-def parse_path(text: str) -> Optional[Path]:
-    """``"model.layers[1].units"`` -> ``("model", "layers", 1, "units")`` (None if unreadable)."""
-    text = text.strip()
-    if not text:
-        return ()
-    out: List[Any] = []
-    pos = 0
-    while pos < len(text):
-        m = _SEG.match(text, pos)
-        if not m or (m.group(1) and pos > 0 and text[pos] != "."):
-            return None
-        if m.group(1) is not None:
-            out.append(m.group(1))
-        elif m.group(2) is not None:
-            out.append(int(m.group(2)))
-        else:
-            out.append(m.group(4))
-        pos = m.end()
-    return tuple(out)
 
 
 class Provenance:
@@ -200,44 +175,43 @@ class Module(Mapping):
 
         Raises ``MldslError`` for an unknown name or a path that does not exist.
         """
-        from mldsl.errors import MldslError, suggestion_text
+        from mldsl.errors import KeyPathError, MldslError, suggestion_text
 
         if name not in self.definitions:
             hint = suggestion_text(name, self.definitions)
             raise MldslError(f"{self.filename} has no definition {name!r}" + (f"; {hint}" if hint else ""))
         d = self.definitions[name]
-        keys = parse_path(path) if isinstance(path, str) else tuple(path)
-        if keys is None:
-            raise MldslError(f"cannot read path {path!r}")
+        try:
+            keys = sym.KeyPath.parse(path.strip()) if isinstance(path, str) else sym.KeyPath(path)
+        except KeyPathError:
+            raise MldslError(f"cannot read path {path!r}") from None
+        keys = tuple(keys)
         value = _get_path(d.value, keys, name, path)
         chain, exact = d.provenance.chain(keys)
         default = not exact and bool(keys) and _is_default(d.value, keys)
         if not chain:
             chain = [Origin.at(d.name_span, f"{d.kind} {name!r}")]
-        return Explanation(name, format_path(keys), value, chain, default)
+        return Explanation(name, str(sym.KeyPath(keys)), value, chain, default)
 
     # -- printing --------------------------------------------------------------------------------
-    def to_mlx(self) -> str:
-        """Canonical .mlx of the module's own definitions (fully resolved values)."""
-        from mldsl.dsl.layout import render
-        from mldsl.dsl.printer import statement_doc
-
+    def to_mlx(self, *, hide_defaults: bool = False, verbose: bool = False) -> str:
+        """Canonical .mlx of the module's own definitions (fully resolved values; a search over an
+        experiment the module defines names it). Options as ``mldsl.to_mlx``."""
+        printer = Printer(hide_defaults=hide_defaults, verbose=verbose)
         out = []
         for n in self.own:
             d = self.definitions[n]
             space_name = None
             if d.kind == "search":
-                for other in self.own:
+                for other in self.own[:self.own.index(n)]:
                     od = self.definitions[other]
-                    if od.kind == "experiment" and other != n and _same(od.value, d.value.space):
+                    if od.kind == "experiment" and _same(od.value, d.value.space):
                         space_name = other
-            out.append(render(statement_doc(n, d.value, d.kind, space_name=space_name)))
+            out.append(render(printer.statement(n, d.value, d.kind, space_name=space_name)))
         return "\n\n".join(out) + ("\n" if out else "")
 
 
 def _same(a, b) -> bool:
-    from mldsl import symbolic as sym
-
     try:
         return bool(sym.eq(a, b))
     except Exception:  # noqa: BLE001
@@ -251,7 +225,7 @@ def _get_path(value: Any, keys: Path, name: str, text: str) -> Any:
     for i, k in enumerate(keys):
         children = child_values(cur)
         if children is None or k not in children:
-            where = format_path(keys[:i]) or name
+            where = str(sym.KeyPath(keys[:i])) or name
             hint = suggestion_text(str(k), [str(c) for c in children]) if children else None
             raise MldslError(f"{name} has no path {text!r}: {where} has no {k!r}"
                              + (f"; {hint}" if hint else ""))
@@ -261,8 +235,6 @@ def _get_path(value: Any, keys: Path, name: str, text: str) -> Any:
 
 def child_values(value: Any) -> Optional[Dict[Any, Any]]:
     """The children of a value by key (fields, dict keys or list indices); None for a leaf."""
-    from mldsl import symbolic as sym
-
     if isinstance(value, sym.Object):
         return dict(value.sym_init_args)
     if isinstance(value, dict):
@@ -274,8 +246,6 @@ def child_values(value: Any) -> Optional[Dict[Any, Any]]:
 
 def _is_default(root: Any, keys: Path) -> bool:
     """Whether the field at ``keys`` holds its spec's default (a field never written)."""
-    from mldsl import symbolic as sym
-
     parent = root
     for k in keys[:-1]:
         parent = child_values(parent)[k]
@@ -287,3 +257,8 @@ def _is_default(root: Any, keys: Path) -> bool:
             except Exception:  # noqa: BLE001
                 return False
     return False
+
+
+register_printer(Patch, keyword="patch", expression=lambda printer, patch: printer.patch_block(patch))
+register_printer(Module, program=lambda printer, module: module.to_mlx(hide_defaults=printer.hide_defaults,
+                                                                        verbose=printer.verbose))

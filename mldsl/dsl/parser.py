@@ -16,17 +16,18 @@ import threading
 from functools import lru_cache
 from typing import List, Optional, Tuple
 
-from mldsl.dsl import ir
+from mldsl.dsl import ir, vocabulary
 from mldsl.dsl.diagnostics import MlxError
 from mldsl.errors import suggestion_text
 from mldsl.symbolic.json_io import number_problem
 
-STATEMENT_KEYWORDS = ("import", "let", "experiment", "patch", "search")
+STATEMENT_KEYWORDS = vocabulary.STATEMENT_KEYWORDS
 #: Words that are literals in expressions and therefore cannot name a definition.
-RESERVED_WORDS = ("true", "false", "none", "True", "False", "None", "inf", "nan")
+RESERVED_WORDS = vocabulary.CONSTANTS
 
-_STATEMENT_START = re.compile(r"^[ \t]*(?:import|let|experiment|patch|search)\b", re.M)
-_DEFINED_NAME = re.compile(r"\s*(?:let|experiment|patch|search)\s+([A-Za-z_][A-Za-z0-9_]*)")
+_STATEMENT_START = re.compile(r"^[ \t]*(?:%s)\b" % "|".join(STATEMENT_KEYWORDS), re.M)
+_DEFINED_NAME = re.compile(r"\s*(?:%s)\s+(%s)" % ("|".join(vocabulary.DEFINING_KEYWORDS),
+                                                  vocabulary.TOKEN_PATTERNS["NAME"]))
 
 #: Deepest nesting of brackets (calls, lists, blocks) in .mlx text: far beyond any real experiment,
 #: and low enough that compiling, printing and running a value never exhaust Python's stack.

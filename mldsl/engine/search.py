@@ -25,7 +25,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional, Sequence
 
-from mldsl.engine.early_stopping import EarlyStoppingRule, resolve_rule
+from mldsl.hyper.early_stopping import EarlyStoppingRule, resolve_rule
 from mldsl.engine.executors import EXECUTORS, Executor, make_executor
 from mldsl.engine.memory_store import MemoryStore
 from mldsl.engine.store import Store, StudyRecord, TrialRecord
@@ -72,7 +72,9 @@ class SpaceOps:
 
             return value.format() if hasattr(value, "format") and not isinstance(value, dict) else \
                 json.dumps(value, sort_keys=True, default=repr)
-        return format_mlx(value, name)
+        from mldsl.dsl.printer import to_mlx
+
+        return to_mlx(value, name=name)
 
     @staticmethod
     def dna_to_json(dna) -> list:
@@ -87,23 +89,6 @@ def _hyper(name: str):
     from mldsl.hyper import space
 
     return getattr(space, name)
-
-
-def format_mlx(value: Any, name: Optional[str] = None) -> str:
-    """``value`` as ``.mlx`` text (the DSL printer; a statement when ``name`` is given), or its symbolic
-    ``format()`` when the printer is not available."""
-    try:
-        from mldsl.dsl.printer import to_mlx
-    except ImportError:
-        to_mlx = None
-    if to_mlx is not None:
-        return to_mlx(value) if name is None else to_mlx(value, name=name)
-    if hasattr(value, "format"):
-        try:
-            return value.format(compact=False)
-        except TypeError:
-            return value.format()
-    return repr(value)
 
 
 def trial_name(study: str, number: int) -> str:
@@ -154,7 +139,7 @@ def build_algorithm(algorithm: Any, seed: Optional[int]):
         algorithm = _algorithm_factory(algorithm)
     elif not hasattr(algorithm, "propose") and hasattr(algorithm, "kwargs") and isinstance(
             getattr(algorithm, "name", None), str):
-        # a compiled ``.mlx`` call such as ``evolution(population_size=5)`` (mldsl.dsl.search.Invocation)
+        # a compiled ``.mlx`` call such as ``evolution(population_size=5)`` (mldsl.dsl.search_statement.Invocation)
         factory = _algorithm_factory(algorithm.name)
         try:
             algorithm = algorithm.make(factory) if hasattr(algorithm, "make") else factory(
@@ -530,4 +515,4 @@ def study_summary(store: Any, name: str) -> SearchResult:
 
 
 __all__ = ["run_search", "SearchResult", "SearchProgress", "best_trial", "study_summary", "SpaceOps",
-           "build_algorithm", "describe_algorithm", "format_mlx", "ABANDONED"]
+           "build_algorithm", "describe_algorithm", "ABANDONED"]

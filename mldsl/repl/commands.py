@@ -60,12 +60,13 @@ def run_command(repl, line: str) -> Optional[str]:
 
 
 # --------------------------------------------------------------------------------- value helpers
-def to_mlx_or_format(value: Any) -> str:
-    """``.mlx`` text of a value when the printer handles it, else the symbolic ``format()``."""
+def to_mlx_or_format(value: Any, hide_defaults: bool = True) -> str:
+    """``.mlx`` text of a value when the printer handles it (fields at their default left out unless
+    ``hide_defaults`` is False), else the symbolic ``format()``."""
     try:
         from mldsl.dsl.printer import to_mlx
 
-        return to_mlx(value).rstrip("\n")
+        return to_mlx(value, hide_defaults=hide_defaults).rstrip("\n")
     except Exception:
         pass
     fmt = getattr(value, "format", None)
@@ -352,8 +353,8 @@ def cmd_patch(repl, args: str):
                          "(e.g. :patch mnist 'scale_lr?batch_size=1024' --as big)")
     base = repl.session.value(name)
     result = repl.session.evaluate(f"{name} with {', '.join(patches)}")
-    if mode == "print":
-        show_value(repl, result)
+    if mode == "print":  # every value, so that one set to its default on purpose shows
+        repl.print_mlx(to_mlx_or_format(result, hide_defaults=False))
         return
     target = target or name
     keyword = repl.session.kind(name) if repl.session.kind(name) in ("let", "experiment") else "experiment"

@@ -45,30 +45,26 @@ def _children(value: Any) -> Optional[List[Tuple[Any, Any]]]:
     return None
 
 
-def _join(prefix: str, key: Any) -> str:
-    if isinstance(key, int):
-        return f"{prefix}[{key}]"
-    return f"{prefix}.{key}" if prefix else str(key)
-
-
 def value_paths(value: Any, *, leaves_only: bool = False) -> List[str]:
     """Every key path inside ``value`` (``model``, ``model.layers``, ``model.layers[0]``, ...), in
     field order (at most a few thousand)."""
+    from mldsl.symbolic import KeyPath
+
     out: List[str] = []
 
-    def walk(v: Any, prefix: str, depth: int) -> None:
+    def walk(v: Any, prefix: KeyPath, depth: int) -> None:
         if len(out) >= _MAX_PATHS or depth > 30:
             return
         kids = _children(v)
         for key, child in kids or ():
-            path = _join(prefix, key)
+            path = prefix + key
             grandkids = _children(child)
             if not leaves_only or not grandkids:
-                out.append(path)
+                out.append(str(path))
             if grandkids:
                 walk(child, path, depth + 1)
 
-    walk(value, "", 0)
+    walk(value, KeyPath(), 0)
     return out
 
 
@@ -76,7 +72,7 @@ def _short(value: Any, width: int = 40) -> str:
     try:
         from mldsl.dsl.printer import to_mlx
 
-        text = to_mlx(value)
+        text = to_mlx(value, hide_defaults=True)
     except Exception:
         text = repr(value)
     text = " ".join(text.split())

@@ -3,7 +3,8 @@
 The real parser (``mldsl.dsl``) rejects incomplete input; the REPL needs to look at text while it is
 being typed: is a statement finished (:func:`needs_more`), where does each statement of a pasted block
 start (:func:`split_statements`), which names does a statement use (:func:`referenced_names`), and what
-surrounds the cursor (used by the completer). Nothing here imports the rest of mldsl.
+surrounds the cursor (used by the completer). Its keywords and token patterns come from the grammar
+(``mldsl.dsl.vocabulary``); nothing else of mldsl is imported.
 """
 from __future__ import annotations
 
@@ -11,23 +12,25 @@ import re
 from dataclasses import dataclass
 from typing import List, Optional
 
-STATEMENT_KEYWORDS = ("import", "let", "experiment", "patch", "search")
+from mldsl.dsl.vocabulary import DEFINING_KEYWORDS, STATEMENT_KEYWORDS, TOKEN_PATTERNS
+
 #: after one of these tokens the statement goes on (on the next line, if the line ends there)
 CONTINUATION_TOKENS = ("with", ",", "=", "over")
 OPENERS = {"(": ")", "[": "]", "{": "}"}
 CLOSERS = {v: k for k, v in OPENERS.items()}
 
-_TOKEN_RE = re.compile(r"""
-    (?P<ws>[ \t\f\r\n]+)
-  | (?P<comment>\#[^\n]*)
-  | (?P<string>"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')
-  | (?P<badstring>["'][^\n]*)
-  | (?P<float>[+-]?(?:[0-9]+\.[0-9]*(?:[eE][+-]?[0-9]+)?|\.[0-9]+(?:[eE][+-]?[0-9]+)?|[0-9]+[eE][+-]?[0-9]+))
-  | (?P<int>[+-]?[0-9]+)
-  | (?P<name>[A-Za-z_][A-Za-z0-9_]*)
-  | (?P<punct>[(){}\[\],.=?])
-  | (?P<other>.)
-""", re.VERBOSE | re.DOTALL)
+# the grammar's tokens, in the order the grammar's lexer prefers them, plus what may appear while typing
+_TOKEN_RE = re.compile("|".join(f"(?P<{kind}>{pattern})" for kind, pattern in [
+    ("ws", r"[ \t\f\r\n]+"),
+    ("comment", TOKEN_PATTERNS["COMMENT"]),
+    ("string", TOKEN_PATTERNS["STRING"]),
+    ("badstring", r"[\"'][^\n]*"),
+    ("float", TOKEN_PATTERNS["FLOAT"]),
+    ("int", TOKEN_PATTERNS["INT"]),
+    ("name", TOKEN_PATTERNS["NAME"]),
+    ("punct", r"[(){}\[\],.=?]"),
+    ("other", r"."),
+]), re.DOTALL)
 
 
 @dataclass(frozen=True)
@@ -105,7 +108,7 @@ def needs_more(text: str) -> bool:
 def _starts_statement(prev: Optional[Token], tok: Token) -> bool:
     if tok.kind != "name" or tok.text not in STATEMENT_KEYWORDS:
         return False
-    if prev is not None and prev.kind == "name" and prev.text in ("let", "experiment", "patch", "search"):
+    if prev is not None and prev.kind == "name" and prev.text in DEFINING_KEYWORDS:
         return False  # the defined name itself (`let let = 3` is valid: keywords are contextual)
     return prev is None or prev.text not in CONTINUATION_TOKENS + (".",)
 

@@ -180,12 +180,9 @@ class Session:
 
             module = load_module(str(p))
             kinds = getattr(module, "kinds", {})
-            names = []
-            for name in module:
-                ident = _identifier(name)
-                self.define(ident, module[name], kinds.get(name))
-                names.append(ident)
-            return names
+            for name in module:  # named after the file's stem, made a valid name (``dsl.spelling.name_for``)
+                self.define(name, module[name], kinds.get(name))
+            return list(module)
         from mldsl.dsl.api import read_source
 
         text = read_source(str(p))
@@ -286,13 +283,6 @@ def _shift_columns(exc: Exception, shift: int) -> None:
                 src = getattr(err, "source_line", None)
                 if isinstance(src, str) and len(src) >= shift:
                     err.source_line = src[shift:]
-
-
-def _identifier(stem: str) -> str:
-    import re
-
-    name = re.sub(r"[^A-Za-z0-9_]", "_", stem)
-    return name if name and not name[0].isdigit() else f"_{name}"
 
 
 def _absolute_import(text: str, folder: Path) -> str:

@@ -10,7 +10,7 @@ from mldsl.errors import KeyPathError
 
 __all__ = ["KeyPath"]
 
-_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")  # \Z, not $: a key ending in a newline is quoted
 _BARE = re.compile(r"[^.\[\]\s'\"]+")
 _INDEX = re.compile(r"\[\s*(-?\d+)\s*\]")
 _QUOTED = re.compile(r"\[\s*(\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*')\s*\]")

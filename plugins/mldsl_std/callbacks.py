@@ -9,7 +9,7 @@ t = sym.typing
 @sym.members([
     ("monitor", t.Str("val_loss"), "History key to watch, e.g. \"val_loss\" or \"val_accuracy\"."),
     ("patience", t.Int(0, min_value=0), "Epochs without improvement before stopping."),
-    ("min_delta", t.Float(0.0, min_value=0.0), "Smallest change that counts as an improvement."),
+    ("min_delta", c.FloatRange(0.0, min_value=0.0, finite=True), "Smallest change that counts as an improvement."),
     ("mode", t.Enum("auto", ["auto", "min", "max"]),
      "Whether lower (min) or higher (max) is better; auto: max for accuracy-like keys, else min."),
     ("restore_best_weights", t.Bool(False), "Restore the weights of the best epoch when stopping."),

@@ -89,8 +89,8 @@ class MaxPooling2D(c.Layer):
 
 
 @sym.members([
-    ("momentum", t.Float(0.99, min_value=0.0, max_value=1.0), "Momentum of the moving mean and variance."),
-    ("epsilon", c.FloatRange(1e-3, min_value=0.0, min_inclusive=False), "Added to the variance, > 0."),
+    ("momentum", c.FloatRange(0.99, min_value=0.0, max_value=1.0), "Momentum of the moving mean and variance."),
+    ("epsilon", c.FloatRange(1e-3, min_value=0.0, min_inclusive=False, finite=True), "Added to the variance, > 0."),
 ])
 class BatchNormalization(c.Layer):
     """Normalises each feature with batch statistics (moving averages at inference)."""

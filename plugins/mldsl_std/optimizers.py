@@ -7,11 +7,12 @@ t = sym.typing
 
 
 def _lr(default):
-    return ("learning_rate", c.FloatRange(default, min_value=0.0, min_inclusive=False), "Step size, > 0.")
+    return ("learning_rate", c.FloatRange(default, min_value=0.0, min_inclusive=False, finite=True),
+            "Step size, > 0.")
 
 
 def _epsilon():
-    return ("epsilon", t.Float(1e-7, min_value=0.0), "Small constant for numerical stability.")
+    return ("epsilon", c.FloatRange(1e-7, min_value=0.0, finite=True), "Small constant for numerical stability.")
 
 
 def _decay(name, default, doc):
@@ -20,7 +21,7 @@ def _decay(name, default, doc):
 
 @sym.members([
     _lr(0.01),
-    ("momentum", t.Float(0.0, min_value=0.0, max_value=1.0), "Momentum factor in [0, 1]."),
+    ("momentum", c.FloatRange(0.0, min_value=0.0, max_value=1.0), "Momentum factor in [0, 1]."),
     ("nesterov", t.Bool(False), "Use Nesterov momentum."),
 ])
 class SGD(c.Optimizer):
@@ -44,7 +45,7 @@ class Adam(c.Optimizer):
 @sym.members([
     _lr(0.001),
     _decay("rho", 0.9, "Decay of the moving average of squared gradients, in [0, 1)."),
-    ("momentum", t.Float(0.0, min_value=0.0, max_value=1.0), "Momentum factor in [0, 1]."),
+    ("momentum", c.FloatRange(0.0, min_value=0.0, max_value=1.0), "Momentum factor in [0, 1]."),
     _epsilon(),
 ])
 class RMSprop(c.Optimizer):
@@ -55,7 +56,8 @@ class RMSprop(c.Optimizer):
 
 @sym.members([
     _lr(0.001),
-    ("initial_accumulator_value", t.Float(0.1, min_value=0.0), "Starting value of the accumulators."),
+    ("initial_accumulator_value", c.FloatRange(0.1, min_value=0.0, finite=True),
+     "Starting value of the accumulators, >= 0."),
     _epsilon(),
 ])
 class Adagrad(c.Optimizer):

@@ -14,6 +14,21 @@ def registry():
     return fake_registry()
 
 
+@pytest.fixture(scope="session")
+def std_registry():
+    """The registry of the installed plugins (the standard library's real components)."""
+    import warnings
+
+    from mldsl.registry import build_registry
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        registry = build_registry()
+    if "Experiment" not in registry.names():
+        pytest.skip("the standard library plugin is not installed")
+    return registry
+
+
 @pytest.fixture
 def use_fake_registry(registry):
     """Installs the fake registry as the process-wide one (for CLI tests); forgets it after."""

@@ -54,13 +54,18 @@ def test_check_missing_file(mlx, capsys):
 
 def test_show(mlx, capsys):
     code, out, _ = run(capsys, "show", "m.mlx:tuned", "--hide-defaults")
-    assert code == 0 and out.startswith("Experiment(") and "batch_size=256" in out and "'elu'" in out
+    assert code == 0 and out == ('experiment tuned = Experiment(\n'
+                                 '    model=Sequential([Flatten(), Dense(64, activation="elu"), Dense(10)]),\n'
+                                 '    training={ batch_size = 256, optimizer = Adam(learning_rate=0.01) },\n'
+                                 ')\n')
     code, out, _ = run(capsys, "show", "m.mlx:tuned", "--json")
     assert json.loads(out)["training"]["batch_size"] == 256
-    code, out, _ = run(capsys, "show", "m.mlx:tuned", "--mlx")
+    code, out, _ = run(capsys, "show", "m.mlx:tuned")
     assert out.startswith("experiment tuned = Experiment(") and "batch_size = 256" in out
+    assert "num_epochs = 1" in out and "use_bias=true" in out  # every value, defaults included
+    assert run(capsys, "show", "m.mlx:tuned", "--mlx")[1] == out
     code, out, _ = run(capsys, "show", "m.mlx")
-    assert code == 0 and "let hidden = 64" in out and "search tune = " in out
+    assert code == 0 and "let hidden = 64" in out and "search tune over space {" in out
     code, out, err = run(capsys, "show", "m.mlx:tuend")
     assert code == 2 and "did you mean 'tuned'" in err
 
@@ -89,8 +94,8 @@ def test_query(mlx, capsys):
     code, out, _ = run(capsys, "query", "m.mlx:base", r"units$")
     assert code == 0 and out == "model.layers[1].units = 64\nmodel.layers[2].units = 10\n"
     code, out, _ = run(capsys, "query", "m.mlx:base", ".", "--where-type", "Dense")
-    assert out.splitlines() == ['model.layers[1] = Dense(64, activation="relu")',
-                                "model.layers[2] = Dense(10)"]
+    assert out.splitlines() == ['model.layers[1] = Dense(64, activation="relu", use_bias=true)',
+                                'model.layers[2] = Dense(10, activation="linear", use_bias=true)']
     code, out, _ = run(capsys, "query", "m.mlx:base", "nothing_here")
     assert code == 1 and out == ""
     code, _, err = run(capsys, "query", "m.mlx:base", "(")

@@ -9,7 +9,7 @@ from mldsl import symbolic as sym
 from mldsl.dsl.api import compile_source, load_mlx, load_module, parse
 from mldsl.dsl.diagnostics import MlxError, MlxErrors
 from mldsl.dsl.module import Patch
-from mldsl.dsl.search import Invocation, Objective, Search
+from mldsl.dsl.search_statement import Invocation, Objective, Search
 
 from dsl_helpers import Adam, Dense, Digits, Dropout, Experiment, Flatten, Sequential
 

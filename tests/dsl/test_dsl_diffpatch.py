@@ -17,7 +17,8 @@ def test_outermost_changes_only():
     assert [(p, v) for p, v in patch_edits(a, b)] == [
         (("model", "layers", 0, "units"), 8), (("training", "optimizer"), SGD(momentum=0.9))]
     assert diff_as_patch(a, b, "upgrade") == (
-        "patch upgrade {\n    model.layers[0].units = 8\n    training.optimizer = SGD(momentum=0.9)\n}\n")
+        "patch upgrade {\n    model.layers[0].units = 8\n"
+        "    training.optimizer = SGD(learning_rate=0.01, momentum=0.9)\n}\n")
     assert diff_patch(a, a, "same") == {}
 
 

@@ -1,6 +1,5 @@
 """Every example in ``examples/`` compiles against the installed standard library, round-trips
 through the printer, is canonically formatted, and its searches have a valid space."""
-import warnings
 from pathlib import Path
 
 import pytest
@@ -11,18 +10,6 @@ from mldsl.dsl.printer import to_mlx
 
 EXAMPLES = Path(__file__).parents[2] / "examples"
 FILES = sorted(EXAMPLES.glob("*.mlx"))
-
-
-@pytest.fixture(scope="module")
-def std_registry():
-    from mldsl.registry import build_registry
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        registry = build_registry()
-    if "Experiment" not in registry.names():
-        pytest.skip("the standard library plugin is not installed")
-    return registry
 
 
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)

@@ -5,6 +5,7 @@ import pytest
 
 from mldsl.dsl import ir
 from mldsl.dsl.parser import decode_string, get_lark, parse_program
+from mldsl.symbolic import KeyPath
 
 
 def value_of(text):
@@ -57,7 +58,7 @@ search s over e { algorithm = evolution(population_size=5), trials = 3
     with_expr = program.statements[2].value
     assert isinstance(with_expr, ir.WithExpr) and len(with_expr.patches) == 4
     path = with_expr.patches[3].entries[0].key
-    assert path.segments == ("model", "layers", 1, "units") and path.text == "model.layers[1].units"
+    assert path.segments == ("model", "layers", 1, "units") and str(KeyPath(path.segments)) == "model.layers[1].units"
     assert len(program.statements[3].body.entries) == 2
 
 

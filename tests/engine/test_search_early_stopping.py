@@ -3,7 +3,7 @@ import pickle
 
 import pytest
 
-from mldsl.engine.early_stopping import MedianStopping, median, resolve_rule
+from mldsl.hyper.early_stopping import MedianStopping, median, resolve_rule
 from mldsl.engine.trial import curve_of, epoch_value
 from mldsl.errors import SearchError
 

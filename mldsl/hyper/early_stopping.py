@@ -6,7 +6,9 @@ fixes each trial's reference set when the trial is proposed (the completed trial
 algorithm had seen), so the decision does not depend on timing: the same seed stops the same trials on
 every executor, and a resumed search stops what an uninterrupted one would have.
 
-In ``.mlx``: ``early_stopping = median(after=2)``.
+In ``.mlx``: ``early_stopping = median(after=2)``. The rules sit beside the search algorithms (as in
+PyGlove), below both the language, which checks a search's rule when it compiles it, and the engine,
+which applies it.
 """
 from __future__ import annotations
 

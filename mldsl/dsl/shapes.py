@@ -1,61 +1,12 @@
-"""Building blocks shared by the printer (values -> .mlx) and the formatter (source -> .mlx):
-literal spelling and the canonical shapes of calls, lists, dicts and blocks."""
+"""The canonical shapes of ``.mlx`` constructs as layout documents (``mldsl.dsl.layout``): calls,
+lists, dicts, blocks, ``with`` chains and comments. Shared by the printer (values -> ``.mlx``) and the
+formatter (source -> canonical ``.mlx``)."""
 from __future__ import annotations
 
-import math
-import re
 from typing import List, Optional, Sequence
 
 from mldsl.dsl.layout import (BREAK_PARENT, HARDLINE, LINE, SOFTLINE, Block, Group, IfBreak, Indent,
                               LineSuffix, join)
-
-_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
-
-
-def is_identifier(s: str) -> bool:
-    return bool(_IDENT.match(s))
-
-
-def quote_string(s: str) -> str:
-    """The canonical double-quoted spelling of ``s`` (decodable by ``parser.decode_string``)."""
-    out = ['"']
-    for ch in s:
-        if ch == "\\":
-            out.append("\\\\")
-        elif ch == '"':
-            out.append('\\"')
-        elif ch == "\n":
-            out.append("\\n")
-        elif ch == "\t":
-            out.append("\\t")
-        elif ch == "\r":
-            out.append("\\r")
-        elif ch.isprintable() and not (0xD800 <= ord(ch) <= 0xDFFF):
-            out.append(ch)
-        else:
-            code = ord(ch)
-            if code < 0x100:
-                out.append(f"\\x{code:02x}")
-            elif code < 0x10000:
-                out.append(f"\\u{code:04x}")
-            else:
-                out.append(f"\\U{code:08x}")
-    out.append('"')
-    return "".join(out)
-
-
-def float_text(x: float) -> str:
-    """``repr`` of a float in .mlx spelling (``inf``, ``-inf``, ``nan``)."""
-    if math.isnan(x):
-        return "nan"
-    if math.isinf(x):
-        return "inf" if x > 0 else "-inf"
-    return repr(float(x))
-
-
-def key_text(key: str) -> str:
-    """A dict key: bare when it is an identifier, else quoted."""
-    return key if is_identifier(key) else quote_string(key)
 
 
 def with_comments(doc, leading: Sequence[str] = ()):

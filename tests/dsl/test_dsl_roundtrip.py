@@ -1,0 +1,237 @@
+"""One printer that round-trips: whatever ``mldsl show``, the printer (``to_mlx``, with or without
+``hide_defaults``/``verbose``) and ``Module.to_mlx`` produce is valid ``.mlx`` that compiles back to an
+equal value, and printing that again gives the same text (a fixpoint).
+
+Covered: the examples (through the CLI), generated experiments and search spaces (nested ``oneof``,
+``manyof``, ``floatv``, ``intv``), ``search`` statements, patches, whole generated programs, plain values
+(strings with escapes, ``1e-7``, ``inf``, ``nan``, negative numbers, empty lists and dicts, keys that are
+not names) and symbolic classes defined in a Python module (printed as ``module.Class(...)``)."""
+import math
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from mldsl import components as c
+from mldsl import symbolic as sym
+from mldsl.cli import main
+from mldsl.dsl.api import load_mlx, parse
+from mldsl.dsl.module import Patch
+from mldsl.dsl.layout import render
+from mldsl.dsl.printer import Printer, to_mlx
+from mldsl.dsl.search_statement import Invocation, Objective, Search
+from mldsl.hyper.primitives import floatv, intv, manyof, oneof
+
+from dsl_helpers import ACTIVATIONS, Adam, Dense, Digits, Experiment, SGD, Sequential, fake_registry
+from dsl_strategies import experiments
+
+SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+OPTIONS = [{}, {"hide_defaults": True}, {"verbose": True}]
+EXAMPLES = sorted((Path(__file__).parents[2] / "examples").glob("*.mlx"))
+t = sym.typing
+
+
+# ------------------------------------------------------------------- classes defined in a module
+@sym.members([
+    ("text", t.Str(), "Some text."),
+    ("values", t.List(t.Any(), default=[]), "Any values."),
+    ("scale", t.Float(1.0), "A float with a default."),
+    ("child", t.Any(default=None), "Another value (a note, a component, anything)."),
+])
+class Note(sym.Object):
+    """A symbolic class that no plugin registers: known to the process that defined it."""
+
+
+@sym.members([("model", t.Object(c.Model), "The model."), ("tag", t.Str("x"), "A tag.")])
+class UserExperiment(c.ExperimentBase):
+    """An experiment component a script defines."""
+
+
+def test_a_class_defined_in_a_module_prints_by_its_type_name_and_parses_back():
+    note = Note("a", [1, 2.5], child=Note("b", scale=-2.0))
+    text = to_mlx(note, name="n")
+    assert text.startswith(f"let n = {Note.type_name}(") and Note.type_name.endswith(".Note")
+    assert sym.eq(parse(text, registry=fake_registry())["n"], note)
+    exp = UserExperiment(model=Sequential([Dense(3)]))
+    text = to_mlx(exp, name="e")
+    assert text.startswith(f"experiment e = {UserExperiment.type_name}(")
+    assert sym.eq(parse(text, registry=fake_registry())["e"], exp)
+
+
+def test_a_class_whose_name_is_not_a_dotted_name_is_refused_clearly():
+    def make():
+        @sym.members([("x", t.Int(), "x")])
+        class Local(sym.Object):
+            pass
+
+        return Local(1)
+
+    with pytest.raises(TypeError, match=r"type_name '.*<locals>.Local' is not a \(dotted\) .mlx name"):
+        to_mlx(make())
+
+
+# ------------------------------------------------------------------------------------ strategies
+ODD_TEXT = st.text(st.sampled_from(list('ab "\\\n\t\r\x00\x7f\u2028é\U0001F600\'?=#{}')), max_size=8)
+texts = st.one_of(st.text(max_size=8), ODD_TEXT)
+floats = st.one_of(st.floats(width=64), st.sampled_from([1e-7, -1e-7, 1e300, -0.0, 5e-324, math.inf,
+                                                        -math.inf, math.nan, -3.0]))
+scalars = st.one_of(st.integers(-10**18, 10**18), floats, texts, st.booleans(), st.none())
+keys = st.one_of(st.from_regex(r"[a-z_][a-z0-9_]{0,5}", fullmatch=True), texts,
+                 st.sampled_from(["true", "none", "inf", "with", "patch", "a.b", "x[0]", ""]))
+plain = st.recursive(scalars, lambda inner: st.one_of(
+    st.lists(inner, max_size=4), st.dictionaries(keys, inner, max_size=4)), max_leaves=12)
+
+
+def _space_of(value):
+    return st.one_of(st.just(value), st.lists(st.just(value), min_size=1, max_size=2).map(oneof))
+
+
+candidates = st.lists(st.sampled_from(ACTIVATIONS), min_size=1, max_size=4, unique=True)
+nested_spaces = st.builds(
+    Experiment,
+    model=st.builds(Sequential, st.lists(st.one_of(
+        st.builds(Dense, units=st.one_of(st.integers(1, 64), st.builds(intv, st.integers(1, 8), st.integers(9, 16))),
+                  activation=st.one_of(candidates.map(oneof), candidates.map(lambda c: oneof([oneof(c), "relu"])))),
+    ), min_size=1, max_size=3)),
+    training=st.fixed_dictionaries({"optimizer": st.one_of(
+        st.builds(Adam, learning_rate=st.builds(floatv, st.floats(1e-5, 1e-3), st.floats(1e-2, 1.0),
+                                                scale=st.sampled_from(["linear", "log"]))),
+        st.lists(st.builds(SGD, learning_rate=st.floats(0.0, 1.0)), min_size=1, max_size=3).map(oneof))}),
+    data=st.one_of(st.none(), st.builds(Digits)),
+)
+manyofs = st.builds(lambda k, cands, distinct, srt: manyof(min(k, len(cands)), cands, distinct, srt),
+                    st.integers(1, 3), st.lists(st.one_of(st.integers(-5, 5), st.builds(Dense, st.integers(1, 4))),
+                                                min_size=1, max_size=4, unique_by=repr),
+                    st.booleans(), st.booleans())
+notes = st.recursive(
+    st.builds(Note, texts, st.lists(scalars, max_size=3), st.one_of(st.just(1.0), floats)),
+    lambda inner: st.builds(Note, texts, st.lists(st.one_of(scalars, inner, manyofs), max_size=3),
+                            child=st.one_of(inner, st.builds(Dense, st.integers(1, 9)), manyofs)),
+    max_leaves=4)
+algorithms = st.one_of(
+    st.builds(lambda seed: Invocation(name="random", kwargs={"seed": seed}), st.integers(0, 99)),
+    st.builds(lambda p, k: Invocation(name="evolution", args=[p], kwargs={"tournament_size": min(k, p)}),
+              st.integers(2, 9), st.integers(1, 9)),
+    st.just(Invocation(name="random")))
+rules = st.one_of(st.none(), st.builds(lambda a, m: Invocation(name="median", kwargs={"after": a, "min_trials": m}),
+                                       st.integers(1, 5), st.integers(1, 3)))
+searches = st.builds(lambda space, algo, trials, metric, goal, rule: Search(
+    name="s", space=space, algorithm=algo, trials=trials, objective=Objective(metric=metric, goal=goal),
+    early_stopping=rule), st.one_of(experiments, nested_spaces), algorithms, st.integers(1, 10**6),
+    texts, st.sampled_from(["maximize", "minimize"]), rules)
+paths = st.lists(st.one_of(st.from_regex(r"[a-z_][a-z0-9_]{0,4}", fullmatch=True), st.integers(0, 5),
+                           st.sampled_from(["a b", "x.y", "é", "n\n"])), min_size=1, max_size=4)
+patches = st.dictionaries(paths.map(lambda keys: str(sym.KeyPath(keys))), st.one_of(plain, st.builds(Dense, st.integers(1, 5))),
+                          min_size=0, max_size=4).map(lambda d: Patch(d, name="p"))
+
+
+def _as_symbolic(value):
+    return sym.Dict(value) if isinstance(value, dict) else sym.List(value) if isinstance(value, list) else value
+
+
+# --------------------------------------------------------------------------------------- checks
+def same_value(a, b) -> bool:
+    return a == b if isinstance(b, Patch) else sym.eq(a, b)
+
+
+def round_trip(value, name, kind=None, **options):
+    """Prints ``value`` as the statement ``name``, compiles it, checks equality and the fixpoint."""
+    text = to_mlx(value, name=name, kind=kind, **options)
+    back = parse(text, registry=fake_registry())[name]
+    assert same_value(back, value), text
+    assert to_mlx(back, name=name, kind=kind, **options) == text
+    return text
+
+
+@SETTINGS
+@given(st.one_of(experiments, nested_spaces), st.sampled_from(OPTIONS))
+def test_experiments_and_spaces_round_trip(value, options):
+    round_trip(value, "exp", **options)
+    expression = to_mlx(value, **options)
+    assert sym.eq(parse("experiment x = " + expression, registry=fake_registry())["x"], value)
+
+
+@SETTINGS
+@given(plain, st.sampled_from(OPTIONS))
+def test_plain_values_round_trip(value, options):
+    round_trip(_as_symbolic(value), "x", **options)
+
+
+@SETTINGS
+@given(st.one_of(notes, manyofs), st.sampled_from(OPTIONS))
+def test_classes_defined_here_and_hyper_primitives_round_trip(value, options):
+    round_trip(value, "x", **options)
+
+
+@SETTINGS
+@given(searches, st.sampled_from(OPTIONS))
+def test_search_statements_round_trip(search, options):
+    text = round_trip(search, "s", **options)
+    assert text.startswith("search s over ")
+    assert to_mlx(search, **options) == text  # as an expression, a search prints its statement
+
+
+@SETTINGS
+@given(patches, st.sampled_from(OPTIONS))
+def test_patches_round_trip(patch, options):
+    text = round_trip(patch, "p", **options)
+    assert text.startswith("patch p {")
+
+
+@SETTINGS
+@given(st.lists(st.one_of(plain.map(lambda v: ("let", _as_symbolic(v))), experiments.map(lambda e: ("experiment", e)),
+                          patches.map(lambda p: ("patch", p))), max_size=4),
+       st.one_of(st.none(), searches), st.sampled_from(OPTIONS))
+def test_generated_programs_round_trip(definitions, search, options):
+    """A whole module (what ``mldsl show FILE`` prints): a search over an experiment the module defines
+    names it."""
+    lines = [to_mlx(v, name=f"d{i}", kind=k) for i, (k, v) in enumerate(definitions)]
+    if search is not None:
+        lines.append(to_mlx(search.space, name="space", kind="experiment"))
+        lines.append(render(Printer().statement("s", search, space_name="space")))
+    module = parse("\n".join(lines), registry=fake_registry())
+    text = module.to_mlx(**options)
+    back = parse(text, registry=fake_registry())
+    assert back.own == module.own
+    for n in module.own:
+        assert back.kinds[n] == module.kinds[n]
+        assert same_value(back[n], module[n]), n
+    assert back.to_mlx(**options) == text
+    if search is not None:
+        assert "search s over space {" in text
+
+
+# ------------------------------------------------------------------------------------- examples
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)
+@pytest.mark.parametrize("flags", [[], ["--hide-defaults"], ["--verbose"]], ids=lambda f: " ".join(f) or "plain")
+def test_show_of_an_example_is_valid_mlx_that_compiles_back(path, flags, std_registry, tmp_path, capsys):
+    from mldsl.registry import reset_registry
+
+    reset_registry(std_registry)
+    try:
+        original = load_mlx(path, registry=std_registry)
+        assert main(["show", str(path), *flags]) == 0
+        shown = capsys.readouterr().out
+        (tmp_path / "shown.mlx").write_text(shown)
+        assert main(["check", str(tmp_path / "shown.mlx")]) == 0
+        capsys.readouterr()
+        back = load_mlx(tmp_path / "shown.mlx", registry=std_registry)
+        assert back.own == original.own
+        for name in original.own:
+            assert back.kinds[name] == original.kinds[name]
+            assert same_value(back[name], original[name]), name
+            assert main(["show", f"{path}:{name}", *flags]) == 0
+            one = capsys.readouterr().out
+            assert one.startswith(f"{original.kinds[name]} {name} ")  # the statement, not only its value
+            assert same_value(parse(one, registry=std_registry)[name], original[name])
+        assert main(["show", str(tmp_path / "shown.mlx"), *flags]) == 0
+        assert capsys.readouterr().out == shown  # a fixpoint
+    finally:
+        reset_registry(None)
+
+
+def test_a_path_key_ending_in_a_newline_is_quoted_and_reads_back():
+    patch = Patch({str(sym.KeyPath(["model", "n\n"])): 1}, name="p")
+    assert to_mlx(patch, name="p") == 'patch p {\n    "model[\\"n\\\\n\\"]" = 1\n}\n'
+    round_trip(patch, "p")
