@@ -45,9 +45,10 @@ def block_plugins(options: Sequence[str]) -> None:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    handler = None
     try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
         block_plugins(args.plugin_options)
         if args.version:
             print(f"mldsl {__version__}")
@@ -65,6 +66,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             raise
         print(exc.render(), file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # verbs that record something say themselves what Ctrl-C left behind
+        print("interrupted" if handler is not None else "interrupted before the command started; nothing was "
+              "changed", file=sys.stderr)
+        return 130
     except BrokenPipeError:  # `mldsl runs | head`: the reader left; that's not an error
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
