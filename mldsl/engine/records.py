@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import math
+import numbers
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
@@ -31,15 +32,18 @@ def _json_default(value: Any) -> Any:
 
 
 def clean_floats(value: Any) -> Any:
-    """NaN/inf are not JSON: store them as strings so nothing is lost or rejected."""
+    """NaN/inf are not JSON: store them as strings so nothing is lost or rejected. NumPy scalars (numbers
+    that are not Python's own) become Python numbers."""
+    if isinstance(value, numbers.Integral) and not isinstance(value, int):
+        return int(value)
+    if isinstance(value, numbers.Real) and not isinstance(value, float) and not isinstance(value, int):
+        value = float(value)
     if isinstance(value, float) and not math.isfinite(value):
-        return repr(value)
+        return repr(float(value))  # 'nan', 'inf', '-inf' (np.float64 is a float with another repr)
     if isinstance(value, dict):
         return {k: clean_floats(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [clean_floats(v) for v in value]
-    if type(value).__module__ == "numpy" and getattr(value, "ndim", None) == 0:
-        return clean_floats(value.item())
     return value
 
 

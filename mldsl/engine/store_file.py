@@ -166,7 +166,7 @@ def check_is_ours(path: Path, timeout: float) -> None:
 def explain_sqlite_error(path: Path, timeout: float, exc: sqlite3.Error) -> StoreError:
     """A StoreError saying what failed on the store at ``path`` and what to do."""
     text = str(exc)
-    code = getattr(exc, "sqlite_errorname", "") or ""
+    code = getattr(exc, "sqlite_errorname", "")  # Python 3.11+; the texts below cover 3.10
     if code.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or "locked" in text or "busy" in text:
         return StoreError(f"store {path} is locked by another process (waited {timeout:g} s); wait for it to "
                           "finish, or point --store at another file")
@@ -191,7 +191,7 @@ def explain_sqlite_error(path: Path, timeout: float, exc: sqlite3.Error) -> Stor
 def explain_os_error(what: str, path: Any, exc: OSError) -> str:
     """One sentence for a failed file operation: what failed, on which path, and what to do."""
     reason = exc.strerror or str(exc)
-    where = exc.filename if getattr(exc, "filename", None) else path
+    where = exc.filename or path
     if exc.errno in (errno.ENOSPC, errno.EDQUOT):
         todo = "free some space on that disk (or point --store at another disk) and run it again"
     elif exc.errno == errno.EFBIG:

@@ -30,6 +30,10 @@ def test_run_lifecycle_round_trips(store):
                             history=[{"epoch": 1, "loss": 1.5}, {"epoch": 2, "loss": float("nan")}])
     assert done.status == "completed" and done.metrics == {"accuracy": 0.9}
     assert done.history[1]["loss"] == "nan"  # kept, not dropped or rejected
+    import numpy as np
+
+    again = store.finish_run(run.id, status="completed", history=[{"loss": np.float64("nan"), "n": np.int64(2)}])
+    assert again.history == [{"loss": "nan", "n": 2}]  # NumPy scalars stored as plain numbers
     assert done.duration is not None and done.duration >= 0
     assert store.get_run(run.id[:6]).id == run.id
     assert [r.id for r in store.list_runs()] == [run.id]
