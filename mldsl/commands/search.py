@@ -320,7 +320,8 @@ def cmd_trials(args) -> int:
                 took = f"{t.duration:.2f}s" if t.duration is not None else "-"
                 note = _short(t.error, 60) if t.error else ""
                 if t.attempts > 1:
-                    note = (f"attempt {t.attempts}; " + note).rstrip("; ")
+                    died = f", {t.failures} worker death(s)" if t.failures else ""
+                    note = (f"attempt {t.attempts}{died}; " + note).rstrip("; ")
                 rows.append([str(t.number), _dna_text(t.dna), format_metric(t.reward), t.status, took, note])
             print(_table(rows, ["id", "DNA", study.objective, "status", "time", "note"]))
             if best is not None:
