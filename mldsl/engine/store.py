@@ -84,6 +84,7 @@ class Store:
 
     def __init__(self, path: str | os.PathLike, *, timeout: float = 30.0):
         self.path = Path(path)
+        self._resolved = str(self.path.resolve())  # the store's name in this process's held records
         self.timeout = timeout
         self._conn: Optional[sqlite3.Connection] = None
         self._heartbeat: Optional[_Heartbeat] = None
@@ -200,7 +201,7 @@ class Store:
 
     # -- owners -------------------------------------------------------------------------------------
     def _key(self, *parts: Any) -> tuple:
-        return (str(self.path.resolve()),) + parts
+        return (self._resolved,) + parts
 
     def _owned(self) -> tuple:
         """The owner columns for a record this process takes, and its heartbeat started."""
