@@ -45,9 +45,18 @@ def report(name: str, figures: dict) -> None:
 
 
 # -- mldsl run ---------------------------------------------------------------------------------------
-def launch_run(folder: Path, sig: int | None, offset: float) -> dict:
+def _has_a_row(store: Path) -> bool:
+    try:
+        with sqlite3.connect(f"file:{store}?mode=ro", uri=True, timeout=1) as conn:
+            return conn.execute("SELECT count(*) FROM runs").fetchone()[0] > 0
+    except sqlite3.Error:
+        return False
+
+
+def launch_run(folder: Path, sig: int | None, offset: float, after_row: bool = False) -> dict:
     """Runs ``mldsl run`` on the tiny experiment in ``folder`` (its own store), sends ``sig`` ``offset``
-    seconds after the imports (None: never); returns the exit code, stderr and the seconds it ran."""
+    seconds after the imports (None: never), or with ``after_row`` that long after the run is recorded;
+    returns the exit code, stderr and the seconds it ran."""
     folder.mkdir(parents=True, exist_ok=True)
     mlx = folder / "tiny.mlx"
     mlx.write_text(TINY_RUN)
@@ -58,7 +67,10 @@ def launch_run(folder: Path, sig: int | None, offset: float) -> dict:
     assert proc.stdout.readline().strip() == "ready"
     started = time.monotonic()
     if sig is not None:
-        deadline = started + offset
+        if after_row:
+            while proc.poll() is None and not _has_a_row(folder / "mldsl.db"):
+                time.sleep(0.002)
+        deadline = time.monotonic() + offset
         while proc.poll() is None and time.monotonic() < deadline:
             time.sleep(0.002)
         if proc.poll() is None:
@@ -118,12 +130,12 @@ def examine_run(folder: Path, launched: dict) -> dict:
     return {"status": status, "problems": problems}
 
 
-def run_campaign(tmp: Path, sig: int, offsets: list, parallel: int = 2) -> dict:
+def run_campaign(tmp: Path, sig: int, offsets: list, parallel: int = 2, after_row: bool = False) -> dict:
     """Launches one run per offset (``parallel`` at a time) and totals the outcomes."""
     def one(i_offset):
         i, offset = i_offset
-        folder = tmp / f"{sig}-{i}"
-        launched = launch_run(folder, sig, offset)
+        folder = tmp / f"{sig}-{after_row}-{i}"
+        launched = launch_run(folder, sig, offset, after_row)
         return offset, launched, examine_run(folder, launched)
 
     with ThreadPoolExecutor(parallel) as pool:

@@ -34,13 +34,22 @@ def test_sigint_swept_across_a_whole_run(tmp_path, run_seconds):
     figures = K.run_campaign(tmp_path, signal.SIGINT, offsets)
     K.report("run SIGINT sweep", {**figures, "run_seconds": round(run_seconds, 2)})
     assert figures["problems"] == []
-    assert figures["statuses"].get("interrupted", 0) >= 1  # the sweep did cut runs short
+    recorded = K.run_campaign(tmp_path, signal.SIGINT, [0.0, 0.02], after_row=True)  # surely mid-run
+    assert recorded["problems"] == [] and recorded["statuses"].get("interrupted", 0) >= 1
 
 
 def test_sigkill_at_random_points(tmp_path, run_seconds):
+    """Random moments of the whole command, and random moments after the run was recorded (so some kills
+    surely land while it runs)."""
     rng = random.Random(2)
-    offsets = [rng.uniform(0, run_seconds) for _ in range(24 if K.FULL else 4)]
-    figures = K.run_campaign(tmp_path, signal.SIGKILL, offsets)
+    count = 12 if K.FULL else 3
+    anywhere = K.run_campaign(tmp_path, signal.SIGKILL, [rng.uniform(0, run_seconds) for _ in range(count)])
+    recorded = K.run_campaign(tmp_path, signal.SIGKILL, [rng.uniform(0, 0.2) for _ in range(count)],
+                              after_row=True)
+    figures = {key: anywhere[key] + recorded[key] for key in ("tried", "problems", "lost", "left_running",
+                                                              "tracebacks")}
+    figures["statuses"] = {s: anywhere["statuses"].get(s, 0) + recorded["statuses"].get(s, 0)
+                           for s in set(anywhere["statuses"]) | set(recorded["statuses"])}
     K.report("run SIGKILL", figures)
     assert figures["problems"] == []
-    assert figures["statuses"].get("crashed", 0) >= 1  # finalised by the next reader, not left running
+    assert recorded["statuses"].get("crashed", 0) >= 1  # finalised by the next reader, not left running
