@@ -46,14 +46,15 @@ def block_plugins(options: Sequence[str]) -> None:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
     with one_line_warnings(lambda line: print(f"mldsl: {line}", file=sys.stderr)):
-        return _main(parser, args)
+        return _main(argv)
 
 
-def _main(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+def _main(argv: Optional[Sequence[str]]) -> int:
+    handler = None
     try:
+        parser = build_parser()  # inside the try: Ctrl-C while the commands import is no traceback
+        args = parser.parse_args(argv)
         block_plugins(args.plugin_options)
         if args.version:
             print(f"mldsl {__version__}")
@@ -71,12 +72,14 @@ def _main(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
             raise
         print(exc.render(), file=sys.stderr)
         return 2
-    except KeyboardInterrupt as exc:
+    except KeyboardInterrupt as exc:  # verbs that record something say themselves what Ctrl-C left behind
         from mldsl.plugin_manager import PluginLoadInterrupted
 
-        if not isinstance(exc, PluginLoadInterrupted):
-            raise
-        print(f"mldsl: {exc}", file=sys.stderr)
+        if isinstance(exc, PluginLoadInterrupted):
+            print(f"mldsl: {exc}", file=sys.stderr)
+        else:
+            print("interrupted" if handler is not None else "interrupted before the command started; nothing "
+                  "was changed", file=sys.stderr)
         return 130
     except BrokenPipeError:  # `mldsl runs | head`: the reader left; that's not an error
         devnull = os.open(os.devnull, os.O_WRONLY)

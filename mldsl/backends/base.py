@@ -10,7 +10,7 @@ import glob
 import importlib.util
 import os
 from dataclasses import dataclass, field
-from typing import Any, Callable, Optional, Protocol, runtime_checkable
+from typing import Any, Callable, List, Optional, Protocol, Tuple, runtime_checkable
 
 from mldsl.errors import BackendError
 
@@ -25,7 +25,9 @@ class RunResult:
 
     ``metrics`` holds the evaluation on the test split (``loss`` and the metric's name, e.g.
     ``accuracy``); ``history`` one dict per epoch (``epoch``, ``loss``, the metric, ``val_*`` when there
-    is a validation split, ``seconds``).
+    is a validation split, ``seconds``). ``backend_reason`` says why that backend ran it (see
+    :func:`choose_backend`); ``warnings`` are sentences a person should read about the run (training that
+    diverged without a NaN, an option the backend ignored as Keras does).
     """
 
     metrics: dict
@@ -33,6 +35,8 @@ class RunResult:
     backend: str = ""
     stopped_early: bool = False
     model: Any = None  # the backend's trained model (for saving); not serialised
+    backend_reason: str = ""
+    warnings: List[str] = field(default_factory=list)
 
 
 @runtime_checkable

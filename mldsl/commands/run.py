@@ -103,11 +103,19 @@ def parse_set(assignment: str) -> tuple[str, Any]:
 
 
 def cmd_run(args) -> int:
+    finished: list = []  # the outcome, once the run is recorded
+    try:
+        return _run(args, finished)
+    except KeyboardInterrupt as exc:  # also while loading the file, opening the store or printing
+        return _interrupted(exc, finished)
+
+
+def _run(args, finished: list) -> int:
     from mldsl.engine.runner import run_experiment
     from mldsl.engine.store import Store
 
     if args.rerun:
-        return _rerun(args)
+        return _rerun(args, finished)
     if not args.target:
         raise MldslError("mldsl run needs FILE[:NAME] (or --rerun ID)")
     target = load_target(args.target)
@@ -125,9 +133,7 @@ def cmd_run(args) -> int:
         outcome = run_experiment(experiment, name=target.name, store=store, source=str(target.path),
                                  patches=list(args.patch) + [f"--set {s}" for s in args.sets],
                                  backend=args.backend, seed=args.seed, on_epoch=progress)
-    except KeyboardInterrupt:
-        print("interrupted: the run is recorded as interrupted with the epochs it finished", file=sys.stderr)
-        return 130
+        finished.append(outcome)
     finally:
         if store is not None:
             store.close()
@@ -135,7 +141,7 @@ def cmd_run(args) -> int:
     return 0
 
 
-def _rerun(args) -> int:
+def _rerun(args, finished: list) -> int:
     import mldsl
     from mldsl.engine.runner import run_experiment
     from mldsl.engine.store import Store
@@ -149,8 +155,25 @@ def _rerun(args) -> int:
         outcome = run_experiment(experiment, name=old.name, store=store, source=old.source,
                                  patches=[f"rerun of {old.id}"], backend=args.backend or old.backend,
                                  seed=old.seed, on_epoch=progress)
+        finished.append(outcome)
     _report(args, outcome, old.name)
     return 0
+
+
+def _interrupted(exc: KeyboardInterrupt, finished: list) -> int:
+    """Ctrl-C: says how the run is recorded (the engine's message), exit code 130."""
+    from mldsl.engine.runner import RunInterrupted
+
+    if isinstance(exc, RunInterrupted):
+        message = str(exc)
+    elif finished and finished[0].record is not None:
+        message = f"interrupted after the run finished: run {finished[0].record.id} is recorded as completed"
+    elif finished:
+        message = "interrupted after the run finished; nothing was recorded (--no-store)"
+    else:
+        message = "interrupted before the run was recorded; nothing was stored"
+    print(message, file=sys.stderr)
+    return 130
 
 
 def _report(args, outcome, name: str) -> None:
@@ -185,6 +208,9 @@ def cmd_runs(args) -> int:
     with Store(path) as store:
         if args.action == "list":
             runs = store.list_runs()
+            for r in runs:
+                if r.damaged:
+                    print(f"warning: {r.damaged}", file=sys.stderr)
             if args.json:
                 print(json.dumps([r.to_dict() for r in runs], indent=2, default=float))
                 return 0
@@ -209,10 +235,18 @@ def cmd_runs(args) -> int:
             print(json.dumps(run.to_dict(), indent=2, default=float))
             return 0
         print(f"run {run.id}: {run.name} [{run.status}] backend={run.backend} seed={run.seed}")
+        if run.backend_reason:
+            print(f"backend chosen: {run.backend_reason}")
+        if run.pid is not None:
+            print(f"process: pid {run.pid} on {run.host}")
         if run.patches:
             print("patches: " + ", ".join(run.patches))
+        if run.damaged:
+            print(f"damaged: {run.damaged}")
         if run.error:
             print(f"error: {run.error}")
+        for warning in run.warnings:
+            print(f"warning: {warning}")
         print(metrics_table(run.metrics) if run.metrics else "no metrics")
         print(f"\nartifacts: {run.artifacts}\n")
         print(run.experiment_mlx)

@@ -188,6 +188,15 @@ def _short(text: str, width: int) -> str:
 
 # -- search -------------------------------------------------------------------------------------------
 def cmd_search(args) -> int:
+    try:
+        return _search(args)
+    except KeyboardInterrupt:  # while loading the file or opening the store, or printing the results
+        print("interrupted; every trial recorded so far stays in the store (`mldsl trials` shows them)",
+              file=sys.stderr)
+        return 130
+
+
+def _search(args) -> int:
     from mldsl.engine.search import DEFAULT_WINDOW, run_search
     from mldsl.engine.store import Store, default_store_path
 
@@ -219,7 +228,8 @@ def cmd_search(args) -> int:
                                 max_retries=args.max_retries, on_trial=progress, address=args.address)
         except KeyboardInterrupt:
             progress.close()
-            print(f"interrupted; run the same command again to resume (store {store_path})", file=sys.stderr)
+            print("interrupted: the trials that were running are recorded as interrupted and run again on "
+                  f"resume; run the same command again to resume (store {store_path})", file=sys.stderr)
             return 130
         finally:
             progress.close()
@@ -309,7 +319,8 @@ def cmd_trials(args) -> int:
                 took = f"{t.duration:.2f}s" if t.duration is not None else "-"
                 note = _short(t.error, 60) if t.error else ""
                 if t.attempts > 1:
-                    note = (f"attempt {t.attempts}; " + note).rstrip("; ")
+                    died = f", {t.failures} worker death(s)" if t.failures else ""
+                    note = (f"attempt {t.attempts}{died}; " + note).rstrip("; ")
                 rows.append([str(t.number), _dna_text(t.dna), format_metric(t.reward), t.status, took, note])
             print(_table(rows, ["id", "DNA", study.objective, "status", "time", "note"]))
             if best is not None:

@@ -1,14 +1,16 @@
 """Where trials run: in this process, in a local process pool, or on Ray (imported only when chosen).
 
 An executor takes :class:`~mldsl.engine.trial.TrialTask` objects and hands back, as they finish,
-``(handle, TrialResult)`` pairs, or ``(handle, exception)`` when the *infrastructure* failed (a worker
-process died, a Ray node was lost); the trial's own failures come back as ``failed`` results. The
+``(handle, TrialResult)`` pairs, or ``(handle, exception)`` when the process running that trial died
+(a worker process, a Ray worker or node); the trial's errors come back as ``failed`` results. The
 search runner decides what to propose and records everything; executors only run tasks, so the same
 seed gives the same proposals on every executor.
 """
 from __future__ import annotations
 
 import os
+import pickle
+import signal
 import sys
 from typing import Callable, Optional
 
@@ -19,6 +21,11 @@ EXECUTORS = ("inprocess", "local", "ray")
 
 RAY_MISSING = ('the Ray executor needs Ray, which is not installed here; install it with '
                'pip install "mldsl[ray]" (or choose --executor local)')
+
+
+class WorkerDied(Exception):
+    """The process running a trial ended without a result (the trial's own crash: a segfault, the
+    out-of-memory killer, ``os._exit``)."""
 
 
 class Executor:
@@ -33,11 +40,9 @@ class Executor:
     def submit(self, task: TrialTask, on_history: Optional[Callable[[list], None]] = None) -> int:
         raise NotImplementedError
 
-    def wait(self) -> list:
-        """Blocks until at least one submitted task is done; returns ``[(handle, result_or_exception)]``."""
-        raise NotImplementedError
-
-    def pending(self) -> int:
+    def wait(self, timeout: Optional[float] = None) -> list:
+        """Blocks until at least one submitted task is done, or ``timeout`` seconds pass; returns
+        ``[(handle, result_or_exception)]`` (empty after a timeout or when nothing is submitted)."""
         raise NotImplementedError
 
     def close(self, abort: bool = False) -> None:
@@ -67,24 +72,20 @@ class InProcessExecutor(Executor):
         self._queue.append((handle, task, on_history))
         return handle
 
-    def wait(self):
+    def wait(self, timeout=None):
         if not self._queue:
             return []
         handle, task, on_history = self._queue.pop(0)
         return [(handle, run_trial(task, on_history))]
 
-    def pending(self):
-        return len(self._queue)
-
 
 def _die_with_parent(parent_pid: int) -> None:
-    """Pool-worker initializer: on Linux, ask the kernel to kill this worker when the search process
-    dies (even by SIGKILL), so no orphan keeps running a trial that the resumed search retries."""
+    """On Linux, ask the kernel to kill this worker when the search process dies (even by SIGKILL), so
+    no orphan keeps running a trial that the resumed search runs again."""
     if not sys.platform.startswith("linux"):
         return
     try:
         import ctypes
-        import signal
 
         libc = ctypes.CDLL(None, use_errno=True)
         PR_SET_PDEATHSIG = 1
@@ -95,17 +96,38 @@ def _die_with_parent(parent_pid: int) -> None:
         pass
 
 
-def _init_worker(parent_pid: int, threads: int) -> None:
-    """Pool-worker initializer: die with the parent, and train on a share of the cores (``threads``) so
-    that the workers together do not oversubscribe the machine (unless the user set the thread count)."""
+def _worker_main(conn, parent_pid: int, threads: int) -> None:
+    """A local worker process: die with the search, leave Ctrl-C to the search (it stops the workers),
+    train on a share of the cores (``threads``, unless the user set the thread count), then run the
+    tasks that arrive on ``conn`` until it is closed or sends None."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     _die_with_parent(parent_pid)
     os.environ.setdefault("MLDSL_NUM_THREADS", str(threads))
+    while True:
+        try:
+            message = conn.recv()
+        except (EOFError, OSError):
+            return
+        if message is None:
+            return
+        handle, task = message
+        try:
+            result = run_trial(task)
+        except BaseException as exc:  # SystemExit and the like from the trial's code: its own failure
+            result = TrialResult(number=task.number, status="failed", error=f"{type(exc).__name__}: {exc}")
+        conn.send((handle, result))
+
+
+class _Worker:
+    def __init__(self, process, conn):
+        self.process, self.conn = process, conn
+        self.job: Optional[tuple] = None  # (handle, task) while it runs one
 
 
 class LocalExecutor(Executor):
-    """A pool of ``workers`` local processes (default: one per core). A worker that dies takes the pool
-    down with it; the pool is rebuilt and the trials it was running come back as infrastructure
-    failures, which the runner retries."""
+    """``workers`` local processes (default: one per core), each running one trial at a time. A worker
+    that dies fails only the trial it was running (:class:`WorkerDied`) and is replaced."""
 
     name = "local"
 
@@ -114,72 +136,103 @@ class LocalExecutor(Executor):
 
         self.workers = max(1, int(workers or os.cpu_count() or 1))
         self._context = multiprocessing.get_context(start_method or "spawn")
-        self._pool = None
-        self._futures: dict = {}
+        self._threads = max(1, (os.cpu_count() or 1) // self.workers)
+        self._pool: list[_Worker] = []
+        self._queue: list = []
         self._next = 0
 
-    def _ensure_pool(self):
-        if self._pool is None:
-            from concurrent.futures import ProcessPoolExecutor
+    def _spawn(self) -> _Worker:
+        parent_end, child_end = self._context.Pipe()
+        process = self._context.Process(target=_worker_main, args=(child_end, os.getpid(), self._threads),
+                                        daemon=True, name="mldsl-trial-worker")
+        # Started with SIGINT blocked, so a Ctrl-C meant for the search never reaches a starting worker
+        # (it ignores SIGINT once running); the search's own Ctrl-C stays pending until unblocked here.
+        old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        try:
+            process.start()
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, old)
+        child_end.close()
+        worker = _Worker(process, parent_end)
+        self._pool.append(worker)
+        return worker
 
-            threads = max(1, (os.cpu_count() or 1) // self.workers)
-            self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=self._context,
-                                             initializer=_init_worker, initargs=(os.getpid(), threads))
-        return self._pool
+    def _dispatch(self) -> None:
+        while self._queue:
+            worker = next((w for w in self._pool if w.job is None), None)
+            if worker is None:
+                if len(self._pool) >= self.workers:
+                    return
+                worker = self._spawn()
+            handle, task = self._queue.pop(0)
+            try:
+                worker.conn.send((handle, task))
+            except (pickle.PicklingError, AttributeError, TypeError) as exc:
+                raise SearchError(f"trial {task.number} cannot be sent to a worker process ({exc}); with "
+                                  "--executor local the evaluate function must be importable (defined at "
+                                  "the top level of a module)") from None
+            worker.job = (handle, task)
 
     def submit(self, task, on_history=None):
-        from concurrent.futures.process import BrokenProcessPool
-
         handle = self._next
         self._next += 1
-        try:
-            self._futures[handle] = self._ensure_pool().submit(run_trial, task)
-        except BrokenProcessPool:
-            self._restart()
-            self._futures[handle] = self._ensure_pool().submit(run_trial, task)
+        self._queue.append((handle, task))
+        self._dispatch()
         return handle
 
-    def _restart(self):
-        if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
-        self._pool = None
+    def _retire(self, worker: _Worker) -> None:
+        self._pool.remove(worker)
+        worker.conn.close()
+        worker.process.join(timeout=1.0)
 
-    def wait(self):
-        from concurrent.futures import FIRST_COMPLETED, wait
-        from concurrent.futures.process import BrokenProcessPool
+    def wait(self, timeout=None):
+        from multiprocessing.connection import wait as wait_for
 
-        if not self._futures:
+        self._dispatch()
+        busy = [w for w in self._pool if w.job is not None]
+        if not busy:
             return []
-        done, _ = wait(list(self._futures.values()), return_when=FIRST_COMPLETED)
+        by_object = {}
+        for worker in busy:
+            by_object[worker.conn] = worker
+            by_object[worker.process.sentinel] = worker
         out = []
-        broken = False
-        for handle, future in list(self._futures.items()):
-            if future not in done:
-                continue
-            del self._futures[handle]
-            exc = future.exception()
-            if exc is None:
-                out.append((handle, future.result()))
-            else:
-                broken = broken or isinstance(exc, BrokenProcessPool)
-                out.append((handle, exc))
-        if broken:
-            self._restart()
+        for worker in {by_object[o] for o in wait_for(list(by_object), timeout)}:
+            handle, task = worker.job
+            worker.job = None
+            try:
+                if worker.conn.poll():
+                    got, result = worker.conn.recv()
+                    out.append((got, result))
+                    continue
+            except (EOFError, OSError):
+                pass
+            worker.process.join(timeout=1.0)
+            code = worker.process.exitcode
+            how = (f"killed by signal {-code}" if code is not None and code < 0
+                   else f"exit code {code}" if code is not None else "no exit code")
+            out.append((handle, WorkerDied(f"the worker process running trial {task.number} died ({how})")))
+            self._retire(worker)
+        self._dispatch()
         return out
 
-    def pending(self):
-        return len(self._futures)
-
     def close(self, abort=False):
-        if self._pool is not None:
-            if abort:
-                for process in list(getattr(self._pool, "_processes", {}).values()):
-                    try:
-                        process.terminate()
-                    except Exception:
-                        pass
-            self._pool.shutdown(wait=not abort, cancel_futures=True)
-            self._pool = None
+        for worker in list(self._pool):
+            if abort or worker.job is not None:
+                worker.process.terminate()
+            else:
+                try:
+                    worker.conn.send(None)
+                except OSError:
+                    worker.process.terminate()
+        for worker in list(self._pool):
+            worker.process.join(timeout=5.0)
+            if worker.process.is_alive():
+                worker.process.kill()
+                worker.process.join()
+            worker.conn.close()
+        self._pool.clear()
+        self._queue.clear()
 
 
 class RayExecutor(Executor):
@@ -222,11 +275,11 @@ class RayExecutor(Executor):
         self._refs[handle] = self._remote.remote(task)
         return handle
 
-    def wait(self):
+    def wait(self, timeout=None):
         if not self._refs:
             return []
         ray = self._ray
-        ready, _ = ray.wait(list(self._refs.values()), num_returns=1)
+        ready, _ = ray.wait(list(self._refs.values()), num_returns=1, timeout=timeout)
         out = []
         for handle, ref in list(self._refs.items()):
             if ref not in ready:
@@ -237,9 +290,6 @@ class RayExecutor(Executor):
             except Exception as exc:  # RayError: a worker or node died; the runner retries
                 out.append((handle, exc))
         return out
-
-    def pending(self):
-        return len(self._refs)
 
     def close(self, abort=False):
         for ref in self._refs.values():
@@ -272,4 +322,4 @@ def make_executor(kind: str = "inprocess", workers: Optional[int] = None, *, add
 
 
 __all__ = ["Executor", "InProcessExecutor", "LocalExecutor", "RayExecutor", "make_executor", "EXECUTORS",
-           "TrialResult"]
+           "WorkerDied"]

@@ -10,7 +10,7 @@ import math
 import time
 from typing import Any, Optional
 
-from mldsl.engine.store import TRIAL_STATUSES, StudyRecord, TrialRecord
+from mldsl.engine.records import TRIAL_STATUSES, Claim, StudyRecord, TrialRecord
 from mldsl.errors import StoreError
 
 
@@ -41,7 +41,8 @@ class _MemoryTrial(TrialRecord):
 
 
 class MemoryStore:
-    """Studies and trials in dictionaries, with the same methods the search runner uses on a Store."""
+    """Studies and trials in dictionaries, with the same methods the search runner uses on a Store
+    (one process, so a trial is never claimed by another)."""
 
     path = None
 
@@ -76,25 +77,36 @@ class MemoryStore:
             raise StoreError(f"no study named {name!r} in memory; studies: {', '.join(self._studies) or 'none'}")
         return self._studies[name]
 
+    def find_study(self, name: str) -> Optional[StudyRecord]:
+        return self._studies.get(name)
+
     def list_studies(self) -> list[StudyRecord]:
         return list(self._studies.values())
 
-    #: ``start_trial`` accepts a zero-argument callable for the ``.mlx`` text (computed when read).
-    lazy_text = True
-
-    def start_trial(self, study: StudyRecord, number: int, dna: Any, experiment_mlx: Any) -> TrialRecord:
+    def claim_trial(self, study: StudyRecord, number: int, dna: Any, experiment_mlx: Any) -> Claim:
+        """As :meth:`Store.claim_trial`; the ``.mlx`` text may be a function, called when it is read."""
         trials = self._trials[study.id]
         record = trials.get(number)
-        now = time.time()
         if record is None:
             record = trials[number] = _MemoryTrial(id=number + 1, study=study.name, number=number, dna=dna,
-                                                  status="running", experiment_mlx=experiment_mlx, started=now)
-        elif record.status == "completed":
-            raise StoreError(f"trial {number} of study {study.name!r} is already completed; it is never rerun")
-        else:
-            record.status, record.attempts, record.started = "running", record.attempts + 1, now
-            record.finished, record.error = None, None
-        return record
+                                                  status="running", experiment_mlx=experiment_mlx,
+                                                  started=time.time())
+            return Claim("claimed", record)
+        if record.dna != dna:
+            return Claim("mismatch", record)
+        if record.final:
+            return Claim("final", record)
+        # one process: a trial still running here was left by a search that raised; take it over
+        record.status, record.attempts, record.started = "running", record.attempts + 1, time.time()
+        record.finished, record.error, record.history = None, None, []
+        return Claim("claimed", record)
+
+    def retry_trial(self, study: StudyRecord, number: int, attempt: int) -> int:
+        record = self._trials[study.id][number]
+        record.failures += 1
+        record.attempts = attempt + 1
+        record.started, record.history = time.time(), []
+        return record.attempts
 
     def update_trial_history(self, study: StudyRecord, number: int, history: list,
                              attempt: Optional[int] = None) -> None:
@@ -102,13 +114,17 @@ class MemoryStore:
         if attempt is None or (record.attempts == attempt and record.status == "running"):
             record.history = list(history)
 
-    def finish_trial(self, study: StudyRecord, number: int, *, status: str, reward: Optional[float] = None,
-                     metrics: Optional[dict] = None, history: Optional[list] = None,
-                     error: Optional[str] = None) -> TrialRecord:
-        if status not in TRIAL_STATUSES:
-            raise ValueError(f"unknown trial status {status!r}; expected one of {TRIAL_STATUSES}")
+    def finish_trial(self, study: StudyRecord, number: int, *, status: str, attempt: Optional[int] = None,
+                     reward: Optional[float] = None, metrics: Optional[dict] = None,
+                     history: Optional[list] = None, error: Optional[str] = None,
+                     failure: bool = False) -> TrialRecord:
+        if status not in TRIAL_STATUSES or status == "running":
+            raise ValueError(f"unknown trial status {status!r}; expected one of {TRIAL_STATUSES[1:]}")
         record = self._trials[study.id][number]
+        if attempt is not None and (record.attempts != attempt or record.status != "running"):
+            return record
         record.status = status
+        record.failures += failure
         record.reward = reward if reward is not None and math.isfinite(reward) else None
         record.metrics = dict(metrics or {})
         record.error = error
@@ -117,15 +133,13 @@ class MemoryStore:
             record.history = list(history)
         return record
 
-    def mark_abandoned(self, study: StudyRecord, reason: str) -> list[int]:
-        out = []
-        for record in self._trials[study.id].values():
-            if record.status == "running":
-                record.status, record.error, record.finished = "failed", reason, time.time()
-                out.append(record.number)
-        return sorted(out)
+    def release_trials(self, study: StudyRecord, claims: dict, reason: str) -> None:
+        for number, attempt in claims.items():
+            record = self._trials[study.id][number]
+            if record.attempts == attempt and record.status == "running":
+                record.status, record.error, record.finished = "interrupted", reason, time.time()
 
-    def get_trial(self, study: StudyRecord, number: int) -> TrialRecord:
+    def get_trial(self, study: StudyRecord, number: int, *, strict: bool = True) -> TrialRecord:
         try:
             return self._trials[study.id][number]
         except KeyError:

@@ -1,100 +1,88 @@
-"""Running a search: propose, record, run, feed back — durably, resumably, on any executor.
+"""Running a search: propose, claim, run, feed back -- durably, resumably, on any executor, from any
+number of processes.
 
 **Deterministic schedule.** Trial number *k* always gets the algorithm's *k*-th proposal, and the
 algorithm has then been fed exactly the outcomes of trials ``0 .. k-window`` (in trial order), where
 ``window`` is fixed when the study is created (default: ``DEFAULT_WINDOW``, the same on every executor). So a
 proposal never depends on which trial happened to finish first: the same seed gives the same
-proposals on every executor for the same window, and at most ``window`` trials are in flight. Each
-trial's early-stopping reference set is likewise fixed at proposal time (the completed trials among
-those fed), so early stopping is as deterministic as the proposals.
+proposals on every executor, in every process, for the same window, and at most ``window`` trials are
+in flight. Each trial's early-stopping reference set is likewise fixed at proposal time (the completed
+trials among those fed), so early stopping is as deterministic as the proposals.
 
 **Durability.** A trial is recorded (its DNA and the materialised experiment as ``.mlx``) before it
 runs, and its outcome (completed / failed with the reason / stopped) is committed before anything
 depends on it: the outcome of trial *j* is fed to the algorithm only once it is in the store.
 
-**Resume.** Running the same search again continues it: trials left ``running`` by a dead process are
-marked failed ("abandoned: ...") and retried (up to ``max_retries`` further attempts); completed,
-stopped and failed trials are never rerun. The algorithm is rebuilt by replaying the schedule over the
-stored ``(dna, reward)`` history — each replayed proposal is checked against the stored DNA — so the
-resumed search proposes exactly what an uninterrupted one would have.
+**Claims.** Each process walks the same schedule and claims trial numbers in the store, atomically
+(:meth:`~mldsl.engine.store.Store.claim_trial`): a trial is run by the process that claimed it, and the
+others wait for its outcome. So several processes on one study share the work, and none runs a trial
+another one runs. A claim names its process; a claim whose process is gone (killed, crashed) or that was
+given back on Ctrl-C is taken over by the next process that reaches it.
+
+**Resume.** Running the same search again continues it: final trials are never rerun; a trial cut off
+by the search's own end (Ctrl-C, a crash, SIGKILL) runs again without counting as a failure; only a
+worker process that dies while the search lives counts against ``max_retries``. The algorithm is rebuilt
+by replaying the schedule over the stored ``(dna, reward)`` history (each replayed proposal is checked
+against the stored DNA), so the resumed search proposes exactly what an uninterrupted one would have.
 """
 from __future__ import annotations
 
+import json
 import os
+import re
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional, Sequence
 
+from mldsl import components
+from mldsl import symbolic as sym
+from mldsl.dsl.printer import to_mlx
+from mldsl.hyper.calls import call_parts
 from mldsl.hyper.early_stopping import EarlyStoppingRule, resolve_rule
 from mldsl.engine.executors import EXECUTORS, Executor, make_executor
 from mldsl.engine.memory_store import MemoryStore
-from mldsl.engine.store import Store, StudyRecord, TrialRecord
+from mldsl.engine.records import StudyRecord, TrialRecord
+from mldsl.engine.store import Store
 from mldsl.engine.trial import Evaluate, TrialResult, TrialTask, curve_of
-from mldsl.errors import MldslError, SearchError, StoreError
+from mldsl.errors import MldslError, SearchError
+from mldsl.hyper import Algorithm, DNA, dna_spec, materialize
+from mldsl.hyper.geno import Space as GenoSpace
 
-#: Error text of trials left running by a process that died (they are retried on resume).
-ABANDONED = "abandoned: the search process stopped while this trial was running"
-INTERRUPTED = "abandoned: the search was interrupted (Ctrl-C) while this trial was running"
-_ABANDONED_PREFIX = "abandoned:"
+#: Error text of trials given back when the search is interrupted (the next run of it runs them again).
+INTERRUPTED = "interrupted: the search was interrupted (Ctrl-C) while this trial was running"
+#: Seconds between looks at the store while waiting for trials another process runs.
+POLL_SECONDS = 0.1
 
 DIRECTIONS = ("maximize", "minimize")
 
 
 # -- what a search needs from the space -------------------------------------------------------------
 class SpaceOps:
-    """How the runner turns a space and a DNA into a concrete experiment and text. The default uses
-    :mod:`mldsl.hyper` (``dna_spec``, ``materialize``) and the DSL printer; a raw DNA spec
-    (:class:`mldsl.hyper.geno.Space`) is searched directly, each trial getting ``{decision id: value}``."""
+    """How the runner turns a space and a DNA into a concrete experiment and text: a symbolic space
+    through :mod:`mldsl.hyper` (``dna_spec``, ``materialize``) and the DSL printer; a raw DNA spec
+    (:class:`mldsl.hyper.geno.Space`) directly, each trial getting ``{decision id: value}``."""
 
     def __init__(self, space: Any):
-        from mldsl.hyper.geno import Space as GenoSpace
-
         self.space = space
         self.raw = isinstance(space, GenoSpace)
+        self.spec = space if self.raw else dna_spec(space)
 
-    def dna_spec(self):
-        if self.raw:
-            self.spec = self.space
-        else:
-            self.spec = _hyper("dna_spec")(self.space)
-        return self.spec
-
-    def materialize(self, dna) -> Any:
+    def materialize(self, dna: DNA) -> Any:
         if self.raw:
             return self.space.dna_dict(dna)
-        return _hyper("materialize")(self.space, dna, self.spec)
+        return materialize(self.space, dna, self.spec)
 
     def to_text(self, value: Any, name: Optional[str] = None) -> str:
         """``.mlx`` text of ``value``: a statement defining ``name`` when given (so a trial's record is a
-        file ``mldsl run`` can run), else an expression."""
+        file ``mldsl run`` can run), else an expression; a raw space's values as JSON."""
         if self.raw:
-            import json
-
-            return value.format() if hasattr(value, "format") and not isinstance(value, dict) else \
-                json.dumps(value, sort_keys=True, default=repr)
-        from mldsl.dsl.printer import to_mlx
-
-        return to_mlx(value, name=name)
-
-    @staticmethod
-    def dna_to_json(dna) -> list:
-        return dna.to_json() if hasattr(dna, "to_json") else list(dna)
-
-
-def _hyper(name: str):
-    import mldsl.hyper
-
-    if hasattr(mldsl.hyper, name):
-        return getattr(mldsl.hyper, name)
-    from mldsl.hyper import space
-
-    return getattr(space, name)
+            return value.format() if isinstance(value, GenoSpace) else json.dumps(value, sort_keys=True,
+                                                                                    default=repr)
+        return to_mlx(value) if name is None else to_mlx(value, name=name)
 
 
 def trial_name(study: str, number: int) -> str:
     """The name a trial's experiment gets in its ``.mlx`` record: ``<study>_trial_<number>``."""
-    import re
-
     base = re.sub(r"\W", "_", study) or "search"
     if base[0].isdigit():
         base = "s_" + base
@@ -102,75 +90,83 @@ def trial_name(study: str, number: int) -> str:
 
 
 # -- the algorithm ----------------------------------------------------------------------------------
-_BUILTIN_ALGORITHMS = {"grid": ("mldsl.hyper.grid", "Grid"), "random": ("mldsl.hyper.random_search", "Random"),
-                       "evolution": ("mldsl.hyper.evolution", "Evolution")}
-
-
 def _algorithm_factory(name: str):
-    """The algorithm registered as ``name`` (plugins), else one of mldsl.hyper's built-ins."""
-    known = set(_BUILTIN_ALGORITHMS)
+    """The algorithm registered as ``name`` (the standard ones come from the ``mldsl_std`` plugin)."""
+    from mldsl.errors import RegistryError, suggestion_text
+    from mldsl.registry import get_registry
+
+    registry = get_registry()
     try:
-        from mldsl.registry import get_registry
-
-        registry = get_registry()
-        try:
-            known |= set(registry.names("algorithm"))
-        except Exception:
-            pass
         return registry.algorithm(name)
-    except (ImportError, AttributeError, MldslError):
-        pass
-    if name not in _BUILTIN_ALGORITHMS:
-        from mldsl.errors import suggestion_text
-
+    except RegistryError:
+        known = sorted(registry.algorithms())
         hint = suggestion_text(name, known)
         raise SearchError(f"unknown search algorithm {name!r}" + (f"; {hint}" if hint else "")
-                          + f" (known: {', '.join(sorted(known))})")
-    import importlib
-
-    module, attr = _BUILTIN_ALGORITHMS[name]
-    return getattr(importlib.import_module(module), attr)
+                          + f" (known: {', '.join(known) or 'none: is the mldsl_std plugin blocked?'})") from None
 
 
-def build_algorithm(algorithm: Any, seed: Optional[int]):
-    """A fresh algorithm (not set up) from an Algorithm instance, a name (``"random"``), a class or
-    factory. The search's ``seed`` fills in an algorithm without one of its own."""
+def build_algorithm(algorithm: Any, seed: Optional[int]) -> Algorithm:
+    """A fresh algorithm (not set up) from an :class:`~mldsl.hyper.Algorithm`, a registered name
+    (``"random"``), a compiled ``.mlx`` call (``evolution(population_size=5)``) or a factory. The
+    search's ``seed`` fills in an algorithm without a seed of its own."""
+    parts = call_parts(algorithm)
     if isinstance(algorithm, str):
         algorithm = _algorithm_factory(algorithm)
-    elif not hasattr(algorithm, "propose") and hasattr(algorithm, "kwargs") and isinstance(
-            getattr(algorithm, "name", None), str):
-        # a compiled ``.mlx`` call such as ``evolution(population_size=5)`` (mldsl.dsl.search_statement.Invocation)
-        factory = _algorithm_factory(algorithm.name)
+    elif parts is not None:
+        name, args, kwargs = parts
         try:
-            algorithm = algorithm.make(factory) if hasattr(algorithm, "make") else factory(
-                *list(algorithm.args or []), **dict(algorithm.kwargs or {}))
+            algorithm = _algorithm_factory(name)(*args, **kwargs)
         except TypeError as exc:
-            raise SearchError(f"bad arguments for search algorithm {algorithm.name}(): {exc}") from None
-    if isinstance(algorithm, type) or (callable(algorithm) and not hasattr(algorithm, "propose")):
-        try:
-            return algorithm(seed=seed)
-        except TypeError:
-            return algorithm()
-    if not hasattr(algorithm, "propose"):
-        raise SearchError(f"{algorithm!r} is not a search algorithm (it has no propose())")
-    if hasattr(algorithm, "hyper_params"):
-        params = dict(algorithm.hyper_params())
-        if "seed" in params and params["seed"] is None:
-            params["seed"] = seed
-        return type(algorithm)(**params)
-    if hasattr(algorithm, "fresh"):
-        return algorithm.fresh()
-    import copy
-
-    return copy.deepcopy(algorithm)
+            raise SearchError(f"bad arguments for search algorithm {name}(): {exc}") from None
+    if isinstance(algorithm, Algorithm):
+        made = algorithm.fresh()
+    elif callable(algorithm):
+        made = algorithm()
+    else:
+        made = algorithm
+    if not isinstance(made, Algorithm):
+        raise SearchError(f"{made!r} is not a search algorithm (an mldsl.hyper.Algorithm)")
+    if made.seed is None and seed is not None:
+        made = type(made)(**{**made.hyper_params(), "seed": seed})
+    return made
 
 
-def describe_algorithm(algorithm: Any) -> dict:
+def describe_algorithm(algorithm: Algorithm) -> dict:
     """The JSON recorded with the study (what makes two algorithms propose the same)."""
-    out = {"name": getattr(algorithm, "name", type(algorithm).__name__)}
-    if hasattr(algorithm, "hyper_params"):
-        out.update({k: v for k, v in algorithm.hyper_params().items()})
-    return out
+    return {"name": algorithm.name, **algorithm.hyper_params()}
+
+
+# -- checks before the first trial ---------------------------------------------------------------------
+def logged_metrics(space: Any) -> Optional[set]:
+    """The metric names a trial of ``space`` logs (``loss`` and each candidate evaluation metric's name),
+    or None when the space does not say (a raw DNA spec, or no evaluation metric)."""
+    metrics = sym.query(space, r"^evaluation\.metric", where=lambda v: isinstance(v, components.Metric))
+    names = {m.sym_get("name", None) for m in metrics.values()} - {None}
+    return {"loss"} | names if names else None
+
+
+def max_epochs(space: Any) -> Optional[int]:
+    """The most epochs a trial of ``space`` trains (over every candidate), or None when it does not say."""
+    found = sym.query(space, r"^training\.num_epochs",
+                      where=lambda v: isinstance(v, int) and not isinstance(v, bool))
+    return max(found.values()) if found else None
+
+
+def check_search(space: Any, objective: str, rule: Optional[EarlyStoppingRule]) -> None:
+    """Raises :class:`SearchError` when trials of ``space`` would all fail or never stop early: the
+    objective is not a metric they log, or the early-stopping rule cannot apply to their epochs."""
+    from mldsl.errors import suggestion_text
+
+    names = logged_metrics(space)
+    if names is not None and objective not in names:
+        hint = suggestion_text(objective, names)
+        raise SearchError(f"objective {objective!r} is not a metric the trials log (they log: "
+                          f"{', '.join(sorted(names))})" + (f"; {hint}" if hint else "")
+                          + "; nothing was run")
+    epochs = max_epochs(space)
+    problem = rule.problem(epochs) if rule is not None and epochs is not None else None
+    if problem:
+        raise SearchError(f"early_stopping: {problem}; nothing was run")
 
 
 # -- results ----------------------------------------------------------------------------------------
@@ -222,29 +218,36 @@ class _Outcome:
 
 
 @dataclass
-class _InFlight:
+class _Proposal:
+    """Trial ``number`` as the schedule made it: its DNA and its early-stopping reference set."""
+
     number: int
-    dna: Any
+    dna: DNA
+    reference: tuple
+
+
+@dataclass
+class _InFlight:
+    proposal: _Proposal
     task: TrialTask
-    on_history: Optional[Callable] = None
 
 
 class _SearchRun:
-    def __init__(self, *, ops: SpaceOps, spec, algorithm, seed, store, study: StudyRecord, executor: Executor,
+    def __init__(self, *, ops: SpaceOps, algorithm: Algorithm, store, study: StudyRecord, executor: Executor,
                  trials: int, objective: str, direction: str, window: int, rule: Optional[EarlyStoppingRule],
                  evaluate: Optional[Evaluate], max_retries: int, on_trial):
-        self.ops, self.spec, self.store, self.study, self.executor = ops, spec, store, study, executor
+        self.ops, self.store, self.study, self.executor = ops, store, study, executor
         self.target, self.objective, self.direction, self.window = trials, objective, direction, window
         self.rule, self.evaluate, self.max_retries, self.on_trial = rule, evaluate, max_retries, on_trial
         self.sign = 1.0 if direction == "maximize" else -1.0
-        self.algorithm = build_algorithm(algorithm, seed)
-        if hasattr(self.algorithm, "setup"):
-            self.algorithm.setup(spec)
+        self.algorithm = algorithm
+        self.algorithm.setup(ops.spec)
         self.outcomes: dict[int, _Outcome] = {}
-        self.proposed: dict[int, Any] = {}          # number -> DNA object (for feedback)
+        self.proposed: dict[int, DNA] = {}          # number -> DNA, until fed back
         self.reference: list = []                   # curves of completed trials fed so far
         self.fed = 0
-        self.inflight: dict[int, _InFlight] = {}
+        self.inflight: dict[int, _InFlight] = {}    # executor handle -> trial this process runs
+        self.elsewhere: dict[int, _Proposal] = {}   # number -> trial another process runs
         self.records: dict[int, TrialRecord] = {}
         self.retried: list[int] = []
         self.ran = 0
@@ -270,16 +273,11 @@ class _SearchRun:
             outcome = self.outcomes.get(self.fed)
             if outcome is None:
                 return False
-            if hasattr(self.algorithm, "feedback"):
-                self.algorithm.feedback(self.proposed[self.fed], outcome.reward)
+            self.algorithm.feedback(self.proposed.pop(self.fed), outcome.reward)
             if outcome.curve is not None:
                 self.reference.append(outcome.curve)
-            del self.proposed[self.fed]
             self.fed += 1
         return True
-
-    def _is_final(self, record: TrialRecord) -> bool:
-        return not (record.status == "failed" and (record.error or "").startswith(_ABANDONED_PREFIX))
 
     def _progress(self) -> SearchProgress:
         done = sum(1 for n in self.outcomes if n < self.target)
@@ -292,70 +290,119 @@ class _SearchRun:
         if self.on_trial is not None:
             self.on_trial(record, self._progress())
 
-    # -- running --
-    def _start(self, number: int, dna, *, retry: bool) -> None:
-        dna_json = self.ops.dna_to_json(dna)
-        try:
-            experiment = self.ops.materialize(dna)
-            label = trial_name(self.study.name, number)
-            if getattr(self.store, "lazy_text", False):
-                text = lambda: self.ops.to_text(experiment, label)  # noqa: E731  (in memory: printed when read)
-            else:
-                text = self.ops.to_text(experiment, label)
-        except Exception as exc:  # a proposal that does not make a valid experiment: a failed trial
-            self.store.start_trial(self.study, number, dna_json, None)
-            self._finished(self.store.finish_trial(self.study, number, status="failed",
-                                                   error=f"cannot materialise DNA {dna_json}: "
-                                                         f"{type(exc).__name__}: {exc}"))
-            return
-        record = self.store.start_trial(self.study, number, dna_json, text)
-        if retry:
-            self.retried.append(number)
-        payload, encoding = experiment, "raw"
-        if self.encode_json and hasattr(experiment, "sym_init_args"):
-            from mldsl import symbolic as sym
+    def _mismatch(self, number: int, stored: Any, proposed: Any) -> SearchError:
+        return SearchError(
+            f"cannot resume study {self.study.name!r}: trial {number} was DNA {stored} but the algorithm now "
+            f"proposes {proposed}; the algorithm or space changed (or proposes nondeterministically). Start a "
+            "new study (another name or --store file)")
 
+    # -- claiming and running --
+    def _take(self, proposal: _Proposal, known: Optional[TrialRecord] = None) -> None:
+        """Settles trial ``proposal.number`` from the store, or claims and starts it, or leaves it to the
+        process that runs it."""
+        number, dna_json = proposal.number, proposal.dna.to_json()
+        if known is not None:  # final when this call started: nothing to claim
+            if known.dna != dna_json:
+                raise self._mismatch(number, known.dna, dna_json)
+            self._settle(known)
+            return
+        label = trial_name(self.study.name, number)
+        try:
+            experiment = self.ops.materialize(proposal.dna)
+            problem = None
+            text: Any = lambda: self.ops.to_text(experiment, label)  # noqa: E731 (printed only if recorded)
+        except Exception as exc:  # a proposal that does not make a valid experiment: a failed trial
+            experiment, text = None, None
+            problem = f"cannot materialise DNA {dna_json}: {type(exc).__name__}: {exc}"
+        claim = self.store.claim_trial(self.study, number, dna_json, text)
+        if claim.state == "mismatch":
+            raise self._mismatch(number, claim.record.dna, dna_json)
+        if claim.state == "final":
+            self._settle(claim.record)
+            return
+        if claim.state == "busy":
+            self.elsewhere[number] = proposal
+            return
+        if claim.attempt > 1:
+            self.retried.append(number)
+        if problem is not None:
+            self._finished(self.store.finish_trial(self.study, number, status="failed", attempt=claim.attempt,
+                                                   error=problem))
+            return
+        payload, encoding = experiment, "raw"
+        if self.encode_json and isinstance(experiment, sym.Symbolic):
             payload, encoding = sym.to_json(experiment), "json"
-        task = TrialTask(number=number, attempt=record.attempts, experiment=payload, objective=self.objective,
+        task = TrialTask(number=number, attempt=claim.attempt, experiment=payload, objective=self.objective,
                          direction=self.direction, evaluate=self.evaluate, encoding=encoding, rule=self.rule,
-                         reference=tuple(self.reference) if self.rule else (),
+                         reference=proposal.reference if self.rule else (),
                          history_store=self.history_store, study_id=self.study.id)
-        self._submit(_InFlight(number, dna, task))
+        self._submit(_InFlight(proposal, task))
 
     def _submit(self, item: _InFlight) -> None:
         on_history = None
-        if self.executor.name == "inprocess" and not isinstance(self.store, MemoryStore):
-            study, number = self.study, item.number
-            on_history = lambda history: self.store.update_trial_history(study, number, history)  # noqa: E731
+        if self.executor.name == "inprocess" and isinstance(self.store, Store):
+            study, number, attempt = self.study, item.task.number, item.task.attempt
+            on_history = lambda history: self.store.update_trial_history(  # noqa: E731
+                study, number, history, attempt=attempt)
         handle = self.executor.submit(item.task, on_history)
         self.inflight[handle] = item
         self.ran += 1
 
     def _collect(self, handle: int, result: Any) -> None:
         item = self.inflight.pop(handle)
-        number = item.number
+        number, attempt = item.task.number, item.task.attempt
         if isinstance(result, TrialResult):
-            record = self.store.finish_trial(self.study, number, status=result.status, reward=result.reward,
-                                             metrics=result.metrics, history=result.history, error=result.error)
-            self._finished(record)
+            record = self.store.finish_trial(self.study, number, status=result.status, attempt=attempt,
+                                             reward=result.reward, metrics=result.metrics,
+                                             history=result.history, error=result.error)
+            if record.final:
+                self._finished(record)
+            else:  # another process took the claim over meanwhile: its outcome is the one that counts
+                self.elsewhere[number] = item.proposal
             return
-        # The infrastructure failed (a worker died): retry, or give up after max_retries.
+        # The process running the trial died while this search lived: the trial's own failure.
         reason = f"{type(result).__name__}: {result}".strip()
         record = self.store.get_trial(self.study, number)
-        if record.attempts <= self.max_retries:
-            record = self.store.start_trial(self.study, number, record.dna, record.experiment_mlx)
-            item.task.attempt = record.attempts
+        if record.failures < self.max_retries:
+            item.task.attempt = self.store.retry_trial(self.study, number, attempt)
             self.retried.append(number)
             self._submit(item)
         else:
             self._finished(self.store.finish_trial(
-                self.study, number, status="failed",
-                error=f"gave up after {record.attempts} attempts: the worker failed ({reason})"))
+                self.study, number, status="failed", attempt=attempt, failure=True,
+                error=f"gave up after {record.failures + 1} attempts: the worker died ({reason})"))
+
+    def _look_elsewhere(self) -> bool:
+        """Settles or takes over the trials other processes were running; True if one changed."""
+        changed = False
+        for number, proposal in sorted(self.elsewhere.items()):
+            record = self.store.get_trial(self.study, number)
+            if record.status == "running":
+                continue
+            del self.elsewhere[number]
+            changed = True
+            if record.final:
+                self._settle(record)
+            else:  # interrupted, or its process is gone
+                self._take(proposal)
+        return changed
+
+    def _give_back(self, exc: BaseException) -> None:
+        """Stops the workers and gives the trials this process was running back to the study."""
+        claims = {item.task.number: item.task.attempt for item in self.inflight.values()}
+        self.executor.close(abort=True)
+        if not claims or isinstance(self.store, MemoryStore):
+            return
+        reason = INTERRUPTED if isinstance(exc, KeyboardInterrupt) else (
+            f"interrupted: the search stopped ({type(exc).__name__}) while this trial was running")
+        try:
+            self.store.release_trials(self.study, claims, reason)
+        except MldslError:
+            pass  # not recorded: the claims name this process, so they count as crashed once it ends
 
     def run(self) -> SearchResult:
         store, study = self.store, self.study
-        store.mark_abandoned(study, ABANDONED)
-        stored = {t.number: t for t in store.trials(study)}
+        final = {t.number: t for t in store.trials(study) if t.final and t.damaged is None}
         k = 0
         exhausted = False
         try:
@@ -370,39 +417,22 @@ class _SearchRun:
                         self.target = k
                         break
                     self.proposed[k] = dna
-                    record = stored.get(k)
-                    if record is not None:
-                        if record.dna != self.ops.dna_to_json(dna):
-                            raise SearchError(
-                                f"cannot resume study {study.name!r}: trial {k} was DNA {record.dna} but the "
-                                f"algorithm now proposes {self.ops.dna_to_json(dna)}; the algorithm or space "
-                                "changed (or proposes nondeterministically). Start a new study (another name "
-                                "or --store file)")
-                        if self._is_final(record):
-                            self._settle(record)
-                        elif record.attempts > self.max_retries:
-                            self._finished(store.finish_trial(
-                                study, k, status="failed",
-                                error=f"gave up after {record.attempts} attempts: {record.error}"))
-                        else:
-                            self._start(k, dna, retry=True)
-                    else:
-                        self._start(k, dna, retry=False)
+                    self._take(_Proposal(k, dna, tuple(self.reference)), final.get(k))
                     k += 1
-                if not self.inflight:
-                    if not exhausted and k < self.target and self._feed_until(k - self.window):
-                        continue
+                if self.inflight:
+                    for handle, result in self.executor.wait(POLL_SECONDS if self.elsewhere else None):
+                        self._collect(handle, result)
+                    if self.elsewhere:
+                        self._look_elsewhere()
+                elif self.elsewhere:
+                    if not self._look_elsewhere():
+                        time.sleep(POLL_SECONDS)
+                else:
                     break
-                for handle, result in self.executor.wait():
-                    self._collect(handle, result)
-        except BaseException:
-            if self.inflight and not isinstance(store, MemoryStore):
-                try:
-                    store.mark_abandoned(study, INTERRUPTED)
-                except MldslError:
-                    pass
+        except BaseException as exc:
+            self._give_back(exc)
             raise
-        trials = [t for t in store.trials(study)]
+        trials = store.trials(study)
         return SearchResult(study=study, trials=trials, best=best_trial(trials, self.direction),
                             objective=self.objective, direction=self.direction, retried=self.retried,
                             ran=self.ran, elapsed=time.perf_counter() - self.started)
@@ -412,10 +442,6 @@ class _SearchRun:
 #: for every executor and worker count, so a seed gives the same proposals everywhere; more workers than
 #: this run at most this many trials at once (raise it with ``window=``/``--window``).
 DEFAULT_WINDOW = 8
-
-
-def _default_workers(executor: str) -> int:
-    return 1 if executor == "inprocess" else (os.cpu_count() or 1)
 
 
 def run_search(space: Any, *, name: str, algorithm: Any, trials: int, objective: str,
@@ -436,11 +462,17 @@ def run_search(space: Any, *, name: str, algorithm: Any, trials: int, objective:
     - ``evaluate(experiment, report) -> metrics``: how to run one trial; default: train the experiment
       on its backend. ``report(epoch, logs)`` returns False when the trial should stop.
     - ``early_stopping``: a rule such as ``median(after=2)`` (object, string or dict).
-    - ``max_retries``: how many more times a trial whose process or worker died is run again.
+    - ``max_retries``: how many more times a trial is run after the worker process running it died
+      (a crash or Ctrl-C of the search itself does not count: its trials simply run again on resume).
     - ``on_trial(record, progress)``: called after each trial is recorded.
-    - ``window``: how many trials may run without seeing each other's results (default ``workers``;
+    - ``window``: how many trials may run without seeing each other's results (default
       ``DEFAULT_WINDOW``, fixed when the study is created). Proposals are a function of (algorithm, seed,
       window), so the same seed gives the same proposals on every executor and worker count.
+
+    Before any trial runs, a symbolic space trained on its backend (no ``evaluate``) is checked: the
+    objective must be a metric its trials log and the early-stopping rule must fit their epochs
+    (:func:`check_search`). Several processes may run the same search on one store at once: they share
+    its trials through the store, and each returns when all ``trials`` are final.
     """
     if not name or not isinstance(name, str):
         raise SearchError("a search needs a name")
@@ -460,9 +492,10 @@ def run_search(space: Any, *, name: str, algorithm: Any, trials: int, objective:
         raise SearchError(f"window must be an integer >= 1, got {window!r}")
     rule = resolve_rule(early_stopping)
     ops = SpaceOps(space)
-    spec = ops.dna_spec()
-    probe = build_algorithm(algorithm, seed)
-    algo_desc = describe_algorithm(probe)
+    if evaluate is None and not ops.raw:
+        check_search(space, objective, rule)
+    algo = build_algorithm(algorithm, seed)
+    algo_desc = describe_algorithm(algo)
 
     own_store = False
     if store is None:
@@ -471,12 +504,7 @@ def run_search(space: Any, *, name: str, algorithm: Any, trials: int, objective:
         store = Store(store)
         own_store = True
     try:
-        existing = None
-        if not isinstance(store, MemoryStore) or name in getattr(store, "_studies", {}):
-            try:
-                existing = store.get_study(name)
-            except StoreError:
-                existing = None
+        existing = store.find_study(name)
         stored_window = existing.algorithm.get("window") if existing is not None else None
         if stored_window is not None and window is not None and window != stored_window:
             raise SearchError(f"study {name!r} was started with window={stored_window}; resume it with the same "
@@ -489,10 +517,9 @@ def run_search(space: Any, *, name: str, algorithm: Any, trials: int, objective:
         own_executor = not isinstance(executor, Executor)
         runner_executor = make_executor(executor, workers, address=address) if own_executor else executor
         try:
-            run = _SearchRun(ops=ops, spec=spec, algorithm=probe, seed=seed, store=store, study=study,
-                             executor=runner_executor, trials=trials, objective=objective, direction=direction,
-                             window=window, rule=rule, evaluate=evaluate, max_retries=max_retries,
-                             on_trial=on_trial)
+            run = _SearchRun(ops=ops, algorithm=algo, store=store, study=study, executor=runner_executor,
+                             trials=trials, objective=objective, direction=direction, window=window, rule=rule,
+                             evaluate=evaluate, max_retries=max_retries, on_trial=on_trial)
             result = run.run()
         except BaseException:
             if own_executor:
@@ -506,13 +533,5 @@ def run_search(space: Any, *, name: str, algorithm: Any, trials: int, objective:
             store.close()
 
 
-def study_summary(store: Any, name: str) -> SearchResult:
-    """The stored state of study ``name`` as a :class:`SearchResult` (nothing is run)."""
-    study = store.get_study(name)
-    trials = store.trials(study)
-    return SearchResult(study=study, trials=trials, best=best_trial(trials, study.direction),
-                        objective=study.objective, direction=study.direction)
-
-
-__all__ = ["run_search", "SearchResult", "SearchProgress", "best_trial", "study_summary", "SpaceOps",
-           "build_algorithm", "describe_algorithm", "ABANDONED"]
+__all__ = ["run_search", "SearchResult", "SearchProgress", "best_trial", "SpaceOps",
+           "build_algorithm", "describe_algorithm", "check_search", "INTERRUPTED"]

@@ -110,7 +110,8 @@ _history_stores: dict = {}
 def _history_writer(task: TrialTask) -> Optional[Callable[[list], None]]:
     if not task.history_store or task.study_id is None:
         return None
-    from mldsl.engine.store import Store, StudyRecord
+    from mldsl.engine.records import StudyRecord
+    from mldsl.engine.store import Store
 
     store = _history_stores.get(task.history_store)
     if store is None:

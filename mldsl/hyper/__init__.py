@@ -15,12 +15,9 @@ from mldsl.hyper.sampling import Feedback, sample
 from mldsl.hyper.space import (dna_spec, find_primitives, is_deterministic, iter_dna, materialize,
                                random_dna)
 
-#: Algorithm factories by the name a ``search`` block uses (also contributed by the std plugin).
-ALGORITHMS = {"grid": Grid, "random": Random, "evolution": Evolution}
-
 __all__ = [
     "oneof", "manyof", "floatv", "intv", "OneOf", "ManyOf", "FloatValue", "IntValue", "HyperPrimitive",
     "DNA", "DNASpec", "Space", "Choices", "FloatDecision", "IntDecision",
     "dna_spec", "materialize", "is_deterministic", "iter_dna", "random_dna", "find_primitives",
-    "Algorithm", "Grid", "Random", "Evolution", "ALGORITHMS", "sample", "Feedback",
+    "Algorithm", "Grid", "Random", "Evolution", "sample", "Feedback",
 ]

@@ -18,6 +18,7 @@ import statistics
 from dataclasses import asdict, dataclass
 from typing import Any, Optional, Sequence
 
+from mldsl.hyper.calls import call_parts
 from mldsl.errors import SearchError
 
 #: A curve: the objective per epoch of one trial (index 0 is epoch 1); None where it was not reported.
@@ -32,6 +33,10 @@ class EarlyStoppingRule:
     def should_stop(self, epoch: int, value: float, reference: Sequence[Curve], direction: str) -> Optional[str]:
         """The reason to stop a trial whose objective at ``epoch`` (1-based) is ``value``, or None."""
         raise NotImplementedError
+
+    def problem(self, max_epochs: int) -> Optional[str]:
+        """Why this rule cannot work for trials of at most ``max_epochs`` epochs, or None."""
+        return None
 
     def to_json(self) -> dict:
         """``{"name": ..., arguments...}`` (recorded with the study)."""
@@ -53,10 +58,16 @@ class MedianStopping(EarlyStoppingRule):
     name = "median"
 
     def __post_init__(self):
-        if not isinstance(self.after, int) or self.after < 1:
+        if isinstance(self.after, bool) or not isinstance(self.after, int) or self.after < 1:
             raise SearchError(f"median(after=...) must be an integer >= 1, got {self.after!r}")
-        if not isinstance(self.min_trials, int) or self.min_trials < 1:
+        if isinstance(self.min_trials, bool) or not isinstance(self.min_trials, int) or self.min_trials < 1:
             raise SearchError(f"median(min_trials=...) must be an integer >= 1, got {self.min_trials!r}")
+
+    def problem(self, max_epochs):
+        if self.after > max_epochs:
+            return (f"{self} never stops a trial: it starts comparing at epoch {self.after}, but the "
+                    f"trials train at most {max_epochs} epoch(s); lower `after` or drop early_stopping")
+        return None
 
     def should_stop(self, epoch, value, reference, direction):
         if epoch < self.after or value is None or not math.isfinite(value):
@@ -96,8 +107,7 @@ def _literal(text: str) -> Any:
 
 def resolve_rule(value: Any) -> Optional[EarlyStoppingRule]:
     """An :class:`EarlyStoppingRule` from what a user or the DSL gives: None, a rule, a string such as
-    ``"median(after=2)"``, a dict ``{"name": "median", "after": 2}``, or an object with a ``name`` and
-    ``args``/``kwargs`` (a compiled ``.mlx`` call)."""
+    ``"median(after=2)"``, a dict ``{"name": "median", "after": 2}``, or a compiled ``.mlx`` call."""
     if value is None or isinstance(value, EarlyStoppingRule):
         return value
     if isinstance(value, str):
@@ -117,12 +127,10 @@ def resolve_rule(value: Any) -> Optional[EarlyStoppingRule]:
         data = dict(value)
         name = data.pop("name", None) or data.pop("_type", None)
         return _build(str(name), [], data)
-    name = getattr(value, "name", None) or getattr(value, "function", None) or type(value).__name__
-    args = list(getattr(value, "args", []) or [])
-    kwargs = dict(getattr(value, "kwargs", {}) or {})
-    if not args and not kwargs and hasattr(value, "sym_init_args"):
-        kwargs = {k: v for k, v in dict(value.sym_init_args).items() if k != "name"}
-    return _build(str(name), args, kwargs)
+    parts = call_parts(value)
+    if parts is None:
+        raise SearchError(f"cannot read early-stopping rule {value!r}; expected e.g. 'median(after=2)'")
+    return _build(*parts)
 
 
 def _build(name: str, args: list, kwargs: dict) -> EarlyStoppingRule:

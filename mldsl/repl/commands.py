@@ -393,7 +393,7 @@ def _store_path(explicit: Optional[str]) -> Path:
          "train and evaluate an experiment; the run is recorded in ./mldsl.db")
 def cmd_run(repl, args: str):
     """The store is ./mldsl.db (or $MLDSL_STORE, or --store PATH); --no-store records nothing.
-    Ctrl-C stops the run (recorded as interrupted) and returns to the prompt."""
+    Ctrl-C stops the run, says how it is recorded, and returns to the prompt."""
     p = _parser("run")
     p.add_argument("name")
     p.add_argument("--no-store", action="store_true")
@@ -424,8 +424,11 @@ def cmd_run(repl, args: str):
     try:
         outcome = run_experiment(experiment, name=a.name.split(".")[0], store=store, source="<repl>",
                                  backend=a.backend, seed=a.seed, on_epoch=on_epoch)
-    except KeyboardInterrupt:
-        repl.print_error("interrupted" + (": the run is recorded as interrupted" if store else ""))
+    except KeyboardInterrupt as exc:
+        from mldsl.engine.runner import RunInterrupted
+
+        repl.print_error(str(exc) if isinstance(exc, RunInterrupted) else
+                         "interrupted before the run was recorded; nothing was stored")
         return None
     finally:
         if store is not None:

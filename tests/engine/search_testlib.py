@@ -70,6 +70,14 @@ def ev_always_crash(exp, report):
     os._exit(3)
 
 
+def ev_crash_when_choice_c(exp, report):
+    """The worker dies for choice 'c' (after the other workers got going); the rest sleep a little."""
+    time.sleep(0.2)
+    if exp["x"] == 2:
+        os._exit(3)
+    return {"acc": score(exp)}
+
+
 # -- killing points for the resume test --------------------------------------------------------------
 _calls_in_this_process = 0
 

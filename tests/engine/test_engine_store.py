@@ -30,6 +30,10 @@ def test_run_lifecycle_round_trips(store):
                             history=[{"epoch": 1, "loss": 1.5}, {"epoch": 2, "loss": float("nan")}])
     assert done.status == "completed" and done.metrics == {"accuracy": 0.9}
     assert done.history[1]["loss"] == "nan"  # kept, not dropped or rejected
+    import numpy as np
+
+    again = store.finish_run(run.id, status="completed", history=[{"loss": np.float64("nan"), "n": np.int64(2)}])
+    assert again.history == [{"loss": "nan", "n": 2}]  # NumPy scalars stored as plain numbers
     assert done.duration is not None and done.duration >= 0
     assert store.get_run(run.id[:6]).id == run.id
     assert [r.id for r in store.list_runs()] == [run.id]
@@ -62,20 +66,26 @@ def test_study_resume_checks_it_is_the_same_search(store):
         store.open_study(**{**kw, "space": "other"})
 
 
-def test_trials_completed_are_never_rerun_and_abandoned_ones_are_failed(store):
+def test_trial_claims_final_trials_and_given_back_ones(store):
     study = store.open_study(name="s", space="sp", algorithm={}, objective="acc", direction="maximize", seed=0)
-    store.start_trial(study, 0, [1, 2], "exp0")
-    store.finish_trial(study, 0, status="completed", reward=0.5, metrics={"acc": 0.5})
-    with pytest.raises(StoreError, match="never rerun"):
-        store.start_trial(study, 0, [1, 2], "exp0")
-    store.start_trial(study, 1, [0, 0], "exp1")
-    assert store.mark_abandoned(study, "process died") == [1]
+    first = store.claim_trial(study, 0, [1, 2], "exp0")
+    assert first.state == "claimed" and first.attempt == 1 and first.record.pid == __import__("os").getpid()
+    store.finish_trial(study, 0, status="completed", attempt=1, reward=0.5, metrics={"acc": 0.5})
+    assert store.claim_trial(study, 0, [1, 2], "exp0").state == "final"  # never rerun
+    assert store.claim_trial(study, 0, [9, 9], "exp0").state == "mismatch"
+    claim = store.claim_trial(study, 1, [0, 0], lambda: "printed only when recorded")
+    assert claim.record.experiment_mlx == "printed only when recorded"
+    assert store.claim_trial(study, 1, [0, 0], "x").state == "busy"  # this process holds it
+    store.release_trials(study, {1: claim.attempt}, "interrupted: Ctrl-C")
     trial = store.get_trial(study, 1)
-    assert trial.status == "failed" and trial.error == "process died"
-    retried = store.start_trial(study, 1, [0, 0], "exp1")
-    assert retried.status == "running" and retried.attempts == 2
-    store.finish_trial(study, 1, status="completed", reward=float("nan"))
-    assert store.get_trial(study, 1).reward is None  # NaN is not a reward
+    assert trial.status == "interrupted" and trial.error == "interrupted: Ctrl-C" and not trial.final
+    again = store.claim_trial(study, 1, [0, 0], "exp1")
+    assert again.state == "claimed" and again.attempt == 2 and again.record.failures == 0
+    # an outcome from a superseded attempt is not recorded
+    assert store.finish_trial(study, 1, status="completed", attempt=1, reward=1.0).status == "running"
+    assert store.retry_trial(study, 1, 2) == 3  # the worker died: a failure is counted
+    done = store.finish_trial(study, 1, status="completed", attempt=3, reward=float("nan"))
+    assert done.reward is None and done.failures == 1  # NaN is not a reward
     assert [t.number for t in store.trials(study)] == [0, 1]
 
 
@@ -93,7 +103,7 @@ def test_truncated_store_is_a_clear_error(tmp_path):
     with Store(path) as s:
         study = s.open_study(name="s", space="sp", algorithm={}, objective="acc", direction="maximize", seed=0)
         for i in range(200):
-            s.start_trial(study, i, [i], "x" * 500)
+            s.claim_trial(study, i, [i], "x" * 500)
         s._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     data = path.read_bytes()
     path.write_bytes(data[: len(data) // 2])
@@ -133,8 +143,8 @@ import os, signal
 from mldsl.engine.store import Store
 s = Store({str(path)!r})
 st = s.open_study(name='k', space='sp', algorithm={{}}, objective='acc', direction='maximize', seed=0)
-s.start_trial(st, 0, [0], 'e')
-s.finish_trial(st, 0, status='completed', reward=0.75)
+c = s.claim_trial(st, 0, [0], 'e')
+s.finish_trial(st, 0, status='completed', attempt=c.attempt, reward=0.75)
 print('acknowledged', flush=True)
 os.kill(os.getpid(), signal.SIGKILL)
 """

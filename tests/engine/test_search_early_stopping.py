@@ -29,10 +29,15 @@ def test_rules_are_read_from_strings_dicts_and_calls_and_pickle():
     assert resolve_rule("median") == MedianStopping()
     assert resolve_rule({"name": "median", "after": 1}) == MedianStopping(after=1)
 
-    class Call:  # what the .mlx compiler hands over: name, args, kwargs
-        name, args, kwargs = "median", [], {"after": 4}
+    import search_testlib as L
 
-    assert resolve_rule(Call()) == MedianStopping(after=4)
+    import mldsl
+
+    compiled = mldsl.parse(L.SYMBOLIC_MLX + 'search s over space {\n trials = 2\n objective = maximize("accuracy")\n'
+                           ' early_stopping = median(after=4)\n}\n')["s"].early_stopping
+    assert resolve_rule(compiled) == MedianStopping(after=4)  # what the .mlx compiler hands over
+    with pytest.raises(SearchError, match="cannot read early-stopping rule 42"):
+        resolve_rule(42)
     rule = median(after=2)
     assert pickle.loads(pickle.dumps(rule)) == rule and str(rule) == "median(after=2, min_trials=1)"
     assert rule.to_json() == {"name": "median", "after": 2, "min_trials": 1}

@@ -1,26 +1,105 @@
-"""A search killed with SIGKILL at several points and resumed ends exactly like an uninterrupted one."""
+"""Searches SIGKILLed again and again, and several processes on one study, end exactly like one
+uninterrupted search: the same trials (DNA, status, metrics), no retry spent on a crash of the search
+itself, no trial recorded twice, every process exiting 0. ``MLDSL_KILL_SWEEP=full`` adds kills and Ray."""
 import json
 import os
-import random
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
+import killing as K
 import search_testlib as L
 from mldsl.engine.search import run_search
 from mldsl.engine.store import Store
 
+pytestmark = pytest.mark.slow
+
 HERE = Path(__file__).resolve().parent
 
 
-def _reference(monkeypatch, workers=None):
+@pytest.fixture(scope="module")
+def reference():
+    """The uninterrupted search the campaigns must reproduce (in memory, in process)."""
+    os.environ.pop("SEARCH_TEST_LOG", None)
+    result = K.reference_search()
+    assert {t.status for t in result.trials} >= {"completed", "stopped", "failed"}  # a rich history
+    return result
+
+
+def _campaign(tmp_path, reference, executor, workers, kills):
+    outcome = K.search_kill_campaign(tmp_path, executor, workers, kills)
+    figures = K.compare_search(outcome["store"], reference)
+    K.report(f"search SIGKILL {executor}", {"kills": outcome["kills"], "exit codes": outcome["codes"],
+                                             **{k: v for k, v in figures.items()}})
+    assert outcome["kills"] == kills and outcome["codes"][-1] == 0
+    assert figures["differing"] == [] and figures["lost"] == [] and figures["left_running"] == []
+    assert figures["failures_counted"] == 0  # a crash of the search is not a failure of its trials
+    assert figures["duplicates"] == []
+    assert figures["resumed"]  # trials cut off were run again, not lost
+    return figures
+
+
+def test_ten_sigkills_in_process_then_resume_matches_uninterrupted(tmp_path, reference):
+    _campaign(tmp_path, reference, "inprocess", None, 10)
+
+
+def test_sigkills_with_a_process_pool_then_resume_matches_uninterrupted(tmp_path, reference):
+    _campaign(tmp_path, reference, "local", 2, 10 if K.FULL else 4)
+
+
+def test_sigkills_on_ray_then_resume_matches_uninterrupted(tmp_path, reference):
+    pytest.importorskip("ray")
+    if not K.FULL:
+        pytest.skip("long variant (a Ray start per kill): MLDSL_KILL_SWEEP=full")
+    _campaign(tmp_path, reference, "ray", 2, 10)
+
+
+def test_two_processes_share_one_study(tmp_path, reference):
+    """An in-process search and a 2-worker pool on one store and study at once: each trial runs once."""
+    store = tmp_path / "shared.db"
+    log = tmp_path / "evaluations.log"
+    env = {"SEARCH_TEST_LOG": str(log)}
+    procs = [K.launch_search(store, "inprocess", None, env), K.launch_search(store, "local", 2, env)]
+    results = [p.communicate(timeout=300) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], [err for _, err in results]
+    figures = K.compare_search(store, reference)
+    events = [json.loads(line) for line in log.read_text().splitlines()]
+    started = [tuple(e["dna"]) for e in events if e["event"] == "start"]
+    by_pid = {}
+    for e in events:
+        by_pid.setdefault(e["pid"], 0)
+        by_pid[e["pid"]] += e["event"] == "start"
+    K.report("search two processes", {**figures, "evaluations": len(started), "by_process": len(by_pid)})
+    assert figures["differing"] == [] and figures["left_running"] == [] and figures["duplicates"] == []
+    assert figures["failures_counted"] == 0 and figures["resumed"] == []
+    assert sorted(started) == sorted(tuple(t.dna) for t in reference.trials)  # each trial evaluated once
+    assert len(by_pid) >= 2  # the work was shared (both processes ran trials)
+
+
+def test_sigkill_at_chosen_points_then_resume(tmp_path, monkeypatch):
+    """Deterministic points: inside a trial (its per-epoch history being written), right after a trial's
+    outcome was recorded, and a pool worker killing the search under it."""
     monkeypatch.delenv("SEARCH_TEST_DIR", raising=False)
-    return run_search(L.raw_space(), algorithm=L.algorithm(), evaluate=L.ev_killable, workers=workers,
-                      **L.SEARCH_KW)
+    reference = run_search(L.raw_space(), algorithm=L.algorithm(), evaluate=L.ev_killable, workers=2,
+                           **L.SEARCH_KW)
+    for executor, workers, plan in (("inprocess", None, [dict(kill_call=2), dict(kill_after=2), dict(kill_call=1)]),
+                                    ("local", 2, [dict(kill_call=3, kill_parent=True), dict(kill_after=3)])):
+        store = tmp_path / f"{executor}.db"
+        codes = []
+        for step in plan + [{}]:
+            proc = _launch(store, executor, workers, **step)
+            out, err = proc.communicate(timeout=120)
+            codes.append(proc.returncode)
+        assert codes == [-signal.SIGKILL] * len(plan) + [0], err
+        with Store(store) as s:
+            stored = s.trials(s.get_study(L.SEARCH_KW["name"]))
+        key = lambda t: (t.number, t.dna, t.status, t.reward, t.error)  # noqa: E731
+        assert [key(t) for t in stored] == [key(t) for t in reference.trials]
+        assert sum(t.failures for t in stored) == 0 and any(t.attempts > 1 for t in stored)
+        assert json.loads(out.strip().splitlines()[-1])["best"] == reference.best.number
 
 
 def _launch(store, executor="inprocess", workers=None, kill_after=0, kill_call=0, kill_parent=False):
@@ -32,89 +111,3 @@ def _launch(store, executor="inprocess", workers=None, kill_after=0, kill_call=0
             f"sys.exit(L.run({str(store)!r}, {executor!r}, {workers!r}, {kill_after!r}))")
     return subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True)
-
-
-def _finished_count(store):
-    if not Path(store).exists():
-        return 0
-    import sqlite3
-
-    try:
-        with sqlite3.connect(f"file:{store}?mode=ro", uri=True, timeout=5) as conn:
-            return conn.execute("SELECT count(*) FROM trials WHERE status != 'running'").fetchone()[0]
-    except sqlite3.Error:
-        return 0
-
-
-def _stored(store):
-    with Store(store) as s:
-        return s.trials(s.get_study(L.SEARCH_KW["name"]))
-
-
-def _check_same(stored, reference):
-    assert [t.number for t in stored] == list(range(L.SEARCH_KW["trials"]))  # no duplicate, no gap
-    assert not [t.number for t in stored if t.status == "running"]          # no zombie
-    assert [(t.number, t.dna, t.status, t.reward) for t in stored] == \
-        [(t.number, t.dna, t.status, t.reward) for t in reference.trials]
-    from mldsl.engine.search import best_trial
-
-    best = best_trial(stored, "maximize")
-    assert (best.number, best.reward) == (reference.best.number, reference.best.reward)
-
-
-def test_sigkill_at_several_points_then_resume_matches_uninterrupted(tmp_path, monkeypatch):
-    reference = _reference(monkeypatch)
-    assert {t.status for t in reference.trials} >= {"completed", "stopped", "failed"}  # a rich history
-
-    store = tmp_path / "killed.db"
-    # Deterministic points: inside evaluate (a trial running, its per-epoch history being written) and
-    # right after a trial's outcome was recorded (before the next proposal); "random": at a random
-    # moment just after some trial finished (proposing, committing, starting the next one, ...).
-    plan = [dict(kill_call=2), "random", dict(kill_after=2), "random", dict(kill_call=1), "random",
-            dict(kill_after=1), dict(kill_call=3), "random"]
-    rng = random.Random(0)
-    kills = random_kills = 0
-    for attempt in range(len(plan) + 5):
-        step = plan[attempt] if attempt < len(plan) else {}
-        randomly = step == "random"
-        proc = _launch(store, **({} if randomly else step))
-        if randomly:
-            before = _finished_count(store)
-            deadline = time.monotonic() + 30
-            while proc.poll() is None and _finished_count(store) <= before and time.monotonic() < deadline:
-                time.sleep(0.002)
-            time.sleep(rng.uniform(0.0, 0.03))
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGKILL)
-        out, err = proc.communicate(timeout=60)
-        if proc.returncode == -signal.SIGKILL:
-            kills += 1
-            random_kills += randomly
-            continue
-        assert proc.returncode == 0, err
-        if attempt >= len(plan):
-            break
-    else:
-        pytest.fail("the search never finished")
-    assert kills - random_kills == len([p for p in plan if p != "random"]) and random_kills >= 2
-    stored = _stored(store)
-    _check_same(stored, reference)
-    assert any(t.attempts > 1 for t in stored)  # trials cut off were retried, not lost or duplicated
-    assert json.loads(out.strip().splitlines()[-1])["best"] == reference.best.number
-
-
-def test_sigkill_with_a_process_pool_then_resume(tmp_path, monkeypatch):
-    reference = _reference(monkeypatch, workers=2)
-    store = tmp_path / "pool.db"
-    kills = 0
-    for step in (dict(kill_call=3, kill_parent=True), dict(kill_after=3), {}):
-        proc = _launch(store, executor="local", workers=2, **step)
-        out, err = proc.communicate(timeout=120)
-        if proc.returncode == -signal.SIGKILL:
-            kills += 1
-            continue
-        assert proc.returncode == 0, err
-    assert kills == 2
-    stored = _stored(store)
-    _check_same(stored, reference)
-    assert any(t.attempts > 1 for t in stored)

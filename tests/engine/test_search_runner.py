@@ -4,7 +4,7 @@ import sqlite3
 import pytest
 
 import search_testlib as L
-from mldsl.engine.search import ABANDONED, run_search
+from mldsl.engine.search import run_search
 from mldsl.engine.store import Store
 from mldsl.errors import SearchError, StoreError
 from mldsl.hyper.evolution import Evolution
@@ -152,28 +152,75 @@ def test_resume_never_reruns_completed_and_extends(tmp_path):
     assert more.ran == 4 and _key(more) == _key(straight)
 
 
-def test_abandoned_trials_are_retried_then_given_up(tmp_path):
-    path = tmp_path / "s.db"
-    kw = dict(name="s", algorithm=Random(), objective="acc", evaluate=L.ev_simple, seed=2, max_retries=1)
-    run_search(L.raw_space(), trials=3, store=str(path), **kw)
-    with Store(path) as store:  # as if the process had died while trials 3 and 4 were running
-        study = store.get_study("s")
-        from mldsl.hyper.random_search import Random as R
+def _claim_then_die(path, numbers, dnas):
+    """A child process claims ``numbers`` of study "s" and is SIGKILLed while holding them."""
+    import signal
+    import subprocess
+    import sys
 
-        algo = R(seed=2)
-        algo.setup(L.raw_space())
-        dnas = [algo.propose().to_json() for _ in range(5)]
-        store.start_trial(study, 3, dnas[3], "x")
-        store.start_trial(study, 4, dnas[4], "y")
-        store.finish_trial(study, 4, status="failed", error=ABANDONED)  # died twice already
-        store.start_trial(study, 4, dnas[4], "y")
+    code = f"""
+import os, signal
+from mldsl.engine.store import Store
+s = Store({str(path)!r})
+st = s.get_study('s')
+for n, dna in zip({list(numbers)!r}, {list(dnas)!r}):
+    assert s.claim_trial(st, n, dna, 'x').state == 'claimed'
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+    assert subprocess.run([sys.executable, "-c", code]).returncode == -signal.SIGKILL
+
+
+def test_trials_of_a_dead_search_run_again_without_counting_as_failures(tmp_path):
+    path = tmp_path / "s.db"
+    kw = dict(name="s", algorithm=Random(), objective="acc", evaluate=L.ev_simple, seed=2, max_retries=0)
+    run_search(L.raw_space(), trials=3, store=str(path), **kw)
+    algo = Random(seed=2)
+    algo.setup(L.raw_space())
+    dnas = [algo.propose().to_json() for _ in range(5)]
+    _claim_then_die(path, [3, 4], dnas[3:])
+    with Store(path) as store:  # shown as crashed once its process is gone
+        assert [t.status for t in store.trials(store.get_study("s"))][3:] == ["crashed", "crashed"]
     res = run_search(L.raw_space(), trials=5, store=str(path), **kw)
-    assert res.ran == 1 and res.retried == [3]
-    t3, t4 = res.trials[3], res.trials[4]
-    assert t3.status == "completed" and t3.attempts == 2
-    assert t4.status == "failed" and t4.error.startswith("gave up after 2 attempts: abandoned")
-    assert not [t for t in res.trials if t.status == "running"]
+    assert res.ran == 2 and res.retried == [3, 4]
+    assert [(t.status, t.attempts, t.failures) for t in res.trials[3:]] == [("completed", 2, 0)] * 2
     assert run_search(L.raw_space(), trials=5, store=str(path), **kw).ran == 0  # final now
+    straight = run_search(L.raw_space(), trials=5, **kw)
+    assert _key(res) == _key(straight)
+
+
+def test_a_trial_claimed_by_a_live_process_is_left_to_it(tmp_path):
+    """Another live process holds trial 1: this search waits for its outcome instead of running it."""
+    import threading
+
+    path = tmp_path / "s.db"
+    kw = dict(name="s", algorithm=Random(), objective="acc", evaluate=L.ev_simple, seed=2)
+    run_search(L.raw_space(), trials=1, store=str(path), **kw)
+    algo = Random(seed=2)
+    algo.setup(L.raw_space())
+    dnas = [algo.propose().to_json() for _ in range(3)]
+    holder = Store(path)
+    study = holder.get_study("s")
+    claim = holder.claim_trial(study, 1, dnas[1], "held")
+    assert claim.state == "claimed"
+
+    def finish_later():
+        import time
+
+        time.sleep(0.5)
+        with Store(path) as other:  # a connection of this thread
+            other.finish_trial(study, 1, status="completed", attempt=claim.attempt, reward=42.0,
+                               metrics={"acc": 42.0})
+
+    thread = threading.Thread(target=finish_later)
+    thread.start()
+    try:
+        res = run_search(L.raw_space(), trials=3, store=str(path), **kw)
+    finally:
+        thread.join()
+        holder.close()
+    assert res.ran == 1  # only trial 2: trial 1 was the other claim's
+    assert res.trials[1].reward == 42.0 and res.trials[1].experiment_mlx == "held"
+    assert res.best.number == 1
 
 
 def test_resume_with_a_changed_algorithm_is_refused(tmp_path):
@@ -227,10 +274,21 @@ def test_a_dead_worker_is_retried_then_given_up(tmp_path, monkeypatch):
     kw = dict(name="s", algorithm=Random(), objective="acc", seed=1, executor="local", workers=1)
     res = run_search(L.raw_space(), trials=2, evaluate=L.ev_crash_once, max_retries=1,
                      store=str(tmp_path / "a.db"), **kw)
-    assert [(t.status, t.attempts) for t in res.trials] == [("completed", 2), ("completed", 2)]
+    assert [(t.status, t.attempts, t.failures) for t in res.trials] == [("completed", 2, 1)] * 2
     res = run_search(L.raw_space(), trials=1, evaluate=L.ev_always_crash, max_retries=1, **kw)
-    assert res.trials[0].status == "failed" and res.trials[0].attempts == 2
-    assert "gave up after 2 attempts: the worker failed (BrokenProcessPool" in res.trials[0].error
+    assert res.trials[0].status == "failed" and (res.trials[0].attempts, res.trials[0].failures) == (2, 2)
+    assert "gave up after 2 attempts: the worker died (WorkerDied: the worker process running trial 0 died " \
+           "(exit code 3))" in res.trials[0].error
+
+
+def test_a_dying_worker_fails_only_its_own_trial(tmp_path, monkeypatch):
+    """Two workers: the one whose trial kills it is replaced; the trial running beside it is untouched."""
+    monkeypatch.setenv("SEARCH_TEST_DIR", str(tmp_path))
+    res = run_search(L.raw_space(), name="s", algorithm=Random(), objective="acc", seed=1, executor="local",
+                     workers=2, trials=4, evaluate=L.ev_crash_when_choice_c, max_retries=0)
+    crashed = [t for t in res.trials if t.status == "failed"]
+    assert len(crashed) == 2 and all(t.dna[0] == 2 and t.failures == 1 for t in crashed)
+    assert all(t.status == "completed" and t.failures == 0 for t in res.trials if t.dna[0] != 2)
 
 
 def test_bad_arguments_are_clear_errors():
