@@ -14,7 +14,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, Optional, Sequence
 
-from mldsl.backends.base import EpochCallback, RunResult, auto_backend_name, resolve_backend
+from mldsl.backends.base import EpochCallback, RunResult, choose_backend
 from mldsl.errors import MldslError
 from mldsl.engine.store import RunRecord, Store
 
@@ -110,9 +110,8 @@ def run_experiment(experiment: Any, *, name: str, store: Optional[Store] = None,
     if not is_deterministic(experiment):
         raise MldslError(f"{name!r} is a search space (it has oneof/manyof/floatv/intv values); "
                          "run it with `mldsl search`, or pick values with --set")
-    requested = experiment.backend
-    chosen = auto_backend_name() if requested == "auto" else requested
-    runner = resolve_backend(chosen, get_registry())
+    runner, reason = choose_backend(experiment.backend, experiment, get_registry())
+    chosen = runner.name
     from mldsl.dsl.printer import to_mlx  # the printer depends on symbolic only; it sits below the engine
 
     text = to_mlx(experiment, name=name)  # a whole program: `experiment NAME = ...`, so --rerun can parse it
@@ -155,6 +154,7 @@ def run_experiment(experiment: Any, *, name: str, store: Optional[Store] = None,
             _write_artifacts(artifacts, history, name)
         raise
     result.backend = result.backend or chosen
+    result.backend_reason = reason
     if store is None:
         return RunOutcome(record=None, result=result, artifacts=None)
     if save_model and result.model is not None and hasattr(runner, "save_model"):

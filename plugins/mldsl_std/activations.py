@@ -77,6 +77,22 @@ class Swish(c.Activation):
     function_name = "swish"
 
 
+@sym.members([])
+class SELU(c.Activation):
+    """Scaled exponential linear unit: ``scale * elu(x, alpha)`` with Keras' fixed alpha and scale."""
+
+    type_name = "SELU"
+    function_name = "selu"
+
+
+@sym.members([])
+class Softplus(c.Activation):
+    """Softplus: ``log(1 + exp(x))``, a smooth ReLU."""
+
+    type_name = "Softplus"
+    function_name = "softplus"
+
+
 @hookimpl
 def mldsl_components():
-    return [ReLU, ELU, LeakyReLU, PReLU, Sigmoid, Tanh, Softmax, GELU, Swish]
+    return [ReLU, ELU, LeakyReLU, PReLU, Sigmoid, Tanh, Softmax, GELU, Swish, SELU, Softplus]
