@@ -119,6 +119,47 @@ def unsupported_reasons(value: Any, backend: str, registry: Any) -> List[str]:
             for path, name in missing_lowerings(value, backend, registry)]
 
 
+def backend_notes(value: Any, registry: Any, concrete: bool) -> Tuple[List[str], bool]:
+    """What ``mldsl check`` and ``mldsl search`` say, before anything runs, about the backend of ``value``
+    (an experiment, or a search space when not ``concrete``): ``(sentences, errors)``.
+
+    With an explicit ``backend`` (``"native"``), each component it cannot run is an error (the experiment or
+    the trials choosing it would fail). With ``auto``, each component native cannot run is a note saying that
+    it (or the trials choosing it) will run on keras, or will fail when TensorFlow is not installed; nothing
+    when a GPU makes auto pick keras anyway. For a concrete experiment native's full check is used
+    (``unsupported``: components, and the model's meaning); for a space, the components of every choice.
+    """
+    name = getattr(value, "backend", "auto")
+    name = name if isinstance(name, str) else "auto"          # a choice among backends: decided per trial
+    if name != "auto":
+        try:
+            backend = registry.backend(name)
+        except Exception as exc:  # noqa: BLE001 - an unknown backend (a RegistryError) is reported as is
+            return [str(exc)], True
+        check = getattr(backend, "unsupported", None)
+        if concrete and check is not None:
+            return [f"backend {name}: {r}" for r in check(value)], True
+        return [f"backend {name}: {r}" for r in unsupported_reasons(value, name, registry)], True
+    tf = tensorflow_installed()
+    if tf and gpu_visible():
+        return [], False
+    try:
+        native = registry.backend("native")
+    except Exception:  # noqa: BLE001 - no native backend: auto always means keras
+        return [], False
+    runs = "will run on keras" if tf else f"will fail: TensorFlow is not installed ({KERAS_EXTRA})"
+    if concrete:
+        reasons = native.unsupported(value)
+        return ([f"backend auto: this experiment {runs}, because {'; '.join(reasons)}"] if reasons else []), False
+    notes = []
+    for path, name in missing_lowerings(value, "native", registry):
+        if ".candidates[" in path:
+            notes.append(f"backend auto: the trials that choose {name} (at {path}) {runs}; native cannot run it")
+        else:
+            notes.append(f"backend auto: every trial {runs}; native cannot run {name} (at {path})")
+    return notes, False
+
+
 def choose_backend(name: str, experiment: Any, registry: Any) -> Tuple[Backend, str]:
     """The backend that runs ``experiment`` and why, as a sentence for the run record.
 
