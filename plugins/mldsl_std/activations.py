@@ -93,6 +93,15 @@ class Softplus(c.Activation):
     function_name = "softplus"
 
 
+ACTIVATIONS = [ReLU, ELU, LeakyReLU, PReLU, Sigmoid, Tanh, Softmax, GELU, Swish, SELU, Softplus]
+
+
+def function_activations():
+    """The activation components without parameters that are one function of the kernels' catalogue
+    (``function_name``, e.g. ``Swish`` is ``swish``): each backend lowers them alike, by that name."""
+    return [cls for cls in ACTIVATIONS if cls.function_name is not None and not cls.__schema__.fields]
+
+
 @hookimpl
 def mldsl_components():
-    return [ReLU, ELU, LeakyReLU, PReLU, Sigmoid, Tanh, Softmax, GELU, Swish, SELU, Softplus]
+    return ACTIVATIONS

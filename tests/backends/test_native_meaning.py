@@ -89,8 +89,9 @@ def test_what_native_cannot_reproduce_is_refused_naming_the_layer(layers, from_l
 
 def _experiment(model, loss="SparseCategoricalCrossentropy()", optimizer="Adam(learning_rate=0.01)", epochs=2,
                 backend="auto"):
-    return mldsl.parse(f"experiment e = Experiment(model = Sequential([{model}]), data = Digits(), training = "
-                       f"{{num_epochs = {epochs}, loss = {loss}, optimizer = {optimizer}}}, backend = \"{backend}\")")["e"]
+    text = (f"experiment e = Experiment(model = Sequential([{model}]), data = Digits(), training = "
+            f"{{num_epochs = {epochs}, loss = {loss}, optimizer = {optimizer}}}, backend = \"{backend}\")")
+    return mldsl.parse(text)["e"]
 
 
 def test_refusal_from_a_whole_experiment_names_the_component_path():
@@ -101,7 +102,8 @@ def test_refusal_from_a_whole_experiment_names_the_component_path():
 
 
 def test_from_logits_with_a_softmax_trains_as_keras_does_and_says_so():
-    e = _experiment('Flatten(), Dense(10, activation="softmax")', loss="SparseCategoricalCrossentropy(from_logits=true)")
+    e = _experiment('Flatten(), Dense(10, activation="softmax")',
+                    loss="SparseCategoricalCrossentropy(from_logits=true)")
     res = NativeBackend().run(e)
     assert res.metrics["accuracy"] > 0.8
     assert len(res.warnings) == 1 and "Keras ignores from_logits" in res.warnings[0]
@@ -144,6 +146,13 @@ def test_auto_picks_keras_on_a_cpu_when_native_cannot_run_a_component(cpu_with_t
     assert reason.startswith("auto: keras (no GPU visible, but ") and names in reason
 
 
+def test_a_setting_wrong_on_any_backend_is_reported_not_sent_to_keras(cpu_with_tensorflow):
+    e = _experiment('Flatten(), Dense(10, activation="softmax")')
+    e.rebind({"training.callbacks": [R("EarlyStopping")(monitor="val_loss")]})
+    with pytest.raises(BackendError, match="EarlyStopping monitors 'val_loss'.* but there is no validation data"):
+        base.choose_backend("auto", e, get_registry())
+
+
 def test_auto_picks_keras_when_a_gpu_is_visible(monkeypatch):
     monkeypatch.setattr(base, "tensorflow_installed", lambda: True)
     monkeypatch.setattr(base, "gpu_visible", lambda: True)
@@ -177,7 +186,7 @@ def test_the_engine_stores_the_choice_on_the_result(cpu_with_tensorflow):
 def test_choosing_imports_no_tensorflow():
     import subprocess
     import sys
-    code = ("import sys, mldsl\nfrom mldsl.backends.base import choose_backend\nfrom mldsl.registry import get_registry\n"
+    code = ("import sys, mldsl\nfrom mldsl.registry import get_registry\n"
             "e = mldsl.parse('experiment e = Experiment(model = Sequential([Conv2D(4, 3), Flatten(), Dense(10)]), "
             "data = Digits())')['e']\n"
             "reasons = get_registry().backend('native').unsupported(e)\n"
@@ -245,7 +254,7 @@ def test_divergence_rule_and_learning_rate_advice():
 def test_nan_advice_with_an_infinite_learning_rate_says_to_give_a_finite_one(kernels):
     plan = Plan([FlattenSpec(), DenseSpec(10, "softmax")], optimizer=OptimizerSpec("sgd", learning_rate=math.inf))
     x, y = np.random.default_rng(0).random((64, 8, 8)), np.arange(64) % 10
-    with pytest.raises(BackendError, match=r"Give the learning rate a finite value \(now inf; e\.g\. 0\.001\)") as err, \
-            np.errstate(all="ignore"):
+    message = r"Give the learning rate a finite value \(now inf; e\.g\. 0\.001\)"
+    with pytest.raises(BackendError, match=message) as err, np.errstate(all="ignore"):
         MLPTrainer(plan, (8, 8), kernels=kernels).fit(x, y)
     assert "try inf" not in str(err.value)

@@ -46,13 +46,16 @@ class NativeBackend:
 
     def unsupported(self, experiment: Any) -> list:
         """Why this backend cannot run ``experiment`` exactly as Keras would: one sentence per component
-        without a native lowering (with its path), else the first problem lowering it finds (a softmax
-        missing before a cross-entropy, ...); empty when it can. Imports no NumPy."""
+        without a native lowering (with its path), else what lowering it finds it cannot reproduce (a
+        cross-entropy on outputs that are not a softmax's, ...); empty when it can. A setting that is wrong
+        on any backend is raised as the BackendError it is. Imports no NumPy."""
+        from mldsl.backends.native.plan import NativeUnsupported
+
         reasons = unsupported_reasons(experiment, self.name, self._get_registry())
         if not reasons:
             try:
                 self.plan(experiment)
-            except BackendError as exc:
+            except NativeUnsupported as exc:
                 reasons.append(str(exc))
         return reasons
 

@@ -13,7 +13,7 @@ import inspect
 from typing import Any, Callable, List, Optional
 
 from mldsl.backends.native.plan import (ActivationSpec, EarlyStoppingSpec, L2Spec, LossSpec, MetricSpec,
-                                        OptimizerSpec, Plan)
+                                        NativeUnsupported, OptimizerSpec, Plan)
 from mldsl.errors import BackendError
 from mldsl.kernels import catalogue
 
@@ -126,13 +126,13 @@ def native_component_names(registry: Any, kind: Optional[str] = None) -> List[st
     return sorted({str(getattr(cls, "type_name", None) or getattr(cls, "__name__", cls)) for cls in classes})
 
 
-def unsupported_error(component: Any, registry: Any) -> BackendError:
+def unsupported_error(component: Any, registry: Any) -> NativeUnsupported:
     """The error for a component with no native lowering: names it, its path, and what native runs."""
     name = type_name_of(component)
     kind = getattr(type(component), "kind", None)
     where = f" (at {path_of(component)})" if path_of(component) else ""
     runs = native_component_names(registry, kind) or native_component_names(registry)
-    return BackendError(f"the native backend cannot run {kind + ' ' if kind else ''}{name}{where}; it runs "
+    return NativeUnsupported(f"the native backend cannot run {kind + ' ' if kind else ''}{name}{where}; it runs "
                         f"{', '.join(runs)}. Use --backend keras for {name}, or a plugin that adds a native "
                         "lowering for it")
 

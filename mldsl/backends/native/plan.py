@@ -26,6 +26,12 @@ LOSSES = tuple(catalogue.LOSSES)
 _LOSS_ALIASES = {"mean_squared_error": "mse", **{l.keras.lower(): l.name for l in catalogue.LOSSES.values()}}
 
 
+class NativeUnsupported(BackendError):
+    """What the native backend cannot run: a component without a native lowering, or a model whose meaning
+    in Keras it cannot reproduce exactly. ``backend="auto"`` then picks keras; other errors (a setting that
+    is wrong on any backend) are reported as they are."""
+
+
 def _choice(what: str, value: Any, choices, where: str = "") -> str:
     if value not in choices:
         hint = suggestion_text(str(value), choices)
@@ -248,12 +254,12 @@ def output_head(layers: List[LayerSpec], loss: str, from_logits: bool) -> Output
     where = _at(source)
     if act is not None and act.keras_logits:
         if dropped:
-            raise BackendError(
+            raise NativeUnsupported(
                 f"{loss}: the model's last {act.name}{where} is followed by Dropout: Keras then computes the "
                 f"training loss on the dropped-out {act.name} outputs but the evaluation loss on the {act.name}'s "
                 f"input, which the native backend does not reproduce; move the Dropout before the {act.name}")
         if act.name != "softmax":
-            raise BackendError(
+            raise NativeUnsupported(
                 f"{loss} on a model that ends in {act.name}{where}: Keras would take the {act.name}'s input as "
                 f"the logits of a softmax cross-entropy while its accuracy reads the {act.name} outputs; the "
                 f"native backend does not run this mix. End the model with softmax (activation=\"softmax\"), or "
@@ -268,7 +274,7 @@ def output_head(layers: List[LayerSpec], loss: str, from_logits: bool) -> Output
     if from_logits:
         return OutputHead(list(layers))
     ends = _describe(source) if act is None else f"activation {act.name!r}"
-    raise BackendError(
+    raise NativeUnsupported(
         f"{loss} with from_logits=False takes the model's outputs as probabilities, but the model ends in "
         f"{ends}{where}, not softmax: Keras would clip those outputs to [1e-7, 1 - 1e-7] and take their log, "
         f"which the native backend does not reproduce. End the model with softmax (activation=\"softmax\" or "

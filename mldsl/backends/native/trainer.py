@@ -17,10 +17,10 @@ from typing import Any, Callable, Dict, List, Optional, Sequence
 
 import numpy as np
 
+from mldsl.backends.base import lower_learning_rate
 from mldsl.backends.native.initializers import initialize
 from mldsl.backends.native.layers import ActivationLayer, DenseLayer, DropoutLayer
 from mldsl.backends.native.optim import FlatOptimizer
-from mldsl.backends.base import lower_learning_rate
 from mldsl.backends.native.plan import DenseSpec, DropoutSpec, FlattenSpec, Plan
 from mldsl.errors import BackendError
 from mldsl.kernels import catalogue
