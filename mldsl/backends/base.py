@@ -127,7 +127,8 @@ def backend_notes(value: Any, registry: Any, concrete: bool) -> Tuple[List[str],
     the trials choosing it would fail). With ``auto``, each component native cannot run is a note saying that
     it (or the trials choosing it) will run on keras, or will fail when TensorFlow is not installed; nothing
     when a GPU makes auto pick keras anyway. For a concrete experiment native's full check is used
-    (``unsupported``: components, and the model's meaning); for a space, the components of every choice.
+    (``unsupported``: components, and the model's meaning; a setting wrong on any backend is an error);
+    for a space, the components of every choice.
     """
     name = getattr(value, "backend", "auto")
     name = name if isinstance(name, str) else "auto"          # a choice among backends: decided per trial
@@ -137,9 +138,11 @@ def backend_notes(value: Any, registry: Any, concrete: bool) -> Tuple[List[str],
         except Exception as exc:  # noqa: BLE001 - an unknown backend (a RegistryError) is reported as is
             return [str(exc)], True
         check = getattr(backend, "unsupported", None)
-        if concrete and check is not None:
-            return [f"backend {name}: {r}" for r in check(value)], True
-        return [f"backend {name}: {r}" for r in unsupported_reasons(value, name, registry)], True
+        try:
+            reasons = check(value) if concrete and check is not None else unsupported_reasons(value, name, registry)
+        except BackendError as exc:                            # a setting wrong on any backend
+            return [str(exc)], True
+        return [f"backend {name}: {r}" for r in reasons], True
     tf = tensorflow_installed()
     if tf and gpu_visible():
         return [], False
@@ -149,7 +152,10 @@ def backend_notes(value: Any, registry: Any, concrete: bool) -> Tuple[List[str],
         return [], False
     runs = "will run on keras" if tf else f"will fail: TensorFlow is not installed ({KERAS_EXTRA})"
     if concrete:
-        reasons = native.unsupported(value)
+        try:
+            reasons = native.unsupported(value)
+        except BackendError as exc:                            # a setting wrong on any backend
+            return [str(exc)], True
         return ([f"backend auto: this experiment {runs}, because {'; '.join(reasons)}"] if reasons else []), False
     notes = []
     for path, name in missing_lowerings(value, "native", registry):

@@ -76,3 +76,13 @@ def test_nothing_to_say_when_a_gpu_makes_auto_pick_keras(monkeypatch):
     monkeypatch.setattr(base, "tensorflow_installed", lambda: True)
     monkeypatch.setattr(base, "gpu_visible", lambda: True)
     assert base.backend_notes(mldsl.parse(SOURCE)["space"], get_registry(), concrete=False) == ([], False)
+
+
+def test_check_reports_a_setting_wrong_on_any_backend_as_an_error(tmp_path):
+    (tmp_path / "es.mlx").write_text(
+        'experiment e = Experiment(model = Sequential([Flatten(), Dense(10, activation="softmax")]), data = Digits(), '
+        'training = {callbacks = [EarlyStopping(monitor="val_loss")]})\n')
+    res = _mldsl("check", "es.mlx", cwd=tmp_path)
+    assert res.returncode == 2, res.stderr
+    assert "es.mlx:e: error: EarlyStopping monitors 'val_loss' (at training.callbacks[0]) but there is no " \
+           "validation data" in res.stderr

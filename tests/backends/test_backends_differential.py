@@ -46,13 +46,14 @@ def R(name):
 # -- strategies ----------------------------------------------------------------------------------------------
 
 def activation_components():
-    """Every standard activation component (PReLU included: native refuses it), with its parameters."""
-    plain = [st.builds(lambda n=n: R(n)()) for n in ("ReLU", "Sigmoid", "Tanh", "Softmax", "Swish", "SELU",
-                                                      "Softplus", "PReLU")]
-    return st.one_of(*plain,
-                     st.builds(lambda a: R("ELU")(alpha=a), st.sampled_from([0.5, 1.0, 1.7])),
-                     st.builds(lambda s: R("LeakyReLU")(negative_slope=s), st.sampled_from([0.0, 0.1, 0.3])),
-                     st.builds(lambda ap: R("GELU")(approximate=ap), st.booleans()))
+    """Every registered activation component (PReLU included: native refuses it), with its defaults, and the
+    standard ones that have parameters with other values too."""
+    registry = get_registry()
+    defaults = [st.builds(registry.resolve(name)) for name in registry.names("activation")]
+    return st.one_of(*defaults,
+                     st.builds(lambda a: R("ELU")(alpha=a), st.sampled_from([0.5, 1.7])),
+                     st.builds(lambda s: R("LeakyReLU")(negative_slope=s), st.sampled_from([0.0, 0.1])),
+                     st.builds(lambda: R("GELU")(approximate=True)))
 
 
 def activations(allow_none=True):
