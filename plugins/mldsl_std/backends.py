@@ -41,14 +41,14 @@ def mldsl_backends():
 
 
 #: backend name -> the std module whose ``LOWERINGS`` maps component classes to their lowerings.
-STD_LOWERINGS = {"native": "native_lowerings", "keras": "keras_lowerings"}
+LOWERING_MODULES = {"native": "native_lowerings", "keras": "keras_lowerings"}
 
 
 @hookimpl
 def mldsl_lowerings(backend):
     """The standard components' lowerings for ``backend`` (``{class: fn(component, ctx)}``); None for a
     backend the standard library has none for."""
-    module = STD_LOWERINGS.get(backend)
+    module = LOWERING_MODULES.get(backend)
     if module is None:
         return None
     return dict(importlib.import_module(f"{__package__}.{module}").LOWERINGS)
