@@ -1,5 +1,6 @@
 """Compiled kernels (Cython). Each kernel has a plain NumPy twin of the same name and signature
-in :mod:`mldsl.backends.reference`.
+beside it, in :mod:`mldsl.kernels.reference`; which activations, optimizer updates and losses exist is
+:mod:`mldsl.kernels.catalogue`'s (plain Python, read by everything above the kernels).
 
 Modules: ``dense``, ``activations``, ``losses``, ``regularizers``, ``dropout``, ``optimizers``,
 ``batching``. Every public kernel is also reachable flat from this package
@@ -33,6 +34,8 @@ import os
 import types
 from typing import Any, Dict, Iterable, Optional
 
+from mldsl.kernels import catalogue
+
 _override = os.environ.get("MLDSL_KERNELS_PATH")
 if _override:
     __path__.insert(0, os.path.join(os.path.abspath(_override), "mldsl", "kernels"))  # noqa: F821
@@ -43,8 +46,6 @@ VARIANTS: Dict[str, tuple] = {"x86_64_v3": ("AVX", "AVX2", "FMA3", "F16C", "BMI"
 
 MODULES = ("dense", "activations", "losses", "regularizers", "dropout", "optimizers", "batching", "step")
 
-_ACTIVATIONS = ("linear", "relu", "leaky_relu", "elu", "sigmoid", "tanh", "softmax", "gelu", "gelu_tanh", "swish")
-
 # public kernel name -> module
 KERNELS: dict[str, str] = {
     "matmul": "dense",
@@ -52,7 +53,7 @@ KERNELS: dict[str, str] = {
     "dense_backward": "dense",
     "activation_forward": "activations",
     "activation_backward": "activations",
-    **{f"{a}_{d}": "activations" for a in _ACTIVATIONS for d in ("forward", "backward")},
+    **{f"{a}_{d}": "activations" for a in catalogue.ACTIVATIONS for d in ("forward", "backward")},
     "softmax_cross_entropy": "losses",
     "mse": "losses",
     "count_correct": "losses",
@@ -60,6 +61,7 @@ KERNELS: dict[str, str] = {
     "l2_grad": "regularizers",
     "dropout_forward": "dropout",
     "dropout_backward": "dropout",
+    "optimizer_update": "optimizers",
     "sgd_update": "optimizers",
     "momentum_update": "optimizers",
     "nesterov_update": "optimizers",

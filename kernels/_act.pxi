@@ -3,6 +3,7 @@
 # the softmax is taken along the last axis (rows). Outputs may alias inputs (in place).
 
 cdef enum:
+    # The codes of mldsl.kernels.catalogue.ACTIVATIONS (tests/kernels/test_catalogue.py checks they match).
     ACT_LINEAR = 0
     ACT_RELU = 1
     ACT_LEAKY_RELU = 2
@@ -13,33 +14,29 @@ cdef enum:
     ACT_GELU = 7
     ACT_SWISH = 8
     ACT_GELU_TANH = 9
+    ACT_SELU = 10
+    ACT_SOFTPLUS = 11
 
-#: Activation name -> code. "gelu" is the exact (erf) form, "gelu_tanh" the tanh approximation.
-ACTIVATIONS = {"linear": ACT_LINEAR, "relu": ACT_RELU, "leaky_relu": ACT_LEAKY_RELU, "elu": ACT_ELU,
-               "sigmoid": ACT_SIGMOID, "tanh": ACT_TANH, "softmax": ACT_SOFTMAX, "gelu": ACT_GELU,
-               "swish": ACT_SWISH, "gelu_tanh": ACT_GELU_TANH}
-# Keras defaults: activations.leaky_relu(negative_slope=0.2), activations.elu(alpha=1.0).
-_DEFAULT_ALPHA = {ACT_LEAKY_RELU: 0.2, ACT_ELU: 1.0}
-# Activations whose derivative needs the pre-activation x (the others use the output y).
-_NEEDS_X = (ACT_GELU, ACT_SWISH, ACT_GELU_TANH)
+from mldsl.kernels import catalogue as _catalogue
+
+#: Activations whose derivative needs the pre-activation x (the others use the output y).
+_NEEDS_X = frozenset(a.code for a in _catalogue.ACTIVATIONS.values() if a.needs_x)
 
 cdef double _SQRT_2_OVER_PI = 0.7978845608028654
 cdef double _INV_SQRT_2 = 0.7071067811865476
 cdef double _INV_SQRT_2PI = 0.3989422804014327
+cdef double _SELU_SCALE = _catalogue.SELU_SCALE
+cdef double _SELU_SCALE_ALPHA = _catalogue.SELU_SCALE * _catalogue.SELU_ALPHA
 
 
 cdef object _act_code(str fn, object activation, object alpha):
-    """(code, alpha) for an activation name; ValueError listing the names otherwise."""
-    if activation is None:
-        activation = "linear"
-    code = ACTIVATIONS.get(activation)
-    if code is None:
-        raise ValueError(f"{fn}: unknown activation {activation!r}; known: {', '.join(sorted(ACTIVATIONS))}")
+    """(code, alpha) for an activation name (the catalogue's); ValueError listing the names otherwise."""
+    act = _catalogue.activation(activation, fn)
     if alpha is None:
-        alpha = _DEFAULT_ALPHA.get(code, 0.0)
-    if code in (ACT_LEAKY_RELU, ACT_ELU) and alpha < 0:
-        raise ValueError(f"{fn}: {activation} needs alpha >= 0, got {alpha}")
-    return code, float(alpha)
+        alpha = act.default_alpha if act.default_alpha is not None else 0.0
+    if act.default_alpha is not None and alpha < 0:
+        raise ValueError(f"{fn}: {act.name} needs alpha >= 0, got {alpha}")
+    return act.code, float(alpha)
 
 
 cdef inline void _softmax_row(floating* x, floating* y, Py_ssize_t m) noexcept nogil:
@@ -109,6 +106,16 @@ cdef void act_forward(int code, floating[:, ::1] x, floating[:, ::1] y, floating
             for c in range(m):
                 v = x[r, c]
                 y[r, c] = v * _sigmoid(v)
+    elif code == ACT_SELU:
+        for r in range(n):
+            for c in range(m):
+                v = x[r, c]
+                y[r, c] = <floating>_SELU_SCALE * v if v > 0 else <floating>_SELU_SCALE_ALPHA * (_exp(v) - 1)
+    elif code == ACT_SOFTPLUS:
+        for r in range(n):
+            for c in range(m):
+                v = x[r, c]
+                y[r, c] = (v if v > 0 else 0) + _log1p(_exp(-_fabs(v)))
 
 
 cdef void act_backward(int code, floating[:, ::1] x, floating[:, ::1] y, floating[:, ::1] dy,
@@ -175,6 +182,15 @@ cdef void act_backward(int code, floating[:, ::1] x, floating[:, ::1] y, floatin
                 v = x[r, c]
                 s = _sigmoid(v)
                 dx[r, c] = dy[r, c] * (s + v * s * (1 - s))
+    elif code == ACT_SELU:
+        for r in range(n):
+            for c in range(m):
+                v = y[r, c]                       # TensorFlow's SeluGrad: the output decides the branch
+                dx[r, c] = dy[r, c] * (v + <floating>_SELU_SCALE_ALPHA) if v < 0 else dy[r, c] * <floating>_SELU_SCALE
+    elif code == ACT_SOFTPLUS:
+        for r in range(n):
+            for c in range(m):
+                dx[r, c] = -dy[r, c] * _expm1(-y[r, c])      # sigmoid(x) = 1 - exp(-softplus(x))
 
 
 cdef void act_forward_released(int code, floating[:, ::1] x, floating[:, ::1] y, floating alpha,

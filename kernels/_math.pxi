@@ -1,7 +1,8 @@
 # Scalar math helpers shared by the kernel modules (textually included after ``_blas.pxi``,
 # which defines the ``floating`` fused type). float32 code calls the float libm variants so
 # the compiler can keep single precision (and vectorise) instead of promoting to double.
-from libc.math cimport exp, expf, log, logf, tanh, tanhf, erf, erff, sqrt, sqrtf, fabs, fabsf, isfinite
+from libc.math cimport (exp, expf, expm1, expm1f, log, logf, log1p, log1pf, tanh, tanhf, erf, erff, sqrt, sqrtf,
+                        fabs, fabsf, isfinite)
 from libc.stdint cimport int64_t, uint64_t
 
 cdef extern from *:
@@ -51,6 +52,27 @@ cdef inline floating _log(floating x) noexcept nogil:
         return logf(x)
     else:
         return log(x)
+
+
+cdef inline floating _expm1(floating x) noexcept nogil:
+    if floating is float:
+        return expm1f(x)
+    else:
+        return expm1(x)
+
+
+cdef inline floating _log1p(floating x) noexcept nogil:
+    if floating is float:
+        return log1pf(x)
+    else:
+        return log1p(x)
+
+
+cdef inline floating _fabs(floating x) noexcept nogil:
+    if floating is float:
+        return fabsf(x)
+    else:
+        return fabs(x)
 
 
 cdef inline floating _tanh(floating x) noexcept nogil:

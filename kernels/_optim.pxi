@@ -5,6 +5,7 @@
 # so how a range is split never changes the result. Formulas: see optimizers.pyx.
 
 cdef enum:
+    # The codes of mldsl.kernels.catalogue.UPDATES (tests/kernels/test_catalogue.py checks they match).
     OPT_SGD = 0
     OPT_MOMENTUM = 1
     OPT_NESTEROV = 2
@@ -12,20 +13,15 @@ cdef enum:
     OPT_RMSPROP = 4
     OPT_ADAGRAD = 5
 
-#: Optimizer update name -> code (the compiled step's ``optimizer`` argument).
-OPTIMIZERS = {"sgd": OPT_SGD, "momentum": OPT_MOMENTUM, "nesterov": OPT_NESTEROV, "adam": OPT_ADAM,
-              "rmsprop": OPT_RMSPROP, "adagrad": OPT_ADAGRAD}
-#: State buffers each update needs (rmsprop: one more, the momentum buffer, when momentum > 0).
-OPT_STATES = {OPT_SGD: 0, OPT_MOMENTUM: 1, OPT_NESTEROV: 1, OPT_ADAM: 2, OPT_RMSPROP: 1, OPT_ADAGRAD: 1}
-
 
 cdef struct OptHyper:
     # One step's scalars, computed in double by the caller like the twins do:
-    # sgd/momentum/nesterov: lr, mu; adam: alpha (bias-corrected lr), c1 = 1 - beta_1, c2 = 1 - beta_2,
-    # eps; rmsprop: lr, rho, c = 1 - rho (in c1), eps, mu (momentum; has_mom); adagrad: lr, eps.
+    # sgd/momentum/nesterov: lr, mu; adam: lr, b1, b2, eps and, for the step at hand, alpha (the
+    # bias-corrected lr), c1 = 1 - beta_1, c2 = 1 - beta_2; rmsprop: lr, rho, c = 1 - rho (in c1), eps,
+    # mu (momentum; has_mom); adagrad: lr, eps.
     int kind
     bint has_mom
-    double lr, mu, alpha, c1, c2, eps, rho
+    double lr, mu, alpha, c1, c2, eps, rho, b1, b2
 
 
 cdef inline void sgd_core(floating* p, floating* g, Py_ssize_t n, floating lr) noexcept nogil:
@@ -112,7 +108,37 @@ cdef inline void opt_core(OptHyper* h, floating* p, floating* g, floating* s0, f
         adagrad_core(p, g, s0, n, <floating>h.lr, <floating>h.eps)
 
 
-cdef inline OptHyper adam_hyper(double lr, double beta_1, double beta_2, double epsilon, long step):
-    """Adam's scalars for 1-based ``step``: the bias correction folded into ``alpha``."""
-    return OptHyper(kind=OPT_ADAM, alpha=lr * (1.0 - beta_2 ** step) ** 0.5 / (1.0 - beta_1 ** step),
-                    c1=1.0 - beta_1, c2=1.0 - beta_2, eps=epsilon)
+cdef inline void adam_at(OptHyper* h, long step) noexcept nogil:
+    """Adam's bias correction for 1-based ``step``, folded into ``h.alpha``."""
+    h.alpha = h.lr * (1.0 - h.b2 ** step) ** 0.5 / (1.0 - h.b1 ** step)
+
+
+from mldsl.kernels import catalogue as _catalogue
+
+
+cdef OptHyper opt_hyper(str fn, object update, object hyper, long step) except *:
+    """The scalars of catalogue update rule ``update`` (an ``Update`` or its name) from ``hyper`` (Keras'
+    names; every one the rule reads), for 1-based ``step``. Raises ValueError naming what is missing."""
+    if isinstance(update, str):
+        found = _catalogue.UPDATES.get(update)
+        if found is None:
+            raise ValueError(f"{fn}: unknown optimizer update {update!r}; known: {', '.join(_catalogue.UPDATES)}")
+        update = found
+    missing = [k for k in update.hyper if k not in hyper]
+    if missing:
+        raise ValueError(f"{fn}: the {update.name} update needs {', '.join(missing)}")
+    cdef OptHyper h = OptHyper(kind=update.code, has_mom=False, lr=float(hyper["learning_rate"]), mu=0, alpha=0,
+                               c1=0, c2=0, eps=0, rho=0, b1=0, b2=0)
+    if h.kind == OPT_MOMENTUM or h.kind == OPT_NESTEROV:
+        h.mu = float(hyper["momentum"])
+    elif h.kind == OPT_ADAM:
+        h.b1, h.b2, h.eps = float(hyper["beta_1"]), float(hyper["beta_2"]), float(hyper["epsilon"])
+        h.c1, h.c2 = 1.0 - h.b1, 1.0 - h.b2
+        adam_at(&h, step)
+    elif h.kind == OPT_RMSPROP:
+        h.rho, h.eps, h.mu = float(hyper["rho"]), float(hyper["epsilon"]), float(hyper["momentum"])
+        h.c1 = 1.0 - h.rho
+        h.has_mom = h.mu > 0
+    elif h.kind == OPT_ADAGRAD:
+        h.eps = float(hyper["epsilon"])
+    return h

@@ -91,9 +91,10 @@ def dense_forward(x, w, b, out, activation="linear", z=None, alpha=None):
     """Dense layer forward: writes ``out = activation(x @ w + b)`` and returns ``out``.
 
     x: (n, i); w: (i, o); b: (o,) or None (no bias); out: (n, o), written in place.
-    activation: one of ``ACTIVATIONS`` (softmax is row-wise); alpha: slope of leaky_relu
-    (default 0.2) / alpha of elu (default 1.0). z: optional (n, o) buffer that receives the
-    pre-activation ``x @ w + b`` (needed by :func:`dense_backward` for gelu and swish).
+    activation: a name of ``mldsl.kernels.catalogue.ACTIVATIONS`` (softmax is row-wise); alpha: its
+    parameter (leaky_relu's slope, default 0.2; elu's alpha, default 1.0). z: optional (n, o) buffer that
+    receives the pre-activation ``x @ w + b`` (needed by :func:`dense_backward` for the activations whose
+    catalogue entry says ``needs_x``: gelu, gelu_tanh, swish).
     All float arrays share one dtype (float32 or float64); non-contiguous inputs are copied.
     """
     fn = "dense_forward"

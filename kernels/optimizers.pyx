@@ -1,7 +1,8 @@
 # cython: language_level=3
 # distutils: extra_compile_args = -fopenmp -fno-math-errno
 # distutils: extra_link_args = -fopenmp
-"""Optimizer updates, in place, with Keras 3 semantics (``keras.optimizers.*.update_step``):
+"""Optimizer updates, in place, with Keras 3 semantics (``keras.optimizers.*.update_step``); the rules
+and their state buffers are listed in :mod:`mldsl.kernels.catalogue` (``UPDATES``):
 
 - SGD:      ``p -= lr * g``
 - momentum: ``v = momentum * v - lr * g;  p += v``
@@ -80,53 +81,72 @@ cdef tuple _flat(str fn, object param, object grad, tuple state_names, tuple sta
     return t == cnp.NPY_FLOAT32, flat
 
 
+cdef object _apply(str fn, object update, dict hyper, object param, object grad, tuple state_names,
+                   tuple states, long step):
+    f32, flat = _flat(fn, param, grad, state_names, states)
+    _run(opt_hyper(fn, update, hyper, step), f32, flat)
+    return param
+
+
+def optimizer_update(optimizer, param, grad, states=(), step=1):
+    """Applies one update of the optimizer spec ``optimizer`` (``name`` and ``hyper``, e.g. the native
+    plan's ``OptimizerSpec``; its rule and state buffers as :mod:`mldsl.kernels.catalogue` says) to
+    ``param`` in place from ``grad``; ``states``: the rule's state buffers in the catalogue's order;
+    ``step``: the 1-based update count. Returns ``param``."""
+    fn = "optimizer_update"
+    try:
+        rule = _catalogue.update_of(optimizer)
+    except ValueError as exc:
+        raise ValueError(f"{fn}: {exc}") from None
+    if step < 1:
+        raise ValueError(f"{fn}: step is 1-based, got {step}")
+    names = rule.state_names(optimizer.hyper)
+    states = tuple(states)
+    if len(states) != len(names):
+        raise ValueError(f"{fn}: the {rule.name} update needs {len(names)} state buffer(s) "
+                         f"({', '.join(names) or 'none'}), got {len(states)}")
+    return _apply(fn, rule, dict(optimizer.hyper), param, grad, names, states, step)
+
+
 def sgd_update(param, grad, lr):
     """Plain SGD: ``param -= lr * grad`` in place; returns ``param``."""
-    f32, flat = _flat("sgd_update", param, grad, (), ())
-    _run(OptHyper(kind=OPT_SGD, lr=lr), f32, flat)
-    return param
+    return _apply("sgd_update", "sgd", {"learning_rate": lr}, param, grad, (), (), 1)
 
 
 def momentum_update(param, grad, velocity, lr, momentum):
     """SGD with momentum (Keras SGD(momentum=...)): ``v = momentum*v - lr*g; param += v``."""
-    f32, flat = _flat("momentum_update", param, grad, ("velocity",), (velocity,))
-    _run(OptHyper(kind=OPT_MOMENTUM, lr=lr, mu=momentum), f32, flat)
-    return param
+    return _apply("momentum_update", "momentum", {"learning_rate": lr, "momentum": momentum}, param, grad,
+                  ("velocity",), (velocity,), 1)
 
 
 def nesterov_update(param, grad, velocity, lr, momentum):
     """Nesterov momentum (Keras SGD(nesterov=True)): ``v = momentum*v - lr*g; param += momentum*v - lr*g``."""
-    f32, flat = _flat("nesterov_update", param, grad, ("velocity",), (velocity,))
-    _run(OptHyper(kind=OPT_NESTEROV, lr=lr, mu=momentum), f32, flat)
-    return param
+    return _apply("nesterov_update", "nesterov", {"learning_rate": lr, "momentum": momentum}, param, grad,
+                  ("velocity",), (velocity,), 1)
 
 
 def adam_update(param, grad, m, v, lr, beta_1, beta_2, epsilon, step):
     """Adam with Keras' epsilon placement; ``step`` is the 1-based update count."""
     if step < 1:
         raise ValueError(f"adam_update: step is 1-based, got {step}")
-    f32, flat = _flat("adam_update", param, grad, ("m", "v"), (m, v))
-    _run(adam_hyper(lr, beta_1, beta_2, epsilon, step), f32, flat)
-    return param
+    return _apply("adam_update", "adam", {"learning_rate": lr, "beta_1": beta_1, "beta_2": beta_2,
+                                          "epsilon": epsilon}, param, grad, ("m", "v"), (m, v), step)
 
 
 def rmsprop_update(param, grad, velocity, lr, rho, epsilon, momentum=0.0, momentum_buffer=None):
     """RMSprop (Keras 3: epsilon inside the sqrt); with ``momentum > 0`` a ``momentum_buffer`` is required."""
     fn = "rmsprop_update"
-    cdef bint has_mom = momentum > 0
+    has_mom = momentum > 0
     if has_mom and momentum_buffer is None:
         raise ValueError(f"{fn}: momentum={momentum} needs a momentum_buffer")
     names = ("velocity", "momentum_buffer") if has_mom else ("velocity",)
     states = (velocity, momentum_buffer) if has_mom else (velocity,)
-    f32, flat = _flat(fn, param, grad, names, states)
-    _run(OptHyper(kind=OPT_RMSPROP, has_mom=has_mom, lr=lr, rho=rho, c1=1.0 - rho, eps=epsilon, mu=momentum),
-         f32, flat)
-    return param
+    return _apply(fn, "rmsprop", {"learning_rate": lr, "rho": rho, "epsilon": epsilon, "momentum": momentum},
+                  param, grad, names, states, 1)
 
 
 def adagrad_update(param, grad, accumulator, lr, epsilon):
     """Adagrad (Keras 3): ``acc += g*g; param -= lr * g / sqrt(acc + epsilon)``. Initialise
     ``accumulator`` with ``initial_accumulator_value`` (Keras default 0.1)."""
-    f32, flat = _flat("adagrad_update", param, grad, ("accumulator",), (accumulator,))
-    _run(OptHyper(kind=OPT_ADAGRAD, lr=lr, eps=epsilon), f32, flat)
-    return param
+    return _apply("adagrad_update", "adagrad", {"learning_rate": lr, "epsilon": epsilon}, param, grad,
+                  ("accumulator",), (accumulator,), 1)

@@ -25,13 +25,10 @@ include "_gather.pxi"
 include "_optim.pxi"
 
 cdef enum:
+    # The codes of mldsl.kernels.catalogue.LOSSES (tests/kernels/test_catalogue.py checks they match).
     LOSS_SPARSE_CE = 0
     LOSS_CE = 1
     LOSS_MSE = 2
-
-#: Loss name -> code. Cross-entropy takes the last layer's outputs as logits (softmax fused).
-LOSSES = {"sparse_categorical_crossentropy": LOSS_SPARSE_CE, "categorical_crossentropy": LOSS_CE,
-          "mse": LOSS_MSE}
 
 
 cdef class _Layer:
@@ -67,37 +64,41 @@ cdef class DenseTrainStep:
     ``alpha`` (as for :func:`dense_forward`), ``l2`` (the kernel's L2 factor, 0 for none), and the
     per-layer buffers ``out`` (capacity, o), ``grad`` (capacity, o) and ``z`` ((capacity, o) for
     gelu/gelu_tanh/swish, else None).
-    loss: "sparse_categorical_crossentropy" / "categorical_crossentropy" (the last layer's outputs are
-    logits: its activation must be linear) or "mse".
-    optimizer: "sgd", "momentum", "nesterov", "adam", "rmsprop" or "adagrad"; ``hyper`` its settings
-    (``learning_rate`` and as needed ``momentum``, ``beta_1``, ``beta_2``, ``epsilon``, ``rho``); ``states``
-    its flat state buffers (shaped like ``params``: adam m, v; momentum/nesterov velocity; rmsprop
-    velocity and, with momentum, the momentum buffer; adagrad accumulator).
+    loss: a name of ``mldsl.kernels.catalogue.LOSSES``: "sparse_categorical_crossentropy" /
+    "categorical_crossentropy" (softmax cross-entropy taking the last layer's outputs as logits, whatever
+    its activation) or "mse".
+    optimizer: an optimizer spec, any object with ``name`` and ``hyper`` such as the native plan's
+    ``OptimizerSpec``; its update rule and state buffers are those :mod:`mldsl.kernels.catalogue` gives
+    (``update_of``, ``state_buffers``).
     xbuf: (capacity, features); ybuf: (capacity,) int64 labels or (capacity, C) targets.
-    count_hits: whether :meth:`run` counts correct predictions (argmax; exact matches for mse).
+    count_hits: whether :meth:`run` counts correct predictions (the argmax of the outputs against the label
+    or the argmax of the target row; with mse and one output, exact matches).
+    states: the optimizer's state buffers (shaped like ``params``, in the catalogue's order), to share them
+    with another user of the same parameters; None (default) allocates them, initialised as the catalogue
+    says. :attr:`states` holds them.
     """
     cdef list layers
     cdef int loss, dtype_num
     cdef bint f32, count_hits
     cdef OptHyper hyper
-    cdef double lr, beta_1, beta_2, epsilon
     cdef object params, grads, xbuf, ybuf
+    cdef readonly list states
     cdef float[::1] s0_f, s1_f
     cdef double[::1] s0_d, s1_d
     cdef bint has_s0, has_s1
     cdef Py_ssize_t capacity, n_features, n_out
-    cdef list _keep
     cdef int64_t[::1] yb_i
     cdef float[:, ::1] yb_f
     cdef double[:, ::1] yb_d
 
-    def __init__(self, layers, loss, optimizer, hyper, params, grads, states, xbuf, ybuf, count_hits=True):
+    def __init__(self, layers, loss, optimizer, params, grads, xbuf, ybuf, count_hits=True, states=None):
         fn = "DenseTrainStep"
         if not layers:
             raise ValueError(f"{fn}: needs at least one Dense layer")
-        code = LOSSES.get(loss)
-        if code is None:
-            raise ValueError(f"{fn}: unknown loss {loss!r}; known: {', '.join(sorted(LOSSES))}")
+        found = _catalogue.LOSSES.get(loss)
+        if found is None:
+            raise ValueError(f"{fn}: unknown loss {loss!r}; known: {', '.join(sorted(_catalogue.LOSSES))}")
+        cdef int code = found.code
         self.loss = code
         params = _as_float_array(fn, "params", params)
         cdef int t = cnp.PyArray_TYPE(<cnp.ndarray>params)
@@ -117,9 +118,6 @@ cdef class DenseTrainStep:
             self.layers.append(self._layer(k, spec, fan_in, t))
             fan_in = (<_Layer>self.layers[len(self.layers) - 1]).o
         self.n_out = fan_in
-        if code != LOSS_MSE and (<_Layer>self.layers[len(self.layers) - 1]).act != ACT_LINEAR:
-            raise ValueError(f"{fn}: {loss} takes logits: the last layer's activation must be linear "
-                             f"(the softmax is fused into the loss)")
         if code == LOSS_SPARSE_CE:
             self.ybuf = self.yb_i = _as_output(fn, "ybuf", ybuf, cnp.NPY_INT64, (self.capacity,))
         elif t == cnp.NPY_FLOAT32:
@@ -127,7 +125,7 @@ cdef class DenseTrainStep:
         else:
             self.ybuf = self.yb_d = _as_output(fn, "ybuf", ybuf, t, (self.capacity, self.n_out))
         self.count_hits = bool(count_hits)
-        self._optimizer(optimizer, hyper, states, t)
+        self._optimizer(optimizer, states, t)
 
     cdef _Layer _layer(self, int k, dict spec, Py_ssize_t fan_in, int t):
         fn = "DenseTrainStep"
@@ -170,33 +168,24 @@ cdef class DenseTrainStep:
             L.W_d, L.dW_d, L.out_d, L.g_d, L.b_d, L.db_d, L.z_d = W, dW, out, g, b, db, z
         return L
 
-    cdef _optimizer(self, object optimizer, dict hyper, object states, int t):
+    cdef _optimizer(self, object optimizer, object states, int t):
         fn = "DenseTrainStep"
-        kind = OPTIMIZERS.get(optimizer)
-        if kind is None:
-            raise ValueError(f"{fn}: unknown optimizer {optimizer!r}; known: {', '.join(sorted(OPTIMIZERS))}")
-        cdef OptHyper h = OptHyper(kind=kind, has_mom=False, lr=0, mu=0, alpha=0, c1=0, c2=0, eps=0, rho=0)
-        self.lr = float(hyper["learning_rate"])
-        h.lr = self.lr
-        if kind in (OPT_MOMENTUM, OPT_NESTEROV):
-            h.mu = float(hyper["momentum"])
-        elif kind == OPT_ADAM:
-            self.beta_1, self.beta_2 = float(hyper["beta_1"]), float(hyper["beta_2"])
-            self.epsilon = float(hyper["epsilon"])
-        elif kind == OPT_RMSPROP:
-            h.rho, h.eps, h.mu = float(hyper["rho"]), float(hyper["epsilon"]), float(hyper.get("momentum", 0.0))
-            h.c1 = 1.0 - h.rho
-            h.has_mom = h.mu > 0
-        elif kind == OPT_ADAGRAD:
-            h.eps = float(hyper["epsilon"])
-        self.hyper = h
-        need = OPT_STATES[kind] + (1 if h.has_mom else 0)
-        states = list(states or ())
-        if len(states) != need:
-            raise ValueError(f"{fn}: {optimizer} needs {need} state buffer(s), got {len(states)}")
+        try:
+            rule = _catalogue.update_of(optimizer)
+            buffers = _catalogue.state_buffers(optimizer)
+        except (ValueError, AttributeError, KeyError) as exc:
+            raise ValueError(f"{fn}: optimizer must be an optimizer spec (name and hyper of "
+                             f"mldsl.kernels.catalogue.OPTIMIZERS): {exc}") from None
+        self.hyper = opt_hyper(fn, rule, optimizer.hyper, 1)
         shape = tuple(self.params.shape)
-        states = [_as_output(fn, f"state {k}", s, t, shape) for k, s in enumerate(states)]
-        self.has_s0, self.has_s1 = need > 0, need > 1
+        if states is None:
+            states = [np.full(shape, init, params_dtype(t)) for _, init in buffers]
+        states = list(states)
+        if len(states) != len(buffers):
+            raise ValueError(f"{fn}: the {rule.name} update needs {len(buffers)} state buffer(s) "
+                             f"({', '.join(n for n, _ in buffers) or 'none'}), got {len(states)}")
+        states = [_as_output(fn, f"state {name}", s, t, shape) for (name, _), s in zip(buffers, states)]
+        self.has_s0, self.has_s1 = len(states) > 0, len(states) > 1
         if t == cnp.NPY_FLOAT32:
             if self.has_s0:
                 self.s0_f = states[0]
@@ -207,7 +196,7 @@ cdef class DenseTrainStep:
                 self.s0_d = states[0]
             if self.has_s1:
                 self.s1_d = states[1]
-        self._keep = states
+        self.states = states
 
     def run(self, x, y, indices, long iteration=1, bint update=True):
         """One step on the rows ``indices`` of ``x`` (N, features) and ``y`` (N,) labels or (N, C) targets:
@@ -304,7 +293,7 @@ cdef class DenseTrainStep:
         else:
             total = _mse(h, yt, g, True) / (n * self.n_out)
             if self.count_hits:
-                hits = _exact_matches(h, yt)
+                hits = _exact_matches(h, yt) if self.n_out == 1 else _count_dense(h, yt)
         for k in range(nl):                                   # the L2 penalty, before any update
             L = <_Layer>self.layers[k]
             if L.l2:
@@ -312,7 +301,7 @@ cdef class DenseTrainStep:
                 penalty += L.l2 * _l2_penalty(wflat)
 
         if update and hyp.kind == OPT_ADAM:
-            hyp = adam_hyper(self.lr, self.beta_1, self.beta_2, self.epsilon, iteration)
+            adam_at(&hyp, iteration)
         if floating is float:
             if self.has_s0:
                 s0 = &self.s0_f[0]
@@ -358,7 +347,8 @@ cdef class DenseTrainStep:
 
 
 cdef double _exact_matches(floating[:, ::1] out, floating[:, ::1] tg) noexcept:
-    """Sum over rows of the fraction of outputs equal to the target (Keras' Accuracy on mse models)."""
+    """Sum over rows of the fraction of outputs equal to the target (Keras' Accuracy on a one-output mse
+    model)."""
     cdef Py_ssize_t n = out.shape[0], m = out.shape[1], r, c, same
     cdef double total = 0
     for r in range(n):

@@ -20,14 +20,14 @@ from typing import Any, ClassVar, Optional
 
 from mldsl import symbolic as sym
 from mldsl.errors import ValidationError
+#: Activation functions a layer's ``activation`` argument may name as a string (Keras' names): the native
+#: stack's catalogue's list, :data:`mldsl.kernels.catalogue.ACTIVATION_NAMES`.
+from mldsl.kernels.catalogue import ACTIVATION_NAMES
 
 __all__ = [
     "ACTIVATION_NAMES", "Component", "Model", "Layer", "Activation", "Optimizer", "Loss", "Metric",
     "Regularizer", "Callback", "Dataset", "ExperimentBase", "FloatRange", "activation_spec",
 ]
-
-#: Activation functions a layer's ``activation`` argument may name as a string.
-ACTIVATION_NAMES = ("linear", "relu", "elu", "leaky_relu", "sigmoid", "tanh", "softmax", "gelu", "swish")
 
 
 class Component(sym.Object):

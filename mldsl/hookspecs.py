@@ -116,7 +116,34 @@ def mldsl_lowerings(backend: str) -> Optional[Mapping[Any, Any]]:
     this backend, or None when it has nothing for it. A lowering is whatever that backend consumes (as a
     rule a callable taking the symbolic component and returning the backend's object, e.g. a
     ``keras.layers.Layer``); import heavy frameworks inside the lowering, not at module level. A lowering
-    registered for a class also serves its subclasses unless they have their own.
+    registered for a class also serves its subclasses unless they have their own. Backends know no
+    component by name: the standard library's components are lowered this way too (``mldsl_std``'s
+    ``native_lowerings`` and ``keras_lowerings`` modules), so a component without a lowering for the
+    backend is an error naming it, and ``backend="auto"`` and ``mldsl check`` read these tables.
+
+    **The native contract** (``backend == "native"``). A lowering is ``fn(component, ctx)`` or
+    ``fn(component)``; it returns specs of :mod:`mldsl.backends.native.plan` according to the component's kind:
+
+    ============  ========================================================================================
+    kind          a native lowering returns
+    ============  ========================================================================================
+    model         a list of layer specs (``ctx.layers(child)`` lowers each child layer)
+    layer         a layer spec or a list of them: ``DenseSpec``, ``DropoutSpec``, ``FlattenSpec``,
+                  ``ActivationSpec``
+    activation    an ``ActivationSpec(name, alpha)``, ``name`` one of ``mldsl.kernels.catalogue.ACTIVATIONS``
+                  (``ctx.activation(value)`` turns a layer's ``activation`` field, a string or a component,
+                  into one)
+    optimizer     an ``OptimizerSpec(name, **hyper)`` (a name and Keras' hyperparameters, as the catalogue's
+                  ``OPTIMIZERS`` lists them)
+    loss          a ``LossSpec(name, from_logits)`` (a name of the catalogue's ``LOSSES``)
+    metric        a ``MetricSpec(name)`` (the key the accuracy is logged under)
+    regularizer   an ``L2Spec(l2)`` (``ctx.l2(value)`` turns a ``kernel_regularizer`` field into the factor)
+    callback      an ``EarlyStoppingSpec``
+    ============  ========================================================================================
+
+    Specs are plain data; the context stamps each with the component's path for error messages. The plan
+    then checks that the model means on the native kernels what it means in Keras (how a cross-entropy
+    reads a final softmax, ...) and refuses, naming the component, what it cannot reproduce exactly.
     """
 
 

@@ -19,16 +19,17 @@ ALLOWED = {
     "symbolic": {"errors", "textfile"},
     "typing": {"symbolic"},
     "hyper": {"errors", "symbolic"},
-    "registry": {"errors", "symbolic"},
+    "registry": {"errors", "symbolic", "kernels.catalogue"},  # the DSL's activation names are the catalogue's
     "patching": {"errors", "symbolic", "registry"},
     "dsl": {"errors", "textfile", "symbolic", "hyper", "patching", "registry"},
     "data": {"errors"},
     "backends": {"errors"},  # the protocol: no backend, no registry
-    "backends.native": {"errors", "_lazy", "backends", "kernels", "registry"},
+    "backends.native": {"errors", "_lazy", "backends", "kernels", "kernels.catalogue", "registry"},
     "backends.keras": {"errors", "_lazy", "backends", "data", "registry", "symbolic"},
     # the engine may not use the language, except its printer (symbolic -> .mlx text, for the records)
     "engine": {"errors", "symbolic", "hyper", "registry", "backends", "dsl.printer"},
-    "std": {"errors", "symbolic", "hyper", "patching", "registry", "data", "backends.keras", "hookimpl"},
+    "std": {"errors", "symbolic", "hyper", "patching", "registry", "data", "backends.keras", "backends.native",
+            "kernels.catalogue", "hookimpl"},
 }
 
 LAYERED_AREAS = set(ALLOWED)
@@ -47,6 +48,8 @@ def area_of(module: str) -> str | None:
         return f"backends.{parts[2]}"
     if head == "dsl" and len(parts) > 2 and parts[2] == "printer":
         return "dsl.printer"
+    if head == "kernels" and len(parts) > 2 and parts[2] == "catalogue":
+        return "kernels.catalogue"  # plain Python, no compiled module
     return head
 
 

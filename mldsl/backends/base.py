@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import glob
 import importlib.util
+import math
 import os
 from dataclasses import dataclass, field
 from typing import Any, Callable, List, Optional, Protocol, Tuple, runtime_checkable
@@ -52,6 +53,9 @@ class Backend(Protocol):
     def run(self, experiment: Any, *, on_epoch: Optional[EpochCallback] = None) -> RunResult:
         """Trains ``experiment`` (a concrete symbolic Experiment) and evaluates it on its test split."""
 
+    # Optional: ``unsupported(experiment) -> list[str]``, one sentence per component (with its path) the
+    # backend cannot run, computed without importing a framework; ``backend="auto"`` asks it of ``native``.
+
 
 def gpu_visible() -> bool:
     """Whether an NVIDIA GPU is visible to this process, checked without importing TensorFlow."""
@@ -66,19 +70,211 @@ def tensorflow_installed() -> bool:
     return importlib.util.find_spec("tensorflow") is not None
 
 
-def auto_backend_name() -> str:
-    """``keras`` when TensorFlow is installed and a GPU is visible, ``native`` otherwise."""
-    return "keras" if tensorflow_installed() and gpu_visible() else "native"
+#: Component kinds a backend lowers (datasets are loaded, experiments are read field by field).
+LOWERED_KINDS = ("model", "layer", "activation", "optimizer", "loss", "metric", "regularizer", "callback")
+
+#: The extra that installs the Keras backend, named by errors that need it.
+KERAS_EXTRA = 'pip install "mldsl[keras]"'
 
 
-def resolve_backend(name: str, registry: Any) -> Backend:
-    """The backend called ``name`` (``auto`` picks, see :func:`auto_backend_name`), ready to run.
+def _type_name(component: Any) -> str:
+    cls = type(component)
+    return str(getattr(cls, "type_name", None) or cls.__name__)
 
-    Raises :class:`BackendError` naming the backend and what is missing (e.g. the ``mldsl[keras]`` extra).
+
+def missing_lowerings(value: Any, backend: str, registry: Any) -> List[Tuple[str, str]]:
+    """``[(path, component name), ...]`` for every component inside ``value`` (an experiment or a search
+    space: the candidates of ``oneof``/``manyof`` included) that ``registry`` has no lowering for on
+    ``backend``; paths as the symbolic tree gives them (``model.layers[1].candidates[0]``)."""
+    found: List[Tuple[str, str]] = []
+    seen: set = set()
+
+    def walk(node: Any) -> None:
+        if id(node) in seen:
+            return
+        seen.add(id(node))
+        if isinstance(node, (list, tuple)):
+            for item in node:
+                walk(item)
+            return
+        if isinstance(node, dict):
+            for item in node.values():
+                walk(item)
+            return
+        args = getattr(node, "sym_init_args", None)
+        if args is None:
+            return
+        if getattr(type(node), "kind", None) in LOWERED_KINDS and registry.lowering(backend, type(node)) is None:
+            found.append((str(getattr(node, "sym_path", "") or ""), _type_name(node)))
+        for item in dict(args).values():
+            walk(item)
+
+    walk(value)
+    return found
+
+
+def unsupported_reasons(value: Any, backend: str, registry: Any) -> List[str]:
+    """One sentence per component of ``value`` that ``backend`` cannot run (see :func:`missing_lowerings`)."""
+    return [f"{backend} cannot run {name}" + (f" at {path}" if path else "")
+            for path, name in missing_lowerings(value, backend, registry)]
+
+
+def backend_notes(value: Any, registry: Any, concrete: bool) -> Tuple[List[str], bool]:
+    """What ``mldsl check`` and ``mldsl search`` say, before anything runs, about the backend of ``value``
+    (an experiment, or a search space when not ``concrete``): ``(sentences, errors)``.
+
+    With an explicit ``backend`` (``"native"``), each component it cannot run is an error (the experiment or
+    the trials choosing it would fail). With ``auto``, each component native cannot run is a note saying that
+    it (or the trials choosing it) will run on keras, or will fail when TensorFlow is not installed; nothing
+    when a GPU makes auto pick keras anyway. For a concrete experiment native's full check is used
+    (``unsupported``: components, and the model's meaning; a setting wrong on any backend is an error);
+    for a space, the components of every choice.
     """
-    chosen = auto_backend_name() if name == "auto" else name
-    backend = registry.backend(chosen)
+    name = getattr(value, "backend", "auto")
+    name = name if isinstance(name, str) else "auto"          # a choice among backends: decided per trial
+    if name != "auto":
+        try:
+            backend = registry.backend(name)
+        except Exception as exc:  # noqa: BLE001 - an unknown backend (a RegistryError) is reported as is
+            return [str(exc)], True
+        check = getattr(backend, "unsupported", None)
+        try:
+            reasons = check(value) if concrete and check is not None else unsupported_reasons(value, name, registry)
+        except BackendError as exc:                            # a setting wrong on any backend
+            return [str(exc)], True
+        return [f"backend {name}: {r}" for r in reasons], True
+    tf = tensorflow_installed()
+    if tf and gpu_visible():
+        return [], False
+    try:
+        native = registry.backend("native")
+    except Exception:  # noqa: BLE001 - no native backend: auto always means keras
+        return [], False
+    runs = "will run on keras" if tf else f"will fail: TensorFlow is not installed ({KERAS_EXTRA})"
+    if concrete:
+        try:
+            reasons = native.unsupported(value)
+        except BackendError as exc:                            # a setting wrong on any backend
+            return [str(exc)], True
+        return ([f"backend auto: this experiment {runs}, because {'; '.join(reasons)}"] if reasons else []), False
+    notes = []
+    for path, name in missing_lowerings(value, "native", registry):
+        if ".candidates[" in path:
+            notes.append(f"backend auto: the trials that choose {name} (at {path}) {runs}; native cannot run it")
+        else:
+            notes.append(f"backend auto: every trial {runs}; native cannot run {name} (at {path})")
+    return notes, False
+
+
+def choose_backend(name: str, experiment: Any, registry: Any) -> Tuple[Backend, str]:
+    """The backend that runs ``experiment`` and why, as a sentence for the run record.
+
+    ``name`` is the experiment's ``backend`` field (or ``--backend``). An explicit name is taken as is.
+    ``auto`` (the documented rule): keras when TensorFlow is installed and a GPU is visible; otherwise
+    native when it can run every component of the experiment (asked with its ``unsupported`` method,
+    which imports no framework); otherwise keras when TensorFlow is installed; otherwise a
+    :class:`BackendError` naming what native cannot run and the ``mldsl[keras]`` extra.
+    """
+    if name != "auto":
+        return _ready(name, registry), f"{name} (requested)"
+    tf = tensorflow_installed()
+    if tf and gpu_visible():
+        return _ready("keras", registry), "auto: keras (a GPU is visible and TensorFlow is installed)"
+    problems = _native_problems(experiment, registry)
+    if not problems:
+        return _ready("native", registry), "auto: native (no GPU visible; native runs every component)"
+    why = "; ".join(problems)
+    if tf:
+        return _ready("keras", registry), f"auto: keras (no GPU visible, but {why})"
+    raise BackendError(f"backend auto cannot run this experiment: {why}; the keras backend would run it, "
+                       f"install it with `{KERAS_EXTRA}`")
+
+
+def _native_problems(experiment: Any, registry: Any) -> List[str]:
+    """Why native cannot run ``experiment`` here (empty: it can)."""
+    try:
+        native = registry.backend("native")
+    except Exception as exc:  # noqa: BLE001 - not registered (a RegistryError): say so
+        return [f"the native backend is not available ({exc})"]
+    missing = native.available()
+    if missing:
+        return [f"the native backend cannot run here ({missing})"]
+    check = getattr(native, "unsupported", None)
+    return list(check(experiment)) if check is not None and experiment is not None else []
+
+
+def _ready(name: str, registry: Any) -> Backend:
+    backend = registry.backend(name)
     problem = backend.available()
     if problem:
-        raise BackendError(f"backend {chosen!r} cannot run here: {problem}")
+        raise BackendError(f"backend {name!r} cannot run here: {problem}")
     return backend
+
+
+def resolve_backend(name: str, registry: Any, experiment: Any = None) -> Backend:
+    """The backend called ``name`` ready to run (``auto``: :func:`choose_backend` for ``experiment``);
+    raises :class:`BackendError` naming the backend and what is missing (e.g. the ``mldsl[keras]`` extra)."""
+    return choose_backend(name, experiment, registry)[0]
+
+
+def check_outputs_fit_classes(outputs: int, num_classes: int, encoding: str, where: str) -> None:
+    """Raises a :class:`BackendError` when a model with ``outputs`` values per example cannot be trained
+    on a dataset of ``num_classes`` classes with targets encoded as ``encoding`` ("sparse" class indices:
+    at least one output per class; "one_hot": exactly one; "raw", the label as a number: any)."""
+    if (encoding == "sparse" and outputs < num_classes) or (encoding == "one_hot" and outputs != num_classes):
+        raise BackendError(f"the model outputs {outputs} values per example but the dataset has {num_classes} "
+                           f"classes; make the last layer of {where or 'model'} Dense({num_classes}, ...)")
+
+
+def lower_learning_rate(learning_rate: Optional[float], name: str = "the learning rate") -> str:
+    """The advice to lower a learning rate, as a sentence start: "Lower the learning rate (now 0.5, try
+    0.05)"; for a rate that is not a finite number, it says to give a finite one."""
+    if learning_rate is None:
+        return f"Lower {name}"
+    if not math.isfinite(learning_rate):
+        return f"Give {name} a finite value (now {learning_rate:g}; e.g. 0.001)"
+    return f"Lower {name} (now {learning_rate:g}, try {learning_rate / 10:g})"
+
+
+#: A run whose final training loss exceeds this many times the loss of the best constant prediction has
+#: diverged (see :func:`divergence_warning`).
+DIVERGENCE_FACTOR = 10.0
+
+
+def constant_prediction_loss(loss: str, targets: Any, outputs: int) -> Optional[float]:
+    """The loss of the best prediction that ignores the inputs, from the encoded training targets:
+    for cross-entropy the entropy of the class frequencies (at most ln C), for mean squared error the
+    variance of the targets. None for a loss it does not know."""
+    import numpy as np  # noqa: PLC0415 - only backends that have data call this
+
+    y = np.asarray(targets)
+    if loss in ("sparse_categorical_crossentropy", "categorical_crossentropy"):
+        if y.ndim == 1:
+            freq = np.bincount(y.astype(np.int64), minlength=outputs).astype(np.float64)
+        else:
+            freq = y.astype(np.float64).sum(axis=0)
+        p = freq[freq > 0] / freq.sum()
+        return float(-(p * np.log(p)).sum())
+    if loss == "mse":
+        y = y.astype(np.float64).reshape(len(y), -1)
+        return float(((y - y.mean(axis=0)) ** 2).mean())
+    return None
+
+
+def divergence_warning(history: List[dict], baseline: Optional[float], learning_rate: Optional[float] = None,
+                       name: str = "the learning rate") -> Optional[str]:
+    """A sentence when training diverged without the loss becoming NaN, else None.
+
+    The rule: the last epoch's training loss is more than :data:`DIVERGENCE_FACTOR` times ``baseline``, the
+    loss of the best constant prediction (:func:`constant_prediction_loss`). A model with zero weights and
+    fitted biases reaches that loss (an L2 penalty is then 0 too), so ending ten times above it means the
+    updates overshoot instead of descending; healthy runs end below it.
+    """
+    if not history or baseline is None or baseline <= 0:
+        return None
+    last = history[-1].get("loss")
+    if last is None or not math.isfinite(last) or last <= DIVERGENCE_FACTOR * baseline:
+        return None
+    return (f"training diverged: the final training loss {last:.6g} is more than {DIVERGENCE_FACTOR:g} times the "
+            f"loss of a constant prediction ({baseline:.4g}, what a model that ignores its inputs reaches), so the "
+            f"metrics describe a model that learned nothing useful. {lower_learning_rate(learning_rate, name)}.")

@@ -3,7 +3,9 @@
 traceback; ``MLDSL_DEBUG=1`` re-raises) and exit with code 2.
 
 Exit codes: 0 ok; 1 ``diff`` found differences / ``query`` matched nothing / ``fmt --check`` would
-reformat; 2 an error in a file or on the command line.
+reformat; 2 an error in a file or on the command line. ``check`` also reports, per experiment and search
+space, the components its backend cannot run (``mldsl.backends.base.backend_notes``): an error (exit 2)
+for an explicitly named backend, a note (exit unchanged) for ``auto``, which runs those on keras.
 """
 from __future__ import annotations
 
@@ -101,9 +103,40 @@ def _check(args: argparse.Namespace) -> int:
             n = len(errors)
             print(f"{path}: {n} error{'s' if n != 1 else ''}", file=sys.stderr)
             status = 2
+            continue
+        lines, failed = _backend_problems(path)
+        for line in lines:
+            print(line, file=sys.stderr)
+        if failed:
+            status = 2
         elif not args.quiet:
             print(f"{path}: ok")
     return status
+
+
+def _backend_problems(path: str) -> tuple[list[str], bool]:
+    """For each experiment and search space of the file, what its backend cannot run, as lines; and
+    whether any is an error (see ``backend_notes``)."""
+    from mldsl.backends.base import backend_notes
+    from mldsl.dsl.api import load_module
+    from mldsl.hyper import is_deterministic
+    from mldsl.registry import get_registry
+
+    module = load_module(path)
+    kinds = getattr(module, "kinds", {})
+    lines, failed, seen = [], False, []
+    for name, value in module.items():
+        if kinds.get(name) == "search":
+            value = getattr(value, "space", None)
+        elif kinds.get(name) != "experiment":
+            continue
+        if value is None or any(value is v or value == v for v in seen):
+            continue
+        seen.append(value)
+        notes, errors = backend_notes(value, get_registry(), is_deterministic(value))
+        lines += [f"{path}:{name}: {'error' if errors else 'note'}: {note}" for note in notes]
+        failed = failed or (errors and bool(notes))
+    return lines, failed
 
 
 def _split(spec: str):

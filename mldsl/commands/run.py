@@ -188,13 +188,19 @@ def _report(args, outcome, name: str) -> None:
             "history": result.history,
             "duration": record.duration if record else None,
             "artifacts": str(outcome.artifacts) if outcome.artifacts else None,
+            "backend_reason": result.backend_reason,
+            "warnings": result.warnings,
         }
         print(json.dumps(payload, indent=2, default=float))
         return
+    for warning in result.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
     print(metrics_table(result.metrics))
     if record is not None:
         print(f"\nrun {record.id} ({result.backend}, {record.duration:.1f} s) recorded; artifacts in "
               f"{outcome.artifacts}")
+    if result.backend_reason:
+        print(f"backend: {result.backend_reason}")
 
 
 # --- runs ----------------------------------------------------------------------------------------------

@@ -201,6 +201,7 @@ def _search(args) -> int:
     from mldsl.engine.store import Store, default_store_path
 
     settings = load_search(args.target)
+    _check_backend(settings["space"], quiet=args.quiet)
     trials = args.trials if args.trials is not None else settings["trials"]
     if trials is None:
         raise SearchError(f"how many trials? the search {settings['name']!r} sets no `trials`; pass --trials N")
@@ -245,6 +246,21 @@ def _search(args) -> int:
         print(result.best.experiment_mlx.rstrip())
     print(f"trials: mldsl trials {store_path} --study {result.study.name}")
     return 0
+
+
+def _check_backend(space: Any, quiet: bool) -> None:
+    """Before the first trial: refuse a space with choices its explicitly named backend cannot run; with
+    ``auto``, say which choices will run on keras (see ``mldsl.backends.base.backend_notes``)."""
+    from mldsl.backends.base import backend_notes
+    from mldsl.registry import get_registry
+
+    notes, errors = backend_notes(space, get_registry(), concrete=False)
+    if errors and notes:
+        raise SearchError("the search space has choices its backend cannot run:\n  " + "\n  ".join(notes)
+                          + '\nremove those choices, or set backend = "auto" to run them on keras')
+    if not quiet:
+        for note in notes:
+            print(note, file=sys.stderr)
 
 
 # -- trials -------------------------------------------------------------------------------------------

@@ -21,7 +21,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, Optional, Sequence
 
-from mldsl.backends.base import EpochCallback, RunResult, auto_backend_name, resolve_backend
+from mldsl.backends.base import EpochCallback, RunResult, choose_backend
 from mldsl.engine.interrupts import SigintGuard
 from mldsl.engine.records import RunRecord
 from mldsl.engine.store import Store
@@ -299,15 +299,14 @@ def run_experiment(experiment: Any, *, name: str, store: Optional[Store] = None,
     if not is_deterministic(experiment):
         raise MldslError(f"{name!r} is a search space (it has oneof/manyof/floatv/intv values); "
                          "run it with `mldsl search`, or pick values with --set")
-    requested = experiment.backend
-    chosen = auto_backend_name() if requested == "auto" else requested
-    runner = resolve_backend(chosen, get_registry())
+    runner, reason = choose_backend(experiment.backend, experiment, get_registry())
+    chosen = runner.name
     from mldsl.dsl.printer import to_mlx  # the printer depends on symbolic only; it sits below the engine
 
     text = to_mlx(experiment, name=name)  # a whole program: `experiment NAME = ...`, so --rerun can parse it
     epochs = experiment.sym_get("training.num_epochs", None)
     if store is None:
-        return _unrecorded(experiment, runner, chosen, epochs, on_epoch)
+        return _unrecorded(experiment, runner, chosen, reason, epochs, on_epoch)
     with SigintGuard() as guard:
         run = _RecordedRun(store, guard, name, epochs)
         try:
@@ -318,6 +317,7 @@ def run_experiment(experiment: Any, *, name: str, store: Optional[Store] = None,
             run.phase = "training"
             result = runner.run(experiment, on_epoch=run.epoch_hook(on_epoch))
             result.backend = result.backend or chosen
+            result.backend_reason = result.backend_reason or reason
             run.result = result
             if save_model and result.model is not None and hasattr(runner, "save_model"):
                 run.phase = "saving the model"
@@ -349,7 +349,7 @@ def run_experiment(experiment: Any, *, name: str, store: Optional[Store] = None,
     return RunOutcome(record=final, result=run.result, artifacts=run.artifacts)
 
 
-def _unrecorded(experiment: Any, runner: Any, chosen: str, epochs: Optional[int],
+def _unrecorded(experiment: Any, runner: Any, chosen: str, reason: str, epochs: Optional[int],
                 on_epoch: Optional[EpochCallback]) -> RunOutcome:
     done: list = []
 
@@ -363,4 +363,5 @@ def _unrecorded(experiment: Any, runner: Any, chosen: str, epochs: Optional[int]
         raise RunInterrupted(f"interrupted after {len(done)}" + (f" of {epochs}" if epochs else "")
                              + " epoch(s); nothing was recorded (the run was not stored)") from None
     result.backend = result.backend or chosen
+    result.backend_reason = result.backend_reason or reason
     return RunOutcome(record=None, result=result, artifacts=None)

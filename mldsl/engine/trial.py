@@ -96,10 +96,10 @@ def decode_experiment(task: TrialTask) -> Any:
 def backend_evaluate(experiment: Any, report: Callable[[int, dict], bool]) -> dict:
     """The default ``evaluate``: trains ``experiment`` on its backend (``auto`` picks) and returns its
     test metrics; ``report`` is the backend's ``on_epoch`` so early stopping stops training."""
-    from mldsl.backends.base import resolve_backend
+    from mldsl.backends.base import choose_backend
     from mldsl.registry import get_registry
 
-    backend = resolve_backend(getattr(experiment, "backend", "auto") or "auto", get_registry())
+    backend, _reason = choose_backend(getattr(experiment, "backend", "auto") or "auto", experiment, get_registry())
     result = backend.run(experiment, on_epoch=report)
     return dict(result.metrics)
 

@@ -77,6 +77,31 @@ class Swish(c.Activation):
     function_name = "swish"
 
 
+@sym.members([])
+class SELU(c.Activation):
+    """Scaled exponential linear unit: ``scale * elu(x, alpha)`` with Keras' fixed alpha and scale."""
+
+    type_name = "SELU"
+    function_name = "selu"
+
+
+@sym.members([])
+class Softplus(c.Activation):
+    """Softplus: ``log(1 + exp(x))``, a smooth ReLU."""
+
+    type_name = "Softplus"
+    function_name = "softplus"
+
+
+ACTIVATIONS = [ReLU, ELU, LeakyReLU, PReLU, Sigmoid, Tanh, Softmax, GELU, Swish, SELU, Softplus]
+
+
+def function_activations():
+    """The activation components without parameters that are one function of the kernels' catalogue
+    (``function_name``, e.g. ``Swish`` is ``swish``): each backend lowers them alike, by that name."""
+    return [cls for cls in ACTIVATIONS if cls.function_name is not None and not cls.__schema__.fields]
+
+
 @hookimpl
 def mldsl_components():
-    return [ReLU, ELU, LeakyReLU, PReLU, Sigmoid, Tanh, Softmax, GELU, Swish]
+    return ACTIVATIONS

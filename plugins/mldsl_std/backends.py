@@ -1,14 +1,13 @@
-"""The standard backends, contributed through ``mldsl_backends`` like any plugin's.
+"""The standard backends and the standard components' lowerings, contributed like any plugin's.
 
-Each entry is imported only if its module exists (the backends are built by other areas and the
-Keras one imports TensorFlow only when it runs). The standard components' Keras lowerings live with
-the backend (``mldsl.backends.keras.lowering.STD_LOWERINGS``); ``mldsl_lowerings("keras")`` below hands
-them to the registry under the std classes (so ``mldsl plugins`` lists them). The Keras backend asks the
-registry first, so another plugin lowers its own components (or subclasses of ours) the same way.
+``mldsl_backends`` gives the native and the Keras backend (each imported only if its module exists; the
+Keras one imports TensorFlow only when it runs). ``mldsl_lowerings(backend)`` gives how the standard
+components run on each: :mod:`mldsl_std.native_lowerings` and :mod:`mldsl_std.keras_lowerings`. The
+backends know no component by name; they ask the registry, so another plugin lowers its own components
+(or subclasses of ours) the same way.
 """
 import importlib
 import importlib.util
-import inspect
 import warnings
 
 from mldsl import hookimpl
@@ -41,26 +40,15 @@ def mldsl_backends():
     return found
 
 
-#: std modules whose component classes may have a Keras lowering.
-_COMPONENT_MODULES = ("models", "layers", "activations", "optimizers", "losses", "metrics", "regularizers",
-                      "callbacks")
+#: backend name -> the std module whose ``LOWERINGS`` maps component classes to their lowerings.
+LOWERING_MODULES = {"native": "native_lowerings", "keras": "keras_lowerings"}
 
 
 @hookimpl
 def mldsl_lowerings(backend):
-    """The Keras lowerings of the standard components (``{class: fn(component, ctx)}``); None elsewhere."""
-    if backend != "keras" or importlib.util.find_spec("mldsl.backends.keras") is None:
+    """The standard components' lowerings for ``backend`` (``{class: fn(component, ctx)}``); None for a
+    backend the standard library has none for."""
+    module = LOWERING_MODULES.get(backend)
+    if module is None:
         return None
-    from mldsl.backends.keras.lowering import STD_LOWERINGS  # no TensorFlow import
-
-    found = {}
-    for part in _COMPONENT_MODULES:
-        try:
-            module = importlib.import_module(f"{__package__}.{part}")
-        except ImportError:
-            continue
-        for _, cls in inspect.getmembers(module, inspect.isclass):
-            name = cls.__dict__.get("type_name")
-            if cls.__module__ == module.__name__ and name in STD_LOWERINGS:
-                found[cls] = STD_LOWERINGS[name][1]
-    return found
+    return dict(importlib.import_module(f"{__package__}.{module}").LOWERINGS)

@@ -61,7 +61,7 @@ def one_step(exp):
 
 def test_importing_mldsl_and_the_backend_does_not_import_tensorflow():
     code = ("import sys, mldsl, mldsl.backends.keras\n"
-            "from mldsl.backends.keras import KerasBackend, export_weights, STD_LOWERINGS\n"
+            "from mldsl.backends.keras import KerasBackend, export_weights, LoweringContext\n"
             "from mldsl.registry import get_registry\n"
             "reg = get_registry(); b = reg.backend('keras'); b.available(); reg.lowerings('keras')\n"
             "assert isinstance(b, KerasBackend)\n"
@@ -92,14 +92,10 @@ def test_tensorflow_missing_is_a_clear_error(monkeypatch):
 
 
 def test_every_std_component_has_a_keras_lowering():
-    from mldsl.backends.keras.lowering import STD_LOWERINGS, STD_DATASETS
-
     reg = get_registry()
     std = {n for n in reg.names() if reg.kind_of(n) not in ("dataset", "experiment")}
-    assert std <= set(STD_LOWERINGS), std - set(STD_LOWERINGS)
-    assert set(reg.names("dataset")) >= set(STD_DATASETS)
     lowered = {getattr(cls, "type_name", None) for cls in reg.lowerings("keras")}
-    assert std <= lowered  # contributed by plugins/mldsl_std/backends.py through mldsl_lowerings
+    assert std <= lowered, std - lowered  # contributed by plugins/mldsl_std/backends.py through mldsl_lowerings
 
 
 # -- lowering -------------------------------------------------------------------------------------------
@@ -320,7 +316,7 @@ class NanData(c.Dataset):
 def test_nan_loss_is_an_actionable_error(keras):
     exp = experiment([R("Dense")(2, activation="softmax")], data=NanData(), epochs=5)
     with pytest.raises(BackendError, match=r"diverged: loss became nan in epoch 1\. Lower "
-                                           r"training\.optimizer\.learning_rate \(now 0\.1\)"):
+                                           r"training\.optimizer\.learning_rate \(now 0\.1, try 0\.01\)"):
         KerasBackend().run(exp)
 
 

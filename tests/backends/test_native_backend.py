@@ -62,8 +62,8 @@ def test_lowering_of_standard_components(backend):
 
 def test_unsupported_component_is_named_with_alternatives(backend):
     e = _experiment(model="Sequential([Conv2D(8, 3), Flatten(), Dense(10, activation=\"softmax\")])")
-    with pytest.raises(BackendError, match=r"cannot run layer Conv2D \(at model\.layers\[0\]\); it runs Dense, "
-                                           r"Dropout, Flatten, Activation"):
+    with pytest.raises(BackendError, match=r"cannot run layer Conv2D \(at model\.layers\[0\]\); it runs Activation, "
+                                           r"Dense, Dropout, Flatten\. Use --backend keras"):
         backend.run(e)
     e = _experiment(model="Sequential([Flatten(), Dense(10, activation=PReLU())])")
     with pytest.raises(BackendError, match="cannot run activation PReLU"):

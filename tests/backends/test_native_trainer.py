@@ -203,8 +203,11 @@ def test_plan_errors_are_clear(digits):
     x, y, _, _ = digits
     with pytest.raises(BackendError, match="put a Flatten layer before it"):
         MLPTrainer(Plan([DenseSpec(10, "softmax")]), (8, 8))
-    with pytest.raises(BackendError, match="needs the last layer's activation to be softmax, got 'sigmoid'"):
-        MLPTrainer(Plan([DenseSpec(10, "sigmoid")]), (64,))
+    with pytest.raises(BackendError, match="ends in sigmoid: Keras would take the sigmoid's input as the logits"):
+        Plan([DenseSpec(10, "sigmoid")])
+    with pytest.raises(BackendError, match="from_logits=False takes the model's outputs as probabilities, but the "
+                                           "model ends in activation 'relu'"):
+        Plan([DenseSpec(10, "relu")])
     with pytest.raises(BackendError, match="did you mean 'relu'"):
         DenseSpec(10, "rleu")
     with pytest.raises(BackendError, match="has no hyperparameter 'lr'.*learning_rate"):
@@ -232,7 +235,7 @@ def test_training_steps_do_not_allocate(digits):
     xs, ys = tr._prepare_x(x), tr._prepare_y(y, len(x))
     idx = np.arange(len(xs), dtype=np.int64)
     batches = [idx[s:s + 50] for s in range(0, len(xs), 50)]
-    for b in batches[:3]:
+    for b in batches:                             # warm-up: one epoch (the interpreter specialises hot code)
         tr.train_step(b, xs, ys)
     tracemalloc.start()
     try:

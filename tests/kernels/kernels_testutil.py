@@ -12,12 +12,12 @@ IMPLS = ("cython", "numpy") + (("cython-baseline",) if mldsl.kernels.variant() !
 
 def load_impl(name):
     """The kernel namespace: ``mldsl.kernels`` (compiled, the build in use), the portable build
-    (``cython-baseline``) or ``mldsl.backends.reference`` (the NumPy twins)."""
+    (``cython-baseline``) or ``mldsl.kernels.reference`` (the NumPy twins)."""
     if name == "cython":
         return importlib.import_module("mldsl.kernels")
     if name == "cython-baseline":
         return mldsl.kernels.namespace("baseline")
-    return importlib.import_module("mldsl.backends.reference")
+    return importlib.import_module("mldsl.kernels.reference")
 
 
 def numgrad(f, x, eps=1e-6):

@@ -5,8 +5,10 @@ import numpy as np
 import pytest
 from kernels_testutil import away_from_kinks, load_impl, numgrad, rand
 
+from mldsl.kernels import catalogue
 
-NAMES = ["linear", "relu", "leaky_relu", "elu", "sigmoid", "tanh", "softmax", "gelu", "gelu_tanh", "swish"]
+NAMES = list(catalogue.ACTIVATIONS)
+SELU_ALPHA, SELU_SCALE = 1.6732632423543772848170429916717, 1.0507009873554804934193349852946  # TensorFlow's
 
 
 def _closed_form(name, x):
@@ -32,7 +34,18 @@ def _closed_form(name, x):
         return 0.5 * x * (1 + np.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x ** 3)))
     if name == "swish":
         return x / (1 + np.exp(-x))
+    if name == "selu":
+        return SELU_SCALE * np.where(x > 0, x, SELU_ALPHA * (np.exp(np.minimum(x, 0)) - 1))
+    if name == "softplus":
+        return np.log1p(np.exp(x))
     raise AssertionError(name)
+
+
+def test_every_activation_has_a_closed_form_here():
+    """Adding an activation to the catalogue makes every parametrised test here cover it."""
+    x = np.linspace(-2, 2, 5)
+    for name in NAMES:
+        assert _closed_form(name, x).shape == x.shape
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -105,14 +118,15 @@ def test_in_place_and_any_shape(K, dtype, tol, name):
 def test_extreme_inputs_do_not_overflow(K, dtype):
     x = np.array([[-1e4, -50.0, 0.0, 50.0, 1e4]], dtype)
     with np.errstate(over="raise", invalid="raise", divide="raise"):
-        for name in ("sigmoid", "softmax", "tanh", "elu", "swish"):
+        for name in ("sigmoid", "softmax", "tanh", "elu", "swish", "selu", "softplus"):
             y = K.activation_forward(name, x, np.empty_like(x))
             assert np.all(np.isfinite(y)), (name, y)
     s = K.activation_forward("softmax", x, np.empty_like(x))
     np.testing.assert_allclose(s.sum(), 1.0, rtol=1e-6)
 
 
-@pytest.mark.parametrize("name", ["relu", "leaky_relu", "elu", "sigmoid", "tanh", "gelu", "swish", "softmax"])
+@pytest.mark.parametrize("name", ["relu", "leaky_relu", "elu", "sigmoid", "tanh", "gelu", "swish", "softmax",
+                                  "selu", "softplus"])
 def test_nan_propagates(K, name):
     x = np.array([[np.nan, 1.0, -1.0]])
     assert np.isnan(K.activation_forward(name, x, np.empty_like(x))[0, 0])
@@ -128,3 +142,22 @@ def test_gelu_and_swish_backward_need_x(K):
     x = np.ones((2, 2))
     with pytest.raises(ValueError):
         K.activation_backward("gelu", None, x, x, np.empty_like(x))
+
+
+def test_selu_and_softplus_extremes_and_derivatives(K, dtype, tol):
+    """SELU: ``scale`` on the positive side, ``scale * alpha * exp(x)`` on the negative one (the output
+    picks the branch, as TensorFlow's SeluGrad does); softplus: no overflow, ``sigmoid(x)`` as its derivative,
+    ``x`` for large x and ``exp(x)`` for very negative x."""
+    x = np.array([[-30.0, -1.0, -1e-3, 1e-3, 2.0, 40.0]], dtype)
+    y = K.selu_forward(x, np.empty_like(x))
+    dx = K.selu_backward(x, y, np.ones_like(x), np.empty_like(x))
+    x64 = x.astype(np.float64)
+    np.testing.assert_allclose(dx, np.where(x64 > 0, SELU_SCALE, SELU_SCALE * SELU_ALPHA * np.exp(x64)), **tol)
+    assert y[0, 0] == pytest.approx(-SELU_SCALE * SELU_ALPHA, rel=1e-6)
+    big = np.array([[-200.0, -40.0, 0.0, 40.0, 200.0]], dtype)
+    with np.errstate(over="raise", invalid="raise"):
+        s = K.softplus_forward(big, np.empty_like(big))
+    np.testing.assert_allclose(s[0, 3:], big[0, 3:], rtol=1e-6)
+    assert s[0, 2] == pytest.approx(np.log(2), rel=1e-6) and 0 <= s[0, 0] < 1e-30
+    d = K.softplus_backward(big, s, np.ones_like(big), np.empty_like(big))
+    np.testing.assert_allclose(d, 1 / (1 + np.exp(-big.astype(np.float64))), rtol=1e-5, atol=1e-30)

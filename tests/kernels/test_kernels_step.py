@@ -3,27 +3,36 @@ of the same namespace, its gradients are the loss's (finite differences), a thre
 results, partial batches use only the first rows of the buffers, hits are counted right, bad arguments
 are clear ValueErrors, and the native trainer uses it (with the same results as its per-layer path)."""
 import itertools
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 from kernels_testutil import IMPLS, load_impl, numgrad, rand
 from threadpoolctl import threadpool_limits
 
-NEEDS_Z = ("gelu", "gelu_tanh", "swish")
+from mldsl.kernels.catalogue import ACTIVATIONS
+
+NEEDS_Z = tuple(a.name for a in ACTIVATIONS.values() if a.needs_x)
 LOSSES = ("sparse_categorical_crossentropy", "categorical_crossentropy", "mse")
 LOSS_IDS = {"sparse_categorical_crossentropy": "sce", "categorical_crossentropy": "ce", "mse": "mse"}
 COMPILED = [name for name in IMPLS if name != "numpy"]
 
-#: test name -> (the step's optimizer name, its settings, number of state buffers, their initial value)
+#: test name -> the optimizer spec's name and settings (the catalogue picks the update rule and its states)
 OPTS = {
-    "sgd": ("sgd", dict(learning_rate=0.05), 0, 0.0),
-    "momentum": ("momentum", dict(learning_rate=0.05, momentum=0.9), 1, 0.0),
-    "nesterov": ("nesterov", dict(learning_rate=0.05, momentum=0.9), 1, 0.0),
-    "adam": ("adam", dict(learning_rate=0.01, beta_1=0.9, beta_2=0.999, epsilon=1e-7), 2, 0.0),
-    "rmsprop": ("rmsprop", dict(learning_rate=0.01, rho=0.9, epsilon=1e-7, momentum=0.0), 1, 0.0),
-    "rmsprop_mom": ("rmsprop", dict(learning_rate=0.01, rho=0.9, epsilon=1e-7, momentum=0.5), 2, 0.0),
-    "adagrad": ("adagrad", dict(learning_rate=0.05, epsilon=1e-7), 1, 0.1),
+    "sgd": ("sgd", dict(learning_rate=0.05)),
+    "momentum": ("sgd", dict(learning_rate=0.05, momentum=0.9)),
+    "nesterov": ("sgd", dict(learning_rate=0.05, momentum=0.9, nesterov=True)),
+    "adam": ("adam", dict(learning_rate=0.01, beta_1=0.9, beta_2=0.999, epsilon=1e-7)),
+    "rmsprop": ("rmsprop", dict(learning_rate=0.01, rho=0.9, epsilon=1e-7, momentum=0.0)),
+    "rmsprop_mom": ("rmsprop", dict(learning_rate=0.01, rho=0.9, epsilon=1e-7, momentum=0.5)),
+    "adagrad": ("adagrad", dict(learning_rate=0.05, epsilon=1e-7, initial_accumulator_value=0.1)),
 }
+
+
+def optimizer_spec(opt):
+    from mldsl.backends.native.plan import OptimizerSpec
+    name, hyper = OPTS[opt]
+    return OptimizerSpec(name, **hyper)
 
 
 def _per_layer(value, n):
@@ -40,11 +49,11 @@ class Net:
         self.dtype, self.sizes, self.loss, self.capacity = np.dtype(dtype), list(sizes), loss, capacity
         self.acts, self.bias = list(acts), _per_layer(bias, nl)
         self.l2, self.alphas = _per_layer(l2, nl), _per_layer(alphas, nl)
-        self.opt_name, self.hyper, n_states, init = OPTS[opt]
+        self.opt = optimizer_spec(opt)
         total = sum(i * o + (o if b else 0) for i, o, b in zip(sizes[:-1], sizes[1:], self.bias))
         self.params = rand(total, np.float64, seed).astype(dtype)    # W rescaled below to keep z = O(1)
         self.grads = np.zeros(total, dtype)
-        self.states = [np.full(total, init, dtype) for _ in range(n_states)]
+        self.states = [np.full(total, init, dtype) for _, init in self.opt.states]
         self.specs, self.segments = [], []
         off = 0
         for k, (i, o) in enumerate(zip(sizes[:-1], sizes[1:])):
@@ -70,8 +79,8 @@ class Net:
 
     def args(self, **changes):
         """The constructor's arguments (as a list), with some replaced by keyword."""
-        a = dict(layers=self.specs, loss=self.loss, optimizer=self.opt_name, hyper=self.hyper, params=self.params,
-                 grads=self.grads, states=self.states, xbuf=self.xbuf, ybuf=self.ybuf, count_hits=self.count_hits)
+        a = dict(layers=self.specs, loss=self.loss, optimizer=self.opt, params=self.params, grads=self.grads,
+                 xbuf=self.xbuf, ybuf=self.ybuf, count_hits=self.count_hits, states=self.states)
         a.update(changes)
         return list(a.values())
 
@@ -93,8 +102,8 @@ def data(dtype, loss, n, features, classes, seed=0):
 
 
 def _update(K, net, lo, hi, iteration):
-    p, g, s, h = net.params[lo:hi], net.grads[lo:hi], [a[lo:hi] for a in net.states], net.hyper
-    name, lr = net.opt_name, h["learning_rate"]
+    p, g, s, h = net.params[lo:hi], net.grads[lo:hi], [a[lo:hi] for a in net.states], net.opt.hyper
+    name, lr = net.opt.update.name, h["learning_rate"]
     if name == "sgd":
         K.sgd_update(p, g, lr)
     elif name == "momentum":
@@ -125,7 +134,7 @@ def manual_step(K, net, x, y, idx, iteration, update=True):
     g = np.empty_like(h)
     if net.loss == "mse":
         loss = K.mse(h, yb, g)
-        hits = float(np.equal(h, yb).mean(axis=1).sum())
+        hits = float(np.equal(h, yb).mean(axis=1).sum()) if h.shape[1] == 1 else float(K.count_correct(h, yb))
     else:
         loss = K.softmax_cross_entropy(h, yb, g)
         hits = float(K.count_correct(h, yb))
@@ -371,11 +380,11 @@ def test_hits_count_argmax_matches(K, dtype, loss):
     assert net.step.run(x, y, idx[:4], 2)[1] == float((logits.argmax(axis=1) == labels[:4]).sum())
 
 
-def test_hits_for_mse_are_exact_match_fractions(K, dtype):
-    net = Net(K, dtype, [4, 6, 5], ("tanh", "relu"), opt="sgd", loss="mse", capacity=8, seed=17)
-    off = Net(K, dtype, [4, 6, 5], ("tanh", "relu"), opt="sgd", loss="mse", capacity=8, seed=17, count_hits=False)
-    net.specs[1]["b"][...] = np.array([-0.4, 0.3, -0.2, 0.1, 0.0], dtype)
-    off.specs[1]["b"][...] = net.specs[1]["b"]
+def test_hits_for_mse_are_exact_matches_for_one_output_and_argmax_for_several(K, dtype):
+    """Keras' accuracy as the Keras backend compiles it: ``Accuracy`` (exact matches) when the one output is
+    the label itself, ``CategoricalAccuracy`` (argmax against the target row's argmax) on one-hot rows."""
+    net = Net(K, dtype, [4, 6, 1], ("tanh", "relu"), opt="sgd", loss="mse", capacity=8, seed=17)
+    off = Net(K, dtype, [4, 6, 1], ("tanh", "relu"), opt="sgd", loss="mse", capacity=8, seed=17, count_hits=False)
     x = rand((8, 4), dtype, 23)
     out, pres = _np_forward(net, x)
     assert (np.abs(pres[-1]) > 1e-3).all()                          # off the relu kink
@@ -383,8 +392,15 @@ def test_hits_for_mse_are_exact_match_fractions(K, dtype):
     assert 0 < zero.sum() < zero.size
     y = np.where(zero, 0.0, out + 1.0).astype(dtype)                # exact match exactly where the output is 0
     _, hits = net.step.run(x, y, np.arange(8), 1)
-    assert hits == pytest.approx(zero.mean(axis=1).sum(), rel=1e-12)
+    assert hits == float(zero.sum())
     assert off.step.run(x, y, np.arange(8), 1)[1] == 0.0
+    wide = Net(K, dtype, [4, 6, 5], ("tanh", "linear"), opt="sgd", loss="mse", capacity=8, seed=17)
+    out, _ = _np_forward(wide, x)
+    top = np.sort(out, axis=1)
+    assert (top[:, -1] - top[:, -2] > 1e-4).all()
+    labels = np.where(np.arange(8) % 4 == 0, (out.argmax(axis=1) + 1) % 5, out.argmax(axis=1))
+    _, hits = wide.step.run(x, np.eye(5, dtype=dtype)[labels], np.arange(8), 1)
+    assert hits == 6.0                                              # rows 0 and 4 wrong
 
 
 # ------------------------------------------------------------------ 6. errors
@@ -409,23 +425,23 @@ def _ctor_cases():
         net.specs[0]["activation"] = "gelu"
         net.specs[0]["z"] = None
 
-    def softmax_last(net):
-        net.specs[1]["activation"] = "softmax"
-
     return [
         pytest.param({}, dict(loss="hinge"), "unknown loss 'hinge'", id="loss"),
-        pytest.param({}, dict(optimizer="lbfgs"), "unknown optimizer 'lbfgs'", id="optimizer"),
-        pytest.param({}, dict(states=[np.zeros(39)]), r"adam needs 2 state buffer\(s\), got 1", id="adam-states"),
-        pytest.param(dict(opt="rmsprop_mom"), dict(states=[np.zeros(39)]), r"rmsprop needs 2 state buffer\(s\), got 1",
+        pytest.param({}, dict(optimizer=SimpleNamespace(name="lbfgs", hyper={})),
+                     "optimizer must be an optimizer spec .*unknown optimizer 'lbfgs'", id="optimizer"),
+        pytest.param({}, dict(optimizer="adam"), "optimizer must be an optimizer spec", id="optimizer-name"),
+        pytest.param({}, dict(states=[np.zeros(39)]), r"the adam update needs 2 state buffer\(s\) \(m, v\), got 1",
+                     id="adam-states"),
+        pytest.param(dict(opt="rmsprop_mom"), dict(states=[np.zeros(39)]),
+                     r"rmsprop update needs 2 state buffer\(s\) \(velocity, momentum_buffer\), got 1",
                      id="rmsprop-momentum-states"),
-        pytest.param(dict(opt="sgd"), dict(states=[np.zeros(39)]), r"sgd needs 0 state buffer\(s\), got 1",
-                     id="sgd-states"),
+        pytest.param(dict(opt="sgd"), dict(states=[np.zeros(39)]),
+                     r"sgd update needs 0 state buffer\(s\) \(none\), got 1", id="sgd-states"),
         pytest.param(fresh_w, {}, "layer 0 W must be a contiguous view into params", id="W-not-a-view"),
         pytest.param(shifted_dw, {}, "layer 1 dW must sit at the same offset in grads as W in params",
                      id="dW-offset"),
         pytest.param(shifted_db, {}, "layer 0 db must sit at the same offset in grads as b in params",
                      id="db-offset"),
-        pytest.param(softmax_last, {}, "takes logits: the last layer's activation must be linear", id="ce-softmax"),
         pytest.param(gelu_no_z, {}, "layer 0's activation 'gelu' needs a z buffer", id="gelu-no-z"),
     ]
 
@@ -442,14 +458,23 @@ def test_constructor_errors(K, setup, changes, message):
     assert str(err.value).startswith("DenseTrainStep: ")
 
 
-def test_categorical_ce_rejects_nonlinear_last_layer_and_mse_accepts_it(K):
-    net = _bad_net(K, loss="categorical_crossentropy")
-    net.specs[1]["activation"] = "sigmoid"
-    with pytest.raises(ValueError, match="categorical_crossentropy takes logits"):
-        K.DenseTrainStep(*net.args())
-    mse = _bad_net(K, loss="mse")
-    mse.specs[1]["activation"] = "sigmoid"
-    K.DenseTrainStep(*mse.args())
+def test_states_are_allocated_from_the_spec_when_not_given(K):
+    """Without ``states`` the step allocates the catalogue's buffers (Adagrad's start at its initial value)."""
+    net = _bad_net(K, opt="adagrad")
+    step = K.DenseTrainStep(*net.args(states=None))
+    assert len(step.states) == 1 and step.states[0].shape == net.params.shape
+    np.testing.assert_array_equal(step.states[0], 0.1)
+    assert step.states[0] is not net.states[0]
+    shared = K.DenseTrainStep(*net.args())
+    assert shared.states[0] is net.states[0]
+
+
+@pytest.mark.parametrize("last", ["relu", "sigmoid", "softmax"])
+def test_cross_entropy_takes_the_last_outputs_as_logits_whatever_their_activation(K, last):
+    """The loss kernel reads the last layer's outputs as logits; the trainer decides what they are."""
+    loss = "categorical_crossentropy"
+    _check_against_single_kernels(K, np.float64, dict(rtol=1e-10, atol=1e-12), [5, 6, 3], ("tanh", last),
+                                  opt="nesterov", loss=loss)
 
 
 def _run_cases():

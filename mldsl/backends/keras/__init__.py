@@ -8,6 +8,8 @@ Importing this package does not import TensorFlow; it is imported when an experi
 * :func:`export_weights` / :func:`import_weights` (+ ``save_weights``/``load_weights``): Dense weights in
   the format shared with the native backend (see :mod:`mldsl.backends.keras.weights`).
 * :mod:`mldsl.backends.keras.lowering`: how components become Keras objects, and how plugins add theirs.
+* :class:`ApproximateGELU`: the tanh-approximated GELU as a serializable Keras layer (importing it imports
+  Keras), for lowerings of ``GELU(approximate=True)``.
 """
 from __future__ import annotations
 
@@ -22,7 +24,7 @@ _EXPORTS = {
     "save_weights": "mldsl.backends.keras.weights",
     "load_weights": "mldsl.backends.keras.weights",
     "LoweringContext": "mldsl.backends.keras.lowering",
-    "STD_LOWERINGS": "mldsl.backends.keras.lowering",
+    "ApproximateGELU": "mldsl.backends.keras._layers",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Any, List, Optional
 if TYPE_CHECKING:  # NumPy is imported on use: the registry loads this module for `mldsl check` too
     import numpy as np
 
-from mldsl.backends.base import EpochCallback, RunResult
+from mldsl.backends.base import (EpochCallback, RunResult, check_outputs_fit_classes, constant_prediction_loss,
+                                 divergence_warning, lower_learning_rate, unsupported_reasons)
 from mldsl.backends.keras._runtime import import_keras, missing_tensorflow
 from mldsl.backends.keras.lowering import LoweringContext, field, path_of, type_name_of
 from mldsl.errors import BackendError
@@ -55,6 +56,11 @@ class KerasBackend:
         """None when TensorFlow can be imported, else a sentence naming ``pip install "mldsl[keras]"``."""
         return missing_tensorflow()
 
+    def unsupported(self, experiment: Any) -> List[str]:
+        """One sentence per component of ``experiment`` with no Keras lowering (with its path); imports no
+        TensorFlow."""
+        return unsupported_reasons(experiment, self.name, self._get_registry())
+
     def run(self, experiment: Any, *, on_epoch: Optional[EpochCallback] = None,
             splits: Any = None) -> RunResult:
         """Trains ``experiment`` with ``model.fit`` and evaluates it on the test split.
@@ -78,8 +84,14 @@ class KerasBackend:
         metrics = self.evaluate(prepared)
         early = any(getattr(cb, "stopped_epoch", 0) > 0 for cb in prepared.callbacks
                     if isinstance(cb, keras.callbacks.EarlyStopping))
+        loss_name = {"mean_squared_error": "mse"}.get(str(getattr(prepared.model.loss, "name", "")),
+                                                      str(getattr(prepared.model.loss, "name", "")))
+        baseline = constant_prediction_loss(loss_name, prepared.y_train, int(prepared.model.output_shape[-1]))
+        diverged = divergence_warning(reporter.history, baseline, prepared.learning_rate,
+                                      "training.optimizer.learning_rate")
         return RunResult(metrics=metrics, history=reporter.history, backend=self.name,
-                         stopped_early=bool(early or reporter.stopped_by_caller), model=prepared.model)
+                         stopped_early=bool(early or reporter.stopped_by_caller), model=prepared.model,
+                         warnings=[diverged] if diverged else [])
 
     # -- steps, public for tests and the benchmark -----------------------------------------------------
     def prepare(self, experiment: Any, splits: Any = None) -> Prepared:
@@ -111,12 +123,7 @@ class KerasBackend:
         ctx.output_units = check_outputs(model, model_c)
         loss_c = field(training, "loss")
         loss = ctx.lower(loss_c) if loss_c is not None else keras.losses.SparseCategoricalCrossentropy()
-        too_few = ctx.output_units < splits.num_classes
-        if (ctx.target_encoding == "sparse" and too_few) or (
-                ctx.target_encoding == "one_hot" and ctx.output_units != splits.num_classes):
-            raise BackendError(f"the model outputs {ctx.output_units} values per example but the dataset has "
-                               f"{splits.num_classes} classes; make the last layer of {path_of(model_c) or 'model'} "
-                               f"Dense({splits.num_classes}, ...)")
+        check_outputs_fit_classes(ctx.output_units, splits.num_classes, ctx.target_encoding, path_of(model_c))
         metric_c = field(evaluation, "metric")
         metric = ctx.lower(metric_c) if metric_c is not None else None
         optimizer_c = field(training, "optimizer")
@@ -228,11 +235,10 @@ def check_outputs(model: Any, model_c: Any) -> int:
 def diverged_error(epoch: Optional[int], key: str, value: float, learning_rate: Optional[float]) -> BackendError:
     """The actionable error for a loss that became NaN/inf."""
     when = f" in epoch {epoch}" if epoch is not None else ""
-    lr = f" (now {learning_rate:g})" if learning_rate is not None else ""
     return BackendError(
-        f"training diverged: {key} became {value}{when}. Lower training.optimizer.learning_rate{lr}, "
-        "scale the input features (e.g. to [0, 1]), or add a regularizer/BatchNormalization; "
-        "check the data for NaN values too")
+        f"training diverged: {key} became {value}{when}. "
+        f"{lower_learning_rate(learning_rate, 'training.optimizer.learning_rate')}, scale the input features "
+        "(e.g. to [0, 1]), or add a regularizer/BatchNormalization; check the data for NaN values too")
 
 
 def _first_line(exc: BaseException) -> str:

@@ -17,12 +17,11 @@ regularizer    a ``keras.regularizers.Regularizer``
 callback       a ``keras.callbacks.Callback``
 =============  =====================================================================================
 
-Lookup order for a component of class ``cls``: the plugin registry's ``lowering("keras", cls)`` first (what
-plugins return from their ``mldsl_lowerings(backend)`` hook for ``backend == "keras"``; the standard
-plugin returns the table below that way too), then the table below directly (keyed by DSL name, so the
-backend also works without a registry). A lowering registered for a class also serves its subclasses
-(the registry's rule). A component neither knows is a :class:`BackendError` naming it, its path and
-listing what Keras can run.
+A component's lowering is the plugin registry's ``lowering("keras", cls)``: what plugins return from their
+``mldsl_lowerings(backend)`` hook for ``backend == "keras"`` (the standard library's are in
+:mod:`mldsl_std.keras_lowerings`); this module knows no component by name. A lowering registered for a
+class also serves its subclasses (the registry's rule). A component without one is a
+:class:`BackendError` naming it, its path and listing what Keras can run.
 
 Data conventions the backend applies around the lowerings: ``(n, h, w)`` images get a channel axis
 when the model has an image layer (a component whose name ends in ``2D``); the model's output must be a
@@ -34,8 +33,9 @@ Only call this module's functions after :func:`mldsl.backends.keras._runtime.imp
 from __future__ import annotations
 
 import inspect
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, List, Optional, Sequence, Tuple
 
+from mldsl.components import ACTIVATION_NAMES
 from mldsl.errors import BackendError
 
 try:  # the symbolic core's missing-value sentinel (absent fields read as their default)
@@ -46,11 +46,6 @@ except ImportError:  # pragma: no cover - symbolic core not installed
 LowerFn = Callable[[Any, "LoweringContext"], Any]
 
 BACKEND_NAME = "keras"
-
-#: Activation names a string activation may take (``mldsl.components.ACTIVATION_NAMES``), as Keras spells them.
-STRING_ACTIVATIONS = {"linear": "linear", "relu": "relu", "elu": "elu", "leaky_relu": "leaky_relu",
-                      "sigmoid": "sigmoid", "tanh": "tanh", "softmax": "softmax", "gelu": "gelu",
-                      "swish": "swish"}
 
 def type_name_of(component: Any) -> str:
     """The DSL name of a component (its class's ``type_name``, else the class name)."""
@@ -88,7 +83,7 @@ class LoweringContext:
       target_encoding: how the integer labels are given to the loss: ``"sparse"`` (class indices, the
         default), ``"one_hot"`` (float vectors) or ``"raw"`` (the label as a float, for a one-output
         regression); loss lowerings set it, metric lowerings read it.
-      registry: the plugin registry (or None), consulted first for every component.
+      registry: the plugin registry, which gives every component's lowering.
     """
 
     def __init__(self, keras: Any, *, input_shape: Sequence[int] = (), num_classes: int = 0,
@@ -102,17 +97,11 @@ class LoweringContext:
 
     # -- lookup ----------------------------------------------------------------------------------
     def lowering_for(self, component: Any) -> LowerFn:
-        """The lowering function of ``component`` (registry first, then the standard table)."""
-        cls = type(component)
-        if self.registry is not None:
-            fn = _registry_lowering(self.registry, cls)
-            if fn is not None:
-                return fn
-        name = type_name_of(component)
-        entry = STD_LOWERINGS.get(name)
-        if entry is not None:
-            return entry[1]
-        raise unsupported_error(component, self.registry)
+        """The lowering function of ``component``, from the registry."""
+        fn = _registry_lowering(self.registry, type(component)) if self.registry is not None else None
+        if fn is None:
+            raise unsupported_error(component, self.registry)
+        return fn
 
     def lower(self, component: Any) -> Any:
         """Lowers one component with its lowering function."""
@@ -141,16 +130,17 @@ class LoweringContext:
     def activation(self, value: Any, where: str = "") -> Tuple[Optional[str], List[Any]]:
         """``(keras activation argument, extra layers)`` for a layer's ``activation`` field.
 
-        A string (``"relu"``) is passed to Keras as is; a component (``ELU(alpha=0.5)``) becomes an
-        activation layer placed after the layer, so its hyperparameters and weights (PReLU) are kept.
+        A string (``"relu"``, one of :data:`mldsl.components.ACTIVATION_NAMES`, which are Keras' names) is
+        passed to Keras as is; a component (``ELU(alpha=0.5)``) becomes an activation layer placed after the
+        layer, so its hyperparameters and weights (PReLU) are kept.
         """
         if value is None:
             return None, []
         if isinstance(value, str):
-            if value not in STRING_ACTIVATIONS:
+            if value not in ACTIVATION_NAMES:
                 raise BackendError(f"unknown activation {value!r}{where}; Keras runs "
-                                   + ", ".join(repr(a) for a in STRING_ACTIVATIONS))
-            return STRING_ACTIVATIONS[value], []
+                                   + ", ".join(repr(a) for a in ACTIVATION_NAMES))
+            return value, []
         return None, self.layers(value)
 
     def regularizer(self, value: Any) -> Any:
@@ -176,15 +166,15 @@ def _registry_lowering(registry: Any, cls: type) -> Optional[LowerFn]:
         return lookup(BACKEND_NAME, cls)
     except (LookupError, BackendError):
         return None
-    except Exception as exc:  # a RegistryError ("no lowering") or similar: fall back to the std table
+    except Exception as exc:  # a RegistryError ("no lowering") or similar: no lowering
         if type(exc).__name__ in ("RegistryError", "UnknownComponentError"):
             return None
         raise
 
 
 def keras_component_names(registry: Any = None) -> List[str]:
-    """DSL names of every component the Keras backend can run (standard + registered by plugins)."""
-    names = set(STD_LOWERINGS)
+    """DSL names of every component the Keras backend can run (those plugins registered lowerings for)."""
+    names: set = set()
     lister = getattr(registry, "lowerings", None) if registry is not None else None
     if callable(lister):
         try:
@@ -203,187 +193,3 @@ def unsupported_error(component: Any, registry: Any = None) -> BackendError:
     return BackendError(f"the keras backend cannot run {kind + ' ' if kind else ''}{name}{where}: no Keras "
                         f"lowering is known for it. Keras can run: {', '.join(keras_component_names(registry))} "
                         "(a plugin adds Keras lowerings for its components through its mldsl_lowerings hook)")
-
-
-# ---------------------------------------------------------------------------------------------------
-# The standard library's lowerings (plugins/mldsl_std components, Keras argument names).
-# ---------------------------------------------------------------------------------------------------
-
-def _ints(value: Any) -> Any:
-    """An int stays an int; a list of ints becomes a tuple (Keras' kernel_size/strides/pool_size)."""
-    if isinstance(value, (list, tuple)):
-        return tuple(int(v) for v in value)
-    return None if value is None else int(value)
-
-
-def _sequential(c: Any, ctx: LoweringContext) -> Any:
-    keras = ctx.keras
-    layers: List[Any] = []
-    for child in field(c, "layers", []):
-        layers.extend(ctx.layers(child))
-    return keras.Sequential([keras.Input(shape=ctx.input_shape)] + layers, name="sequential")
-
-
-def _dense(c: Any, ctx: LoweringContext) -> List[Any]:
-    keras = ctx.keras
-    act, extra = ctx.activation(field(c, "activation"), f" at {path_of(c)}.activation" if path_of(c) else "")
-    layer = keras.layers.Dense(
-        int(c.units), activation=act, use_bias=bool(field(c, "use_bias", True)),
-        kernel_initializer=field(c, "kernel_initializer", "glorot_uniform"),
-        kernel_regularizer=ctx.regularizer(field(c, "kernel_regularizer")))
-    return [layer] + extra
-
-
-def _dropout(c: Any, ctx: LoweringContext) -> Any:
-    seed = field(c, "seed")
-    return ctx.keras.layers.Dropout(float(c.rate), seed=None if seed is None else int(seed))
-
-
-def _flatten(c: Any, ctx: LoweringContext) -> Any:
-    return ctx.keras.layers.Flatten()
-
-
-def _activation_layer(c: Any, ctx: LoweringContext) -> List[Any]:
-    act, extra = ctx.activation(field(c, "activation"))
-    return [ctx.keras.layers.Activation(act)] if act is not None else extra
-
-
-def _conv(keras_cls_name: str) -> LowerFn:
-    def lower(c: Any, ctx: LoweringContext) -> List[Any]:
-        act, extra = ctx.activation(field(c, "activation"))
-        cls = getattr(ctx.keras.layers, keras_cls_name)
-        layer = cls(int(c.filters), _ints(c.kernel_size), strides=_ints(field(c, "strides", 1)),
-                    padding=field(c, "padding", "valid"), activation=act)
-        return [layer] + extra
-    return lower
-
-
-def _max_pooling(c: Any, ctx: LoweringContext) -> Any:
-    return ctx.keras.layers.MaxPooling2D(pool_size=_ints(field(c, "pool_size", 2)),
-                                         strides=_ints(field(c, "strides")),
-                                         padding=field(c, "padding", "valid"))
-
-
-def _batch_norm(c: Any, ctx: LoweringContext) -> Any:
-    return ctx.keras.layers.BatchNormalization(momentum=float(field(c, "momentum", 0.99)),
-                                               epsilon=float(field(c, "epsilon", 1e-3)))
-
-
-def _gelu(c: Any, ctx: LoweringContext) -> Any:
-    if bool(field(c, "approximate", False)):
-        from mldsl.backends.keras import _layers  # noqa: PLC0415 - imports keras
-
-        return _layers.ApproximateGELU()
-    return ctx.keras.layers.Activation("gelu")
-
-
-def _named_activation(name: str) -> LowerFn:
-    return lambda c, ctx: ctx.keras.layers.Activation(name)
-
-
-def _sgd(c: Any, ctx: LoweringContext) -> Any:
-    return ctx.keras.optimizers.SGD(learning_rate=float(c.learning_rate),
-                                    momentum=float(field(c, "momentum", 0.0)),
-                                    nesterov=bool(field(c, "nesterov", False)))
-
-
-def _adam(c: Any, ctx: LoweringContext) -> Any:
-    return ctx.keras.optimizers.Adam(learning_rate=float(c.learning_rate), beta_1=float(field(c, "beta_1", 0.9)),
-                                     beta_2=float(field(c, "beta_2", 0.999)),
-                                     epsilon=float(field(c, "epsilon", 1e-7)))
-
-
-def _rmsprop(c: Any, ctx: LoweringContext) -> Any:
-    return ctx.keras.optimizers.RMSprop(learning_rate=float(c.learning_rate), rho=float(field(c, "rho", 0.9)),
-                                        momentum=float(field(c, "momentum", 0.0)),
-                                        epsilon=float(field(c, "epsilon", 1e-7)))
-
-
-def _adagrad(c: Any, ctx: LoweringContext) -> Any:
-    return ctx.keras.optimizers.Adagrad(
-        learning_rate=float(c.learning_rate),
-        initial_accumulator_value=float(field(c, "initial_accumulator_value", 0.1)),
-        epsilon=float(field(c, "epsilon", 1e-7)))
-
-
-def _sparse_cce(c: Any, ctx: LoweringContext) -> Any:
-    ctx.target_encoding = "sparse"
-    return ctx.keras.losses.SparseCategoricalCrossentropy(from_logits=bool(field(c, "from_logits", False)))
-
-
-def _cce(c: Any, ctx: LoweringContext) -> Any:
-    ctx.target_encoding = "one_hot"
-    return ctx.keras.losses.CategoricalCrossentropy(from_logits=bool(field(c, "from_logits", False)))
-
-
-def _mse(c: Any, ctx: LoweringContext) -> Any:
-    # several outputs: compared with one-hot labels; one output: with the label itself (as the native
-    # backend does)
-    ctx.target_encoding = "raw" if ctx.output_units == 1 else "one_hot"
-    return ctx.keras.losses.MeanSquaredError()
-
-
-def _accuracy_metric(c: Any, ctx: LoweringContext) -> Any:
-    """Both std accuracy metrics, matched to the targets as the native backend counts hits.
-
-    Class-index or one-hot targets: the arg-max of the output is the label (Keras'
-    ``SparseCategoricalAccuracy``/``CategoricalAccuracy``; ``Accuracy`` then means what the string
-    ``"accuracy"`` means in Keras). A one-output regression (``"raw"`` targets): exact matches
-    (Keras' ``Accuracy``).
-    """
-    name = str(field(c, "name", "accuracy"))
-    metrics = ctx.keras.metrics
-    if ctx.target_encoding == "one_hot":
-        return metrics.CategoricalAccuracy(name=name)
-    if ctx.target_encoding == "raw":
-        return metrics.Accuracy(name=name)
-    return metrics.SparseCategoricalAccuracy(name=name)
-
-
-def _l2(c: Any, ctx: LoweringContext) -> Any:
-    return ctx.keras.regularizers.L2(float(field(c, "l2", 0.01)))
-
-
-def _early_stopping(c: Any, ctx: LoweringContext) -> Any:
-    return ctx.keras.callbacks.EarlyStopping(
-        monitor=str(field(c, "monitor", "val_loss")), patience=int(field(c, "patience", 0)),
-        min_delta=float(field(c, "min_delta", 0.0)), mode=str(field(c, "mode", "auto")),
-        restore_best_weights=bool(field(c, "restore_best_weights", False)))
-
-
-#: DSL name -> (kind, lowering) for every standard component the Keras backend runs.
-STD_LOWERINGS: Dict[str, Tuple[str, LowerFn]] = {
-    "Sequential": ("model", _sequential),
-    "Dense": ("layer", _dense),
-    "Dropout": ("layer", _dropout),
-    "Flatten": ("layer", _flatten),
-    "Activation": ("layer", _activation_layer),
-    "Conv2D": ("layer", _conv("Conv2D")),
-    "SeparableConv2D": ("layer", _conv("SeparableConv2D")),
-    "MaxPooling2D": ("layer", _max_pooling),
-    "BatchNormalization": ("layer", _batch_norm),
-    "ReLU": ("activation", lambda c, ctx: ctx.keras.layers.ReLU()),
-    "ELU": ("activation", lambda c, ctx: ctx.keras.layers.ELU(alpha=float(field(c, "alpha", 1.0)))),
-    "LeakyReLU": ("activation",
-                  lambda c, ctx: ctx.keras.layers.LeakyReLU(negative_slope=float(field(c, "negative_slope", 0.3)))),
-    "PReLU": ("activation", lambda c, ctx: ctx.keras.layers.PReLU()),
-    "Sigmoid": ("activation", _named_activation("sigmoid")),
-    "Tanh": ("activation", _named_activation("tanh")),
-    "Softmax": ("activation", lambda c, ctx: ctx.keras.layers.Softmax()),
-    "GELU": ("activation", _gelu),
-    "Swish": ("activation", _named_activation("swish")),
-    "SGD": ("optimizer", _sgd),
-    "Adam": ("optimizer", _adam),
-    "RMSprop": ("optimizer", _rmsprop),
-    "Adagrad": ("optimizer", _adagrad),
-    "SparseCategoricalCrossentropy": ("loss", _sparse_cce),
-    "CategoricalCrossentropy": ("loss", _cce),
-    "MeanSquaredError": ("loss", _mse),
-    "SparseCategoricalAccuracy": ("metric", _accuracy_metric),
-    "Accuracy": ("metric", _accuracy_metric),
-    "L2": ("regularizer", _l2),
-    "EarlyStopping": ("callback", _early_stopping),
-}
-
-#: The standard datasets: not lowered (the backend calls their ``load()``), listed for completeness.
-STD_DATASETS = ("Digits", "Mnist", "Cifar10", "Cifar100", "Synthetic", "Npz", "Csv")

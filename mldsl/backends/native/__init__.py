@@ -1,7 +1,9 @@
 """The native backend: MLP training on mldsl's compiled CPU kernels (or their NumPy twins).
 
 * :class:`Plan` and the layer specs (:class:`DenseSpec`, :class:`DropoutSpec`, :class:`FlattenSpec`,
-  :class:`ActivationSpec`), :class:`OptimizerSpec`, :class:`EarlyStoppingSpec`: what to train.
+  :class:`ActivationSpec`), :class:`OptimizerSpec`, :class:`LossSpec`, :class:`MetricSpec`, :class:`L2Spec`,
+  :class:`EarlyStoppingSpec`: what to train (what native lowerings return, see ``mldsl_lowerings``).
+* :class:`NativeUnsupported`: the error for what the native backend cannot run as Keras would.
 * :class:`MLPTrainer` / :func:`train`: preallocated, seeded, Keras-semantics training and evaluation.
 * :class:`NativeBackend` (``name = "native"``): runs symbolic experiments built from the standard
   components by lowering them to a :class:`Plan`.
@@ -17,6 +19,10 @@ _EXPORTS = {
     "FlattenSpec": "mldsl.backends.native.plan",
     "ActivationSpec": "mldsl.backends.native.plan",
     "OptimizerSpec": "mldsl.backends.native.plan",
+    "LossSpec": "mldsl.backends.native.plan",
+    "MetricSpec": "mldsl.backends.native.plan",
+    "L2Spec": "mldsl.backends.native.plan",
+    "NativeUnsupported": "mldsl.backends.native.plan",
     "EarlyStoppingSpec": "mldsl.backends.native.plan",
     "MLPTrainer": "mldsl.backends.native.trainer",
     "train": "mldsl.backends.native.trainer",

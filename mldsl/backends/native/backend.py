@@ -5,7 +5,8 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional
 
-from mldsl.backends.base import EpochCallback, RunResult
+from mldsl.backends.base import (EpochCallback, RunResult, check_outputs_fit_classes, constant_prediction_loss,
+                                 divergence_warning, unsupported_reasons)
 from mldsl.errors import BackendError
 
 if TYPE_CHECKING:
@@ -43,6 +44,21 @@ class NativeBackend:
 
         return lower_experiment(experiment, self._get_registry())
 
+    def unsupported(self, experiment: Any) -> list:
+        """Why this backend cannot run ``experiment`` exactly as Keras would: one sentence per component
+        without a native lowering (with its path), else what lowering it finds it cannot reproduce (a
+        cross-entropy on outputs that are not a softmax's, ...); empty when it can. A setting that is wrong
+        on any backend is raised as the BackendError it is. Imports no NumPy."""
+        from mldsl.backends.native.plan import NativeUnsupported
+
+        reasons = unsupported_reasons(experiment, self.name, self._get_registry())
+        if not reasons:
+            try:
+                self.plan(experiment)
+            except NativeUnsupported as exc:
+                reasons.append(str(exc))
+        return reasons
+
     def run(self, experiment: Any, *, on_epoch: Optional[EpochCallback] = None) -> RunResult:
         """Trains ``experiment`` and evaluates it on its test split (``metrics``: loss and the metric)."""
         import numpy as np
@@ -56,6 +72,10 @@ class NativeBackend:
             raise BackendError("the experiment has no dataset to load (field 'data')")
         splits = data.load()
         trainer = MLPTrainer(plan, np.asarray(splits.x_train).shape[1:], kernels=self.kernels)
+        encoding = "sparse" if plan.loss == "sparse_categorical_crossentropy" else \
+            "raw" if plan.loss == "mse" and trainer.output_units == 1 else "one_hot"
+        check_outputs_fit_classes(trainer.output_units, splits.num_classes, encoding,
+                                  str(getattr(field(experiment, "model"), "sym_path", "") or ""))
         stopped = []
 
         def report(epoch: int, logs: dict):
@@ -69,7 +89,14 @@ class NativeBackend:
             raise BackendError("the dataset has an empty test split; give it a test_split > 0")
         metrics = trainer.evaluate(splits.x_test, splits.y_test)
         early = bool(stopped) or bool(getattr(trainer, "stopped_epoch", 0))
-        return RunResult(metrics=metrics, history=history, backend=self.name, stopped_early=early, model=trainer)
+        warnings = list(plan.warnings)
+        baseline = constant_prediction_loss(plan.loss, trainer._prepare_y(splits.y_train, len(splits.y_train)),
+                                            trainer.output_units)
+        diverged = divergence_warning(history, baseline, plan.optimizer.learning_rate)
+        if diverged:
+            warnings.append(diverged)
+        return RunResult(metrics=metrics, history=history, backend=self.name, stopped_early=early, model=trainer,
+                         warnings=warnings)
 
     def save_model(self, model: MLPTrainer, folder: Any) -> Path:
         """Writes the Dense weights to ``folder/weights.npz`` (``kernel_i``/``bias_i``, the format the Keras

@@ -1,9 +1,14 @@
-"""Keras' kernel initializers (VarianceScaling family) on a NumPy generator, written into a buffer."""
+"""Keras' kernel initializers (VarianceScaling family) on a NumPy generator, written into a buffer.
+
+Importing this module does not import NumPy (the plan reads :data:`NAMES` when an experiment is checked).
+"""
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
-import numpy as np
+if TYPE_CHECKING:
+    import numpy as np
 
 _TRUNC_STD = 0.87962566103423978   # std of a unit normal truncated to [-2, 2] (Keras' correction)
 
@@ -17,8 +22,13 @@ _VARIANCE_SCALING = {
     "lecun_normal": (1.0, "fan_in", "normal"),
 }
 
+#: Every initializer the native backend runs (Keras' names).
+NAMES = tuple(_VARIANCE_SCALING) + ("zeros", "ones")
+
 
 def _truncated_normal(rng: np.random.Generator, shape, std: float) -> np.ndarray:
+    import numpy as np
+
     out = rng.standard_normal(shape)
     bad = np.abs(out) > 2
     while bad.any():

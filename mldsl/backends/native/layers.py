@@ -12,7 +12,7 @@ from typing import Any, Optional
 
 import numpy as np
 
-NEEDS_PRE_ACTIVATION = ("gelu", "gelu_tanh", "swish")
+from mldsl.kernels.catalogue import ACTIVATIONS
 
 
 class RuntimeLayer:
@@ -53,7 +53,7 @@ class DenseLayer(RuntimeLayer):
         self.activation = spec.activation
         self.alpha = spec.alpha
         self.l2 = float(spec.l2)
-        self.z = np.empty((capacity, spec.units), dtype) if spec.activation in NEEDS_PRE_ACTIVATION else None
+        self.z = np.empty((capacity, spec.units), dtype) if ACTIVATIONS[spec.activation].needs_x else None
         self.W = self.b = self.dW = self.db = None
         self.n_params = fan_in * spec.units + (spec.units if spec.use_bias else 0)
 

@@ -1,44 +1,34 @@
-"""Lowering a symbolic experiment (the standard components) to a native :class:`~.plan.Plan`.
+"""Lowering a symbolic experiment to a native :class:`~.plan.Plan`, through the plugin registry.
 
-Components are recognised by their DSL name (``type_name``), so this module imports no plugin. A
-component the native backend cannot run (e.g. ``Conv2D``) is a :class:`BackendError` naming it, its
-path, and listing what the backend runs. Plugins may teach the native backend a new layer or
-activation through the ``mldsl_lowerings`` hook for backend ``"native"``: the lowering is a callable
-``fn(component) -> LayerSpec | list[LayerSpec]`` (for an activation: ``-> (name, alpha)``).
+This module knows no component by name: every component (the standard library's too) is lowered by
+what its plugin returns from ``mldsl_lowerings("native")`` (the contract is documented on that hook in
+:mod:`mldsl.hookspecs`). It reads only the experiment's own fields (``model``, ``data``, ``training``,
+``evaluation``, ``seed``) and turns what the lowerings return into a :class:`Plan`, which checks that
+the native backend runs exactly the model Keras would (a :class:`BackendError` naming the component and
+its path otherwise).
 """
 from __future__ import annotations
 
-from typing import Any, List, Optional, Tuple
+import inspect
+from typing import Any, Callable, List, Optional
 
-from mldsl.backends.native.plan import (ACTIVATIONS, ActivationSpec, DenseSpec, DropoutSpec, EarlyStoppingSpec,
-                                        FlattenSpec, OptimizerSpec, Plan)
+from mldsl.backends.native.plan import (ActivationSpec, EarlyStoppingSpec, L2Spec, LossSpec, MetricSpec,
+                                        NativeUnsupported, OptimizerSpec, Plan)
 from mldsl.errors import BackendError
+from mldsl.kernels import catalogue
 
-#: What the native backend runs, by DSL name (listed in errors).
-SUPPORTED = {
-    "model": ("Sequential",),
-    "layer": ("Dense", "Dropout", "Flatten", "Activation"),
-    "activation": ("ReLU", "ELU", "LeakyReLU", "Sigmoid", "Tanh", "Softmax", "GELU", "Swish"),
-    "optimizer": ("SGD", "Adam", "RMSprop", "Adagrad"),
-    "loss": ("SparseCategoricalCrossentropy", "CategoricalCrossentropy", "MeanSquaredError"),
-    "metric": ("SparseCategoricalAccuracy", "Accuracy"),
-    "regularizer": ("L2",),
-    "callback": ("EarlyStopping",),
-}
-_OPTIMIZER_FIELDS = {
-    "SGD": ("sgd", ("learning_rate", "momentum", "nesterov")),
-    "Adam": ("adam", ("learning_rate", "beta_1", "beta_2", "epsilon")),
-    "RMSprop": ("rmsprop", ("learning_rate", "rho", "momentum", "epsilon")),
-    "Adagrad": ("adagrad", ("learning_rate", "initial_accumulator_value", "epsilon")),
-}
-_LOSSES = {"SparseCategoricalCrossentropy": "sparse_categorical_crossentropy",
-           "CategoricalCrossentropy": "categorical_crossentropy", "MeanSquaredError": "mse"}
+BACKEND_NAME = "native"
 
 
 def type_name_of(component: Any) -> str:
     """The DSL name of a component (its class's ``type_name``, else the class name)."""
     cls = type(component)
     return str(getattr(cls, "type_name", None) or cls.__name__)
+
+
+def path_of(component: Any) -> str:
+    """The symbolic path of a component (``model.layers[1]``), or ``""``."""
+    return str(getattr(component, "sym_path", "") or "")
 
 
 def field(obj: Any, key: str, default: Any = None) -> Any:
@@ -53,141 +43,137 @@ def field(obj: Any, key: str, default: Any = None) -> Any:
     return value
 
 
-def _where(component: Any) -> str:
-    path = str(getattr(component, "sym_path", "") or "")
-    return f" (at {path})" if path else ""
+def takes_context(fn: Callable) -> bool:
+    """Whether a lowering takes ``(component, ctx)``; a plugin may also give ``fn(component)``."""
+    try:
+        params = list(inspect.signature(fn).parameters.values())
+    except (TypeError, ValueError):
+        return True
+    positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    return len(positional) >= 2 or any(p.kind == p.VAR_POSITIONAL for p in params)
 
 
-def _unsupported(kind: str, component: Any) -> BackendError:
-    name = type_name_of(component)
-    return BackendError(f"the native backend cannot run {kind} {name}{_where(component)}; it runs "
-                        f"{', '.join(SUPPORTED[kind])}. Use --backend keras for {name}, or a plugin that adds a "
-                        f"native lowering for it")
+class LoweringContext:
+    """What a native lowering may use: lowering of child components and of activation values.
 
+    ``registry``: the plugin registry whose ``lowering("native", cls)`` gives each component's lowering.
+    """
 
-class _Lowerer:
-    def __init__(self, registry: Any = None):
+    def __init__(self, registry: Any) -> None:
         self.registry = registry
 
-    def _plugin(self, component: Any) -> Optional[Any]:
-        if self.registry is None or not hasattr(self.registry, "lowering"):
-            return None
+    def lowering_for(self, component: Any) -> Callable:
+        """The native lowering of ``component``; a BackendError naming it, its path and what native runs."""
+        fn = self.registry.lowering(BACKEND_NAME, type(component)) if self.registry is not None else None
+        if fn is None:
+            raise unsupported_error(component, self.registry)
+        return fn
+
+    def lower(self, component: Any) -> Any:
+        """Lowers one component; specs it returns that have a ``path`` get the component's path."""
+        fn = self.lowering_for(component)
         try:
-            return self.registry.lowering("native", type(component))
-        except Exception:  # noqa: BLE001 - a broken plugin reads as "no lowering"
-            return None
+            out = fn(component, self) if takes_context(fn) else fn(component)
+        except BackendError:
+            raise
+        except (TypeError, ValueError) as exc:
+            where = f" at {path_of(component)}" if path_of(component) else ""
+            raise BackendError(f"could not lower {type_name_of(component)}{where} to the native backend: "
+                               f"{exc}") from exc
+        for spec in out if isinstance(out, (list, tuple)) else [out]:
+            if hasattr(spec, "path") and not spec.path:
+                spec.path = path_of(component)
+        return out
 
-    # -- activations ----------------------------------------------------------------------------------
-    def activation(self, value: Any) -> Tuple[str, Optional[float]]:
+    def layers(self, component: Any) -> List[Any]:
+        """Lowers a layer (or model) component to a flat list of layer specs."""
+        out = self.lower(component)
+        if out is None:
+            return []
+        return list(out) if isinstance(out, (list, tuple)) else [out]
+
+    def activation(self, value: Any) -> ActivationSpec:
+        """An ``activation`` field as an :class:`ActivationSpec`: None is linear, a string is a name of
+        the catalogue's DSL activations, a component is lowered (it returns an ActivationSpec)."""
         if value is None:
-            return "linear", None
+            return ActivationSpec("linear")
         if isinstance(value, str):
-            if value not in ACTIVATIONS:
-                raise BackendError(f"unknown activation {value!r}; the native backend runs {', '.join(ACTIVATIONS)}")
-            return value, None
-        name = type_name_of(value)
-        if name == "ELU":
-            return "elu", float(field(value, "alpha", 1.0))
-        if name == "LeakyReLU":
-            return "leaky_relu", float(field(value, "negative_slope", 0.3))
-        if name == "GELU":
-            return ("gelu_tanh" if field(value, "approximate", False) else "gelu"), None
-        fname = getattr(type(value), "function_name", None)
-        if fname in ACTIVATIONS and name in SUPPORTED["activation"]:
-            return fname, None
-        fn = self._plugin(value)
-        if fn is not None:
-            act, alpha = fn(value)
-            return act, alpha
-        raise _unsupported("activation", value)
+            if value not in catalogue.ACTIVATION_NAMES:
+                raise BackendError(f"unknown activation {value!r}; the native backend runs "
+                                   f"{', '.join(catalogue.ACTIVATION_NAMES)}")
+            return ActivationSpec(value)
+        spec = self.lower(value)
+        if not isinstance(spec, ActivationSpec):
+            raise BackendError(f"the native lowering of {type_name_of(value)} returned {spec!r}, not an "
+                               "ActivationSpec")
+        return spec
 
-    # -- layers ---------------------------------------------------------------------------------------
-    def layer(self, comp: Any) -> List[Any]:
-        name = type_name_of(comp)
-        if name == "Dense":
-            act, alpha = self.activation(field(comp, "activation"))
-            reg = field(comp, "kernel_regularizer")
-            l2 = 0.0
-            if reg is not None:
-                if type_name_of(reg) != "L2":
-                    raise _unsupported("regularizer", reg)
-                l2 = float(field(reg, "l2", 0.01))
-            return [DenseSpec(int(field(comp, "units")), act, l2, bool(field(comp, "use_bias", True)),
-                              str(field(comp, "kernel_initializer", "glorot_uniform")), alpha)]
-        if name == "Dropout":
-            seed = field(comp, "seed")
-            return [DropoutSpec(float(field(comp, "rate")), None if seed is None else int(seed))]
-        if name == "Flatten":
-            return [FlattenSpec()]
-        if name == "Activation":
-            act, alpha = self.activation(field(comp, "activation"))
-            return [ActivationSpec(act, alpha)]
-        fn = self._plugin(comp)
-        if fn is not None:
-            out = fn(comp)
-            return list(out) if isinstance(out, (list, tuple)) else [out]
-        raise _unsupported("layer", comp)
+    def l2(self, value: Any) -> float:
+        """A ``kernel_regularizer`` field as the Dense layer's L2 factor (None: 0)."""
+        if value is None:
+            return 0.0
+        spec = self.lower(value)
+        if not isinstance(spec, L2Spec):
+            raise BackendError(f"the native lowering of {type_name_of(value)} returned {spec!r}, not an L2Spec")
+        return float(spec.l2)
 
-    def model(self, comp: Any) -> List[Any]:
-        if type_name_of(comp) != "Sequential":
-            fn = self._plugin(comp)
-            if fn is not None:
-                return list(fn(comp))
-            raise _unsupported("model", comp)
-        specs: List[Any] = []
-        for layer in field(comp, "layers", []) or []:
-            specs.extend(self.layer(layer))
-        return specs
 
-    def optimizer(self, comp: Any) -> OptimizerSpec:
-        if comp is None:
-            return OptimizerSpec("adam")
-        name = type_name_of(comp)
-        if name not in _OPTIMIZER_FIELDS:
-            raise _unsupported("optimizer", comp)
-        key, names = _OPTIMIZER_FIELDS[name]
-        hyper = {}
-        for n in names:
-            v = field(comp, n)
-            if v is not None:
-                hyper[n] = bool(v) if n == "nesterov" else float(v)
-        return OptimizerSpec(key, **hyper)
+def native_component_names(registry: Any, kind: Optional[str] = None) -> List[str]:
+    """DSL names of every component (of ``kind``, when given) with a native lowering (for messages)."""
+    if registry is None:
+        return []
+    classes = [cls for cls in registry.lowerings(BACKEND_NAME) if kind is None or getattr(cls, "kind", None) == kind]
+    return sorted({str(getattr(cls, "type_name", None) or getattr(cls, "__name__", cls)) for cls in classes})
+
+
+def unsupported_error(component: Any, registry: Any) -> NativeUnsupported:
+    """The error for a component with no native lowering: names it, its path, and what native runs."""
+    name = type_name_of(component)
+    kind = getattr(type(component), "kind", None)
+    where = f" (at {path_of(component)})" if path_of(component) else ""
+    runs = native_component_names(registry, kind) or native_component_names(registry)
+    return NativeUnsupported(f"the native backend cannot run {kind + ' ' if kind else ''}{name}{where}; it runs "
+                        f"{', '.join(runs)}. Use --backend keras for {name}, or a plugin that adds a native "
+                        "lowering for it")
+
+
+def _expect(value: Any, cls: type, component: Any) -> Any:
+    if not isinstance(value, cls):
+        raise BackendError(f"the native lowering of {type_name_of(component)} returned {value!r}, not a "
+                           f"{cls.__name__}")
+    return value
 
 
 def lower_experiment(experiment: Any, registry: Any = None) -> Plan:
     """The :class:`Plan` of a symbolic ``Experiment`` (model, training and evaluation settings, seed).
 
-    Raises :class:`BackendError` naming any component the native backend cannot run."""
-    lw = _Lowerer(registry)
+    Raises :class:`BackendError` naming any component the native backend cannot run, or cannot run as
+    Keras would."""
+    if registry is None:
+        from mldsl.registry import get_registry  # noqa: PLC0415
+
+        registry = get_registry()
+    ctx = LoweringContext(registry)
     model = field(experiment, "model")
     if model is None:
         raise BackendError("the experiment has no model (field 'model')")
-    layers = lw.model(model)
+    layers = ctx.layers(model)
     training = field(experiment, "training", {})
     evaluation = field(experiment, "evaluation", {})
     loss_c = field(training, "loss")
-    loss, from_logits = "sparse_categorical_crossentropy", False
-    if loss_c is not None:
-        lname = type_name_of(loss_c)
-        if lname not in _LOSSES:
-            raise _unsupported("loss", loss_c)
-        loss, from_logits = _LOSSES[lname], bool(field(loss_c, "from_logits", False))
+    loss = _expect(ctx.lower(loss_c), LossSpec, loss_c) if loss_c is not None else LossSpec(
+        "sparse_categorical_crossentropy")
+    optimizer_c = field(training, "optimizer")
+    optimizer = _expect(ctx.lower(optimizer_c), OptimizerSpec, optimizer_c) if optimizer_c is not None \
+        else OptimizerSpec("adam")
     metric_c = field(evaluation, "metric")
-    metric = "accuracy"
-    if metric_c is not None:
-        if type_name_of(metric_c) not in SUPPORTED["metric"]:
-            raise _unsupported("metric", metric_c)
-        metric = str(field(metric_c, "name", "accuracy"))
+    metric: Optional[MetricSpec] = _expect(ctx.lower(metric_c), MetricSpec, metric_c) if metric_c is not None \
+        else MetricSpec()
     early = None
     for cb in field(training, "callbacks", []) or []:
-        if type_name_of(cb) != "EarlyStopping":
-            raise _unsupported("callback", cb)
-        early = EarlyStoppingSpec(str(field(cb, "monitor", "val_loss")), int(field(cb, "patience", 0)),
-                                  float(field(cb, "min_delta", 0.0)), str(field(cb, "mode", "auto")),
-                                  bool(field(cb, "restore_best_weights", False)))
-    return Plan(layers=layers, loss=loss, from_logits=from_logits,
-                optimizer=lw.optimizer(field(training, "optimizer")),
+        early = _expect(ctx.lower(cb), EarlyStoppingSpec, cb)
+    return Plan(layers=layers, loss=loss.name, from_logits=loss.from_logits, optimizer=optimizer,
                 batch_size=int(field(training, "batch_size", 32)), epochs=int(field(training, "num_epochs", 1)),
                 validation_split=float(field(training, "validation_split", 0.0)),
                 seed=int(field(experiment, "seed", 0)), early_stopping=early,
-                eval_batch_size=int(field(evaluation, "batch_size", 256)), metric=metric)
+                eval_batch_size=int(field(evaluation, "batch_size", 256)), metric=metric.name)

@@ -13,32 +13,42 @@ Defaults follow Keras (glorot_uniform kernels, zero biases, Adam(1e-3, 0.9, 0.99
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, List, Optional, Union
 
+from mldsl.backends.native.initializers import NAMES as INITIALIZERS
 from mldsl.errors import BackendError, suggestion_text
+from mldsl.kernels import catalogue
 
-ACTIVATIONS = ("linear", "relu", "leaky_relu", "elu", "sigmoid", "tanh", "softmax", "gelu", "gelu_tanh", "swish")
-INITIALIZERS = ("glorot_uniform", "glorot_normal", "he_uniform", "he_normal", "lecun_uniform", "lecun_normal",
-                "zeros", "ones")
-LOSSES = ("sparse_categorical_crossentropy", "categorical_crossentropy", "mse")
-#: optimizer name -> its hyperparameters with Keras' defaults
-OPTIMIZERS = {
-    "sgd": {"learning_rate": 0.01, "momentum": 0.0, "nesterov": False},
-    "adam": {"learning_rate": 0.001, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-7},
-    "rmsprop": {"learning_rate": 0.001, "rho": 0.9, "momentum": 0.0, "epsilon": 1e-7},
-    "adagrad": {"learning_rate": 0.001, "initial_accumulator_value": 0.1, "epsilon": 1e-7},
-}
-_LOSS_ALIASES = {"mean_squared_error": "mse", "sparsecategoricalcrossentropy": "sparse_categorical_crossentropy",
-                 "categoricalcrossentropy": "categorical_crossentropy", "meansquarederror": "mse"}
+#: Every activation the native backend runs (the kernels' names; ``gelu_tanh`` is GELU(approximate=True)).
+ACTIVATIONS = tuple(catalogue.ACTIVATIONS)
+LOSSES = tuple(catalogue.LOSSES)
+_LOSS_ALIASES = {"mean_squared_error": "mse", **{l.keras.lower(): l.name for l in catalogue.LOSSES.values()}}
 
 
-def _choice(what: str, value: Any, choices) -> str:
+class NativeUnsupported(BackendError):
+    """What the native backend cannot run: a component without a native lowering, or a model whose meaning
+    in Keras it cannot reproduce exactly. ``backend="auto"`` then picks keras; other errors (a setting that
+    is wrong on any backend) are reported as they are."""
+
+
+def _choice(what: str, value: Any, choices, where: str = "") -> str:
     if value not in choices:
         hint = suggestion_text(str(value), choices)
-        raise BackendError(f"unknown {what} {value!r}" + (f"; {hint}" if hint else "")
+        raise BackendError(f"unknown {what} {value!r}{where}" + (f"; {hint}" if hint else "")
                            + f" (the native backend knows: {', '.join(choices)})")
     return value
+
+
+def _at(spec: Any) -> str:
+    """`` (at model.layers[2])`` for a spec lowered from a component with a path, else ``""``."""
+    path = getattr(spec, "path", "")
+    return f" (at {path})" if path else ""
+
+
+def _path_field() -> Any:
+    """The symbolic path of the component a spec was lowered from (for messages; not part of equality)."""
+    return field(default="", compare=False, repr=False, kw_only=True)
 
 
 @dataclass
@@ -51,16 +61,17 @@ class DenseSpec:
     use_bias: bool = True
     kernel_initializer: str = "glorot_uniform"
     alpha: Optional[float] = None   # leaky_relu slope (default 0.2) / elu alpha (default 1.0)
+    path: str = _path_field()
 
     def __post_init__(self):
         if self.activation is None:
             self.activation = "linear"
-        if not isinstance(self.units, int) or self.units < 1:
-            raise BackendError(f"Dense units must be an integer >= 1, got {self.units!r}")
-        _choice("activation", self.activation, ACTIVATIONS)
-        _choice("kernel initializer", self.kernel_initializer, INITIALIZERS)
+        if isinstance(self.units, bool) or not isinstance(self.units, int) or self.units < 1:
+            raise BackendError(f"Dense units must be an integer >= 1, got {self.units!r}{_at(self)}")
+        _choice("activation", self.activation, ACTIVATIONS, _at(self))
+        _choice("kernel initializer", self.kernel_initializer, INITIALIZERS, _at(self))
         if self.l2 < 0:
-            raise BackendError(f"Dense l2 must be >= 0, got {self.l2}")
+            raise BackendError(f"Dense l2 must be >= 0, got {self.l2}{_at(self)}")
 
 
 @dataclass
@@ -69,15 +80,18 @@ class DropoutSpec:
 
     rate: float
     seed: Optional[int] = None
+    path: str = _path_field()
 
     def __post_init__(self):
         if not 0.0 <= self.rate < 1.0:
-            raise BackendError(f"Dropout rate must be in [0, 1), got {self.rate}")
+            raise BackendError(f"Dropout rate must be in [0, 1), got {self.rate}{_at(self)}")
 
 
 @dataclass
 class FlattenSpec:
     """Flattens each example to one axis (a reshape; no copy)."""
+
+    path: str = _path_field()
 
 
 @dataclass
@@ -86,9 +100,12 @@ class ActivationSpec:
 
     activation: str
     alpha: Optional[float] = None
+    path: str = _path_field()
 
     def __post_init__(self):
-        _choice("activation", self.activation, ACTIVATIONS)
+        if self.activation is None:
+            self.activation = "linear"
+        _choice("activation", self.activation, ACTIVATIONS, _at(self))
 
 
 LayerSpec = Union[DenseSpec, DropoutSpec, FlattenSpec, ActivationSpec]
@@ -96,25 +113,45 @@ LayerSpec = Union[DenseSpec, DropoutSpec, FlattenSpec, ActivationSpec]
 
 @dataclass
 class OptimizerSpec:
-    """An optimizer by name with Keras' hyperparameter names; missing ones take Keras' defaults."""
+    """An optimizer by name (a key of ``mldsl.kernels.catalogue.OPTIMIZERS``: "sgd", "adam", "rmsprop",
+    "adagrad") with Keras' hyperparameter names; missing ones take Keras' defaults (the catalogue's).
+
+    It is what the kernels take (``DenseTrainStep(..., optimizer=spec)``, ``optimizer_update(spec, ...)``):
+    the catalogue turns it into an update rule (:attr:`update`) and its state buffers (:attr:`states`)."""
 
     name: str = "adam"
     hyper: dict = field(default_factory=dict)
+    path: str = _path_field()
 
-    def __init__(self, name: str = "adam", **hyper: Any):
-        self.name = _choice("optimizer", str(name).lower(), tuple(OPTIMIZERS))
-        known = OPTIMIZERS[self.name]
+    def __init__(self, name: str = "adam", *, path: str = "", **hyper: Any):
+        self.path = path
+        self.name = _choice("optimizer", str(name).lower(), tuple(catalogue.OPTIMIZERS), _at(self))
+        known = catalogue.OPTIMIZERS[self.name].defaults
         for key in hyper:
             if key not in known:
                 hint = suggestion_text(key, known)
-                raise BackendError(f"optimizer {self.name!r} has no hyperparameter {key!r}"
+                raise BackendError(f"optimizer {self.name!r}{_at(self)} has no hyperparameter {key!r}"
                                    + (f"; {hint}" if hint else "") + f" (it takes: {', '.join(known)})")
         self.hyper = {**known, **hyper}
-        if self.hyper["learning_rate"] <= 0:
-            raise BackendError(f"learning_rate must be > 0, got {self.hyper['learning_rate']}")
+        if not self.hyper["learning_rate"] > 0:
+            raise BackendError(f"learning_rate must be > 0, got {self.hyper['learning_rate']}{_at(self)}")
 
     def __getitem__(self, key: str) -> Any:
         return self.hyper[key]
+
+    @property
+    def learning_rate(self) -> float:
+        return float(self.hyper["learning_rate"])
+
+    @property
+    def update(self) -> "catalogue.Update":
+        """The kernels' update rule these settings select (e.g. SGD with momentum: ``momentum``)."""
+        return catalogue.update_of(self)
+
+    @property
+    def states(self) -> tuple:
+        """``((state buffer name, initial value), ...)`` of the update, in the kernels' order."""
+        return catalogue.state_buffers(self)
 
 
 @dataclass
@@ -126,11 +163,12 @@ class EarlyStoppingSpec:
     min_delta: float = 0.0
     mode: str = "auto"
     restore_best_weights: bool = False
+    path: str = _path_field()
 
     def __post_init__(self):
-        _choice("early-stopping mode", self.mode, ("auto", "min", "max"))
+        _choice("early-stopping mode", self.mode, ("auto", "min", "max"), _at(self))
         if self.patience < 0:
-            raise BackendError(f"EarlyStopping patience must be >= 0, got {self.patience}")
+            raise BackendError(f"EarlyStopping patience must be >= 0, got {self.patience}{_at(self)}")
 
     @property
     def direction(self) -> str:
@@ -138,6 +176,109 @@ class EarlyStoppingSpec:
         if self.mode != "auto":
             return self.mode
         return "max" if ("acc" in self.monitor or self.monitor.endswith("auc")) else "min"
+
+
+@dataclass
+class LossSpec:
+    """A loss (a name of ``mldsl.kernels.catalogue.LOSSES`` or Keras' class name) and whether the model's
+    outputs are logits; :class:`Plan` keeps the two as ``loss`` and ``from_logits``."""
+
+    name: str
+    from_logits: bool = False
+    path: str = _path_field()
+
+
+@dataclass
+class MetricSpec:
+    """The accuracy metric, logged under ``name`` (counted as Keras counts it for the loss's targets)."""
+
+    name: str = "accuracy"
+    path: str = _path_field()
+
+
+@dataclass
+class L2Spec:
+    """A kernel regularizer adding ``l2 * sum(W**2)`` to the loss (:attr:`DenseSpec.l2`)."""
+
+    l2: float
+    path: str = _path_field()
+
+
+@dataclass
+class OutputHead:
+    """How the loss reads the model's outputs (see :meth:`Plan.output_head`).
+
+    ``layers``: the layers the trainer runs; ``softmax``: whether a final softmax was fused into the
+    cross-entropy (``predict`` applies it to the outputs); ``warnings``: sentences for the run's result."""
+
+    layers: List[LayerSpec]
+    softmax: bool = False
+    warnings: List[str] = field(default_factory=list)
+
+
+def _describe(spec: Any) -> str:
+    if isinstance(spec, DenseSpec):
+        return f"Dense with activation {spec.activation!r}"
+    if isinstance(spec, ActivationSpec):
+        return f"Activation({spec.activation!r})"
+    return type(spec).__name__.replace("Spec", "")
+
+
+def output_head(layers: List[LayerSpec], loss: str, from_logits: bool) -> OutputHead:
+    """Keras' reading of the model's outputs by the loss, as the native backend runs it; a
+    :class:`BackendError` naming the layer where it cannot be reproduced exactly.
+
+    Cross-entropy in Keras (TensorFlow) takes the *input* of a final softmax or sigmoid as its logits
+    (that activation keeps them as ``_keras_logits``), whatever ``from_logits`` says; layers that pass their
+    input on unchanged (``Activation("linear")``, a Dropout of rate 0, any Dropout when evaluating) keep
+    that link, Flatten breaks it. Otherwise ``from_logits=True`` takes the outputs as logits, and
+    ``from_logits=False`` takes them as probabilities, clipped to [1e-7, 1 - 1e-7] before their log.
+    The native backend fuses a final softmax into its softmax cross-entropy kernel (so the layers before
+    it produce the logits, whatever their activation), takes the outputs as logits with
+    ``from_logits=True``, and refuses the rest. Mean squared error reads the outputs as they are.
+    """
+    if not catalogue.LOSSES[loss].cross_entropy:
+        return OutputHead(list(layers))
+    end, dropped = len(layers) - 1, False
+    while end >= 0:                              # back over the layers that pass their input on unchanged
+        spec = layers[end]
+        if isinstance(spec, ActivationSpec) and spec.activation == "linear":
+            end -= 1
+        elif isinstance(spec, DropoutSpec):
+            dropped = dropped or spec.rate > 0
+            end -= 1
+        else:
+            break
+    source = layers[end]
+    act = catalogue.ACTIVATIONS[source.activation] if isinstance(source, (DenseSpec, ActivationSpec)) else None
+    where = _at(source)
+    if act is not None and act.keras_logits:
+        if dropped:
+            raise NativeUnsupported(
+                f"{loss}: the model's last {act.name}{where} is followed by Dropout: Keras then computes the "
+                f"training loss on the dropped-out {act.name} outputs but the evaluation loss on the {act.name}'s "
+                f"input, which the native backend does not reproduce; move the Dropout before the {act.name}")
+        if act.name != "softmax":
+            raise NativeUnsupported(
+                f"{loss} on a model that ends in {act.name}{where}: Keras would take the {act.name}'s input as "
+                f"the logits of a softmax cross-entropy while its accuracy reads the {act.name} outputs; the "
+                f"native backend does not run this mix. End the model with softmax (activation=\"softmax\"), or "
+                f"use --backend keras")
+        warnings = []
+        if from_logits:
+            warnings.append(f"{loss} has from_logits=True but the model ends in softmax{where}: Keras ignores "
+                            "from_logits there and takes the softmax's input as the logits; so does the native "
+                            "backend (drop the softmax, or set from_logits=False, to silence this)")
+        last = [replace(source, activation="linear", alpha=None)] if isinstance(source, DenseSpec) else []
+        return OutputHead(list(layers[:end]) + last, softmax=True, warnings=warnings)
+    if from_logits:
+        return OutputHead(list(layers))
+    ends = _describe(source) if act is None else f"activation {act.name!r}"
+    raise NativeUnsupported(
+        f"{loss} with from_logits=False takes the model's outputs as probabilities, but the model ends in "
+        f"{ends}{where}, not softmax: Keras would clip those outputs to [1e-7, 1 - 1e-7] and take their log, "
+        f"which the native backend does not reproduce. End the model with softmax (activation=\"softmax\" or "
+        f"Activation(\"softmax\")), or set from_logits=True if its outputs are logits")
 
 
 @dataclass
@@ -161,6 +302,7 @@ class Plan:
     def __post_init__(self):
         self.loss = _LOSS_ALIASES.get(str(self.loss).lower(), str(self.loss).lower())
         _choice("loss", self.loss, LOSSES)
+        self.from_logits = bool(self.from_logits)
         _choice("dtype", self.dtype, ("float32", "float64"))
         if not self.layers or not any(isinstance(s, DenseSpec) for s in self.layers):
             raise BackendError("the plan needs at least one Dense layer")
@@ -182,15 +324,26 @@ class Plan:
             raise BackendError(f"metric name must be an identifier, got {self.metric!r}")
         es = self.early_stopping
         if es is not None and es.monitor.startswith("val_") and self.validation_split == 0.0:
-            raise BackendError(f"EarlyStopping monitors {es.monitor!r} but there is no validation data: "
+            raise BackendError(f"EarlyStopping monitors {es.monitor!r}{_at(es)} but there is no validation data: "
                                f"set validation_split > 0 or monitor {es.monitor[4:]!r}")
         if es is not None:
             known = ["loss"] + ([self.metric] if self.metric else [])
             known += ["val_" + k for k in known]
             if es.monitor not in known:
                 hint = suggestion_text(es.monitor, known)
-                raise BackendError(f"EarlyStopping monitors {es.monitor!r}, which this run does not log"
+                raise BackendError(f"EarlyStopping monitors {es.monitor!r}{_at(es)}, which this run does not log"
                                    + (f"; {hint}" if hint else "") + f" (logged: {', '.join(known)})")
+        self.output_head()
+
+    def output_head(self) -> OutputHead:
+        """How the loss reads the outputs: the layers to run, whether a final softmax is fused into the
+        loss, and warnings (see :func:`output_head`); a BackendError when Keras' meaning cannot be run."""
+        return output_head(self.layers, self.loss, self.from_logits)
+
+    @property
+    def warnings(self) -> List[str]:
+        """Sentences about how this plan runs that a user should read (e.g. an ignored ``from_logits``)."""
+        return self.output_head().warnings
 
     @classmethod
     def from_dict(cls, d: dict) -> "Plan":

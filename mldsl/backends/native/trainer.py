@@ -17,16 +17,18 @@ from typing import Any, Callable, Dict, List, Optional, Sequence
 
 import numpy as np
 
+from mldsl.backends.base import lower_learning_rate
 from mldsl.backends.native.initializers import initialize
 from mldsl.backends.native.layers import ActivationLayer, DenseLayer, DropoutLayer
 from mldsl.backends.native.optim import FlatOptimizer
-from mldsl.backends.native.plan import (ActivationSpec, DenseSpec, DropoutSpec, FlattenSpec, Plan)
+from mldsl.backends.native.plan import DenseSpec, DropoutSpec, FlattenSpec, Plan
 from mldsl.errors import BackendError
+from mldsl.kernels import catalogue
 
 #: ``on_epoch(epoch, logs)`` with 1-based epoch; returning False stops training.
 EpochCallback = Callable[[int, dict], Optional[bool]]
 
-KERNEL_MODULES = {"cython": "mldsl.kernels", "numpy": "mldsl.backends.reference"}
+KERNEL_MODULES = {"cython": "mldsl.kernels", "numpy": "mldsl.kernels.reference"}
 
 
 #: Environment variables that set how many threads training uses, first found wins. Search workers get a
@@ -45,6 +47,56 @@ def usable_cores() -> int:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # pragma: no cover - not Linux
         return max(1, os.cpu_count() or 1)
+
+
+def memory_needed(plan: Plan, n_features: int, specs: Sequence[tuple], capacity: int, itemsize: int) -> int:
+    """Bytes the trainer allocates for ``plan``: the flat parameters, gradients, optimizer states (and the
+    best weights kept for early stopping), each layer's batch buffers, the input and target buffers, and
+    the float64 scratch of the largest kernel's initialisation. ``specs``: ``(index, spec, input shape)``
+    of the layers it runs."""
+    params = sum(s.units * (shape[0] + (1 if s.use_bias else 0)) for _, s, shape in specs if isinstance(s, DenseSpec))
+    restore = bool(plan.early_stopping and plan.early_stopping.restore_best_weights)
+    flat = params * (2 + len(plan.optimizer.states) + restore)
+    rows = 0
+    for _, s, shape in specs:
+        units = s.units if isinstance(s, DenseSpec) else shape[0]
+        per_row = 2 + (isinstance(s, DropoutSpec) or (isinstance(s, DenseSpec) and
+                                                      catalogue.ACTIVATIONS[s.activation].needs_x))
+        rows += per_row * units
+    io = n_features + (1 if plan.loss == "sparse_categorical_crossentropy" else specs[-1][2][0] if specs else 0)
+    scratch = max((s.units * shape[0] for _, s, shape in specs if isinstance(s, DenseSpec)), default=0) * 16
+    return (flat + capacity * (rows + io)) * itemsize + scratch
+
+
+def available_memory() -> Optional[int]:
+    """Bytes this process may still allocate: the smaller of the kernel's MemAvailable and what the
+    cgroup (v2) limit leaves; None where neither can be read."""
+    found = []
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    found.append(int(line.split()[1]) * 1024)
+    except (OSError, ValueError):
+        pass
+    try:
+        with open("/sys/fs/cgroup/memory.max") as f:
+            limit = f.read().strip()
+        with open("/sys/fs/cgroup/memory.current") as f:
+            used = int(f.read().strip())
+        if limit != "max":
+            found.append(max(0, int(limit) - used))
+    except (OSError, ValueError):
+        pass
+    return min(found) if found else None
+
+
+def _bytes(n: float) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB", "PiB"):
+        if n < 1024 or unit == "PiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} PiB"  # pragma: no cover
 
 
 def load_kernels(kernels: Any = "cython") -> Any:
@@ -81,20 +133,31 @@ class MLPTrainer:
         self.dtype = np.dtype(plan.dtype)
         self.input_shape = tuple(int(d) for d in input_shape)
         self.capacity = max(plan.batch_size, plan.eval_batch_size)
-        self._build(compiled_step)
+        try:
+            self._build(compiled_step)
+        except MemoryError:
+            need = getattr(self, "memory_needed", None)
+            about = f" (it needs about {_bytes(need)})" if need else ""
+            raise BackendError(f"out of memory while allocating the model{about}; make the layers or the batch "
+                               "sizes smaller") from None
 
     # ------------------------------------------------------------------ construction
     def _build(self, compiled_step: bool = True) -> None:
         plan, cap, dt = self.plan, self.capacity, self.dtype
+        # the layers to run: a final softmax under cross-entropy is fused into the loss kernel, so the layers
+        # before it produce the logits, whatever their activation (Plan.output_head; it keeps the indices)
+        head = plan.output_head()
+        self.probs_softmax = head.softmax   # whether predict() applies a softmax to the last output
         shape = self.input_shape
         specs = []
-        for idx, spec in enumerate(plan.layers):          # shape inference; Flatten is a reshape
+        for idx, spec in enumerate(head.layers):          # shape inference; Flatten is a reshape
             if isinstance(spec, FlattenSpec):
                 shape = (int(np.prod(shape)),)
                 continue
             if isinstance(spec, DenseSpec) and len(shape) != 1:
-                raise BackendError(f"layer {idx} (Dense) gets inputs of shape {shape}; the native backend runs "
-                                   "Dense on flat features only: put a Flatten layer before it")
+                where = f"the Dense layer at {spec.path}" if spec.path else f"layer {idx} (Dense)"
+                raise BackendError(f"{where} gets inputs of shape {shape}; the native backend runs Dense on flat "
+                                   "features only: put a Flatten layer before it")
             if isinstance(spec, DropoutSpec) and spec.rate == 0:
                 continue
             specs.append((idx, spec, shape))
@@ -104,24 +167,7 @@ class MLPTrainer:
         if len(shape) != 1:
             raise BackendError(f"the model's output has shape {shape}; end it with a Dense layer")
         self.output_units = shape[0]
-
-        # softmax + cross-entropy are fused into one kernel on the logits
-        self.fused_softmax = False
-        self.probs_softmax = False          # whether predict() must apply a softmax to the last output
-        ce = plan.loss in ("sparse_categorical_crossentropy", "categorical_crossentropy")
-        if ce:
-            last_idx, last, _ = specs[-1]
-            act = getattr(last, "activation", "linear")
-            if not plan.from_logits and act == "softmax":
-                self.fused_softmax = self.probs_softmax = True
-                if isinstance(last, ActivationSpec):
-                    specs.pop()
-            elif plan.from_logits and act == "linear":
-                self.probs_softmax = False
-            else:
-                want = "linear (from_logits=True)" if plan.from_logits else "softmax"
-                raise BackendError(f"{plan.loss} on the native backend needs the last layer's activation to be "
-                                   f"{want}, got {act!r} (layer {last_idx})")
+        self._check_memory(specs)
 
         first_dense = next(i for i, (_, s, _) in enumerate(specs) if isinstance(s, DenseSpec))
         self.layers: List[Any] = []
@@ -130,8 +176,6 @@ class MLPTrainer:
             has_grad = pos >= first_dense      # gradients are needed from the first weighted layer on
             units = in_shape[0]
             if isinstance(spec, DenseSpec):
-                if self.fused_softmax and pos == len(specs) - 1:
-                    spec = DenseSpec(spec.units, "linear", spec.l2, spec.use_bias, spec.kernel_initializer)
                 layer = DenseLayer(self.K, spec, units, cap, dt, has_grad)
             elif isinstance(spec, DropoutSpec):
                 dseed = spec.seed if spec.seed is not None else (seed * 1_000_003 + idx) & (2 ** 63 - 1)
@@ -169,11 +213,25 @@ class MLPTrainer:
         dropout and standalone activation layers take the per-layer path."""
         if not all(isinstance(l, DenseLayer) for l in self.layers):
             return None
-        rule, hyper, states = self.optimizer.update_rule()
         layers = [{"W": l.W, "b": l.b, "dW": l.dW, "db": l.db, "activation": l.activation, "alpha": l.alpha,
                    "l2": l.l2, "out": l.out, "grad": l.grad, "z": l.z} for l in self.dense_layers]
-        return self.K.DenseTrainStep(layers, self.plan.loss, rule, hyper, self.params, self.grads, states,
-                                     self.xbuf, self.ybuf, count_hits=self.plan.metric is not None)
+        return self.K.DenseTrainStep(layers, self.plan.loss, self.plan.optimizer, self.params, self.grads,
+                                     self.xbuf, self.ybuf, count_hits=self.plan.metric is not None,
+                                     states=self.optimizer.states)
+
+    def _check_memory(self, specs: list) -> None:
+        """A BackendError saying how much memory the model needs when that is more than this machine has
+        (before anything is allocated: an absurd Dense(10**12) is an error a person can act on)."""
+        need = self.memory_needed = memory_needed(self.plan, self.n_features, specs, self.capacity,
+                                                  self.dtype.itemsize)
+        free = available_memory()
+        if free is not None and need > free:
+            widest = max((s for _, s, _ in specs if isinstance(s, DenseSpec)), key=lambda s: s.units)
+            where = f" (the widest layer: Dense({widest.units}){' at ' + widest.path if widest.path else ''})"
+            raise BackendError(f"the model needs about {_bytes(need)} of memory to train on the native backend "
+                               f"but this machine has {_bytes(free)} available{where}; make the layers smaller "
+                               f"or the batch size ({self.plan.batch_size}) and evaluation batch size "
+                               f"({self.plan.eval_batch_size}) smaller")
 
     def reset_weights(self, seed: Optional[int] = None) -> None:
         """(Re)initialises every Dense layer: kernels with their initializer, biases with zeros."""
@@ -212,8 +270,12 @@ class MLPTrainer:
                 raise BackendError(f"labels span [{y.min()}, {y.max()}] but the last Dense layer has {c} units: "
                                    f"give it as many units as there are classes")
             return y
-        if loss == "categorical_crossentropy" and y.ndim == 1 and y.dtype.kind in "iu":
-            onehot = np.zeros((n, c), self.dtype)             # labels given as indices: one-hot them
+        if y.ndim == 1 and y.dtype.kind in "iu" and (loss == "categorical_crossentropy" or c > 1):
+            # class indices for one-hot targets (as the Keras backend encodes them): one-hot them
+            if n and (y.min() < 0 or y.max() >= c):
+                raise BackendError(f"labels span [{y.min()}, {y.max()}] but the last Dense layer has {c} units: "
+                                   f"give it as many units as there are classes")
+            onehot = np.zeros((n, c), self.dtype)
             onehot[np.arange(n), y] = 1
             return onehot
         if y.ndim == 1 and c == 1:
@@ -244,9 +306,9 @@ class MLPTrainer:
     def _hits(self, out: np.ndarray, y: np.ndarray) -> float:
         if self.plan.metric is None:
             return 0.0
-        if self.plan.loss == "mse":
-            return float(np.equal(out, y).mean(axis=1).sum())    # Keras' Accuracy: exact matches
-        return float(self.K.count_correct(out, y))
+        if self.plan.loss == "mse" and self.output_units == 1:
+            return float(np.equal(out, y).mean(axis=1).sum())    # Keras' Accuracy on a number: exact matches
+        return float(self.K.count_correct(out, y))             # the argmax, of the target row too
 
     def _penalty(self) -> float:
         return sum(l.penalty() for l in self.dense_layers if l.l2)
@@ -393,11 +455,10 @@ class MLPTrainer:
         return history
 
     def _diverged(self, epoch: int, step: int, loss: float) -> BackendError:
-        lr = self.optimizer.learning_rate
         return BackendError(
-            f"training diverged: the loss became {loss} at epoch {epoch}, step {step}. Lower the learning rate "
-            f"(now {lr:g}, try {lr / 10:g}), check the inputs for NaN/inf or unscaled values (scale features to "
-            f"[0, 1] or standardise them), or add L2 regularisation.")
+            f"training diverged: the loss became {loss} at epoch {epoch}, step {step}. "
+            f"{lower_learning_rate(self.optimizer.learning_rate)}, check the inputs for NaN/inf or unscaled values "
+            f"(scale features to [0, 1] or standardise them), or add L2 regularisation.")
 
     def _evaluate_prepared(self, xs: np.ndarray, ys: np.ndarray) -> Dict[str, float]:
         n_all = len(xs)

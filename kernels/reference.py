@@ -1,9 +1,11 @@
-"""Plain NumPy twins of the compiled kernels in :mod:`mldsl.kernels`.
+"""Plain NumPy twins of the compiled kernels in :mod:`mldsl.kernels`, beside them (as thinc keeps its
+``NumpyOps`` beside the compiled ops).
 
 Every function here has the same name, signature, in-place behaviour and errors as its Cython
 counterpart, so the two are interchangeable (the native trainer takes either through its
 ``kernels`` switch) and the tests check one against the other. These are written for clarity,
-not speed, and may allocate temporaries.
+not speed, and may allocate temporaries. Which activations, optimizer updates and losses exist is
+:mod:`mldsl.kernels.catalogue`'s; the formulas are written out here a second time on purpose (a twin).
 """
 from __future__ import annotations
 
@@ -12,17 +14,16 @@ import math
 import numpy as np
 from scipy.special import erf as _erf
 
+from mldsl.kernels import catalogue
+
 __all__ = [
     "matmul", "dense_forward", "dense_backward", "activation_forward", "activation_backward",
     "softmax_cross_entropy", "mse", "count_correct", "l2_penalty", "l2_grad", "dropout_forward",
-    "dropout_backward", "sgd_update", "momentum_update", "nesterov_update", "adam_update",
+    "dropout_backward", "optimizer_update", "sgd_update", "momentum_update", "nesterov_update", "adam_update",
     "rmsprop_update", "adagrad_update", "gather_rows", "DenseTrainStep",
 ]
 
-ACTIVATIONS = {"linear": 0, "relu": 1, "leaky_relu": 2, "elu": 3, "sigmoid": 4, "tanh": 5, "softmax": 6,
-               "gelu": 7, "swish": 8, "gelu_tanh": 9}
-_DEFAULT_ALPHA = {"leaky_relu": 0.2, "elu": 1.0}
-_NEEDS_X = ("gelu", "swish", "gelu_tanh")
+_NEEDS_X = tuple(a.name for a in catalogue.ACTIVATIONS.values() if a.needs_x)
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 _SQRT_2_OVER_PI = 0.7978845608028654
 
@@ -65,15 +66,12 @@ def _labels(fn, name, a):
 
 
 def _act(fn, activation, alpha):
-    if activation is None:
-        activation = "linear"
-    if activation not in ACTIVATIONS:
-        raise ValueError(f"{fn}: unknown activation {activation!r}; known: {', '.join(sorted(ACTIVATIONS))}")
+    act = catalogue.activation(activation, fn)
     if alpha is None:
-        alpha = _DEFAULT_ALPHA.get(activation, 0.0)
-    if activation in ("leaky_relu", "elu") and alpha < 0:
-        raise ValueError(f"{fn}: {activation} needs alpha >= 0, got {alpha}")
-    return activation, float(alpha)
+        alpha = act.default_alpha if act.default_alpha is not None else 0.0
+    if act.default_alpha is not None and alpha < 0:
+        raise ValueError(f"{fn}: {act.name} needs alpha >= 0, got {alpha}")
+    return act.name, float(alpha)
 
 
 # ---------------------------------------------------------------- activations
@@ -108,6 +106,11 @@ def _fwd(name, x, alpha):
         return dt(0.5) * x * (1 + np.tanh(dt(_SQRT_2_OVER_PI) * (x + dt(0.044715) * x ** 3)))
     if name == "swish":
         return x * _sigmoid(x)
+    if name == "selu":
+        return np.where(x > 0, dt(catalogue.SELU_SCALE) * x,
+                        dt(catalogue.SELU_SCALE * catalogue.SELU_ALPHA) * np.expm1(np.minimum(x, 0)))
+    if name == "softplus":
+        return np.maximum(x, 0) + np.log1p(np.exp(-np.abs(x)))
     raise AssertionError(name)
 
 
@@ -137,6 +140,11 @@ def _bwd(name, x, y, dy, alpha):
     if name == "swish":
         s = _sigmoid(x)
         return dy * (s + x * s * (1 - s))
+    if name == "selu":
+        return np.where(y < 0, dy * (y + dt(catalogue.SELU_SCALE * catalogue.SELU_ALPHA)),
+                        dy * dt(catalogue.SELU_SCALE))
+    if name == "softplus":
+        return -dy * np.expm1(-y)          # sigmoid(x) = 1 - exp(-softplus(x))
     raise AssertionError(name)
 
 
@@ -168,33 +176,9 @@ def activation_backward(activation, x, y, dy, dx, alpha=None):
     return dx
 
 
-def _make_pair(name, with_alpha):
-    if with_alpha:
-        default = _DEFAULT_ALPHA[name]
-
-        def forward(x, out, alpha=default):
-            return activation_forward(name, x, out, alpha)
-
-        def backward(x, y, dy, dx, alpha=default):
-            return activation_backward(name, x, y, dy, dx, alpha)
-    else:
-        def forward(x, out):
-            return activation_forward(name, x, out)
-
-        def backward(x, y, dy, dx):
-            return activation_backward(name, x, y, dy, dx)
-    forward.__name__, backward.__name__ = f"{name}_forward", f"{name}_backward"
-    forward.__qualname__, backward.__qualname__ = forward.__name__, backward.__name__
-    forward.__doc__ = f"NumPy twin of ``mldsl.kernels.{name}_forward``."
-    backward.__doc__ = f"NumPy twin of ``mldsl.kernels.{name}_backward``."
-    return forward, backward
-
-
-for _name in ACTIVATIONS:
-    _f, _b = _make_pair(_name, _name in _DEFAULT_ALPHA)
-    globals()[_f.__name__], globals()[_b.__name__] = _f, _b
-    __all__ += [_f.__name__, _b.__name__]
-del _name, _f, _b
+_NAMED = catalogue.named_activation_kernels(activation_forward, activation_backward, __name__)
+globals().update(_NAMED)
+__all__ += list(_NAMED)
 
 
 # ---------------------------------------------------------------- dense
@@ -504,6 +488,36 @@ def adagrad_update(param, grad, accumulator, lr, epsilon):
     return param
 
 
+def optimizer_update(optimizer, param, grad, states=(), step=1):
+    """Applies one update of the optimizer spec ``optimizer`` (``name`` and ``hyper``) to ``param``."""
+    fn = "optimizer_update"
+    try:
+        rule = catalogue.update_of(optimizer)
+    except ValueError as exc:
+        raise ValueError(f"{fn}: {exc}") from None
+    if step < 1:
+        raise ValueError(f"{fn}: step is 1-based, got {step}")
+    h = optimizer.hyper
+    names = rule.state_names(h)
+    s = tuple(states)
+    if len(s) != len(names):
+        raise ValueError(f"{fn}: the {rule.name} update needs {len(names)} state buffer(s) "
+                         f"({', '.join(names) or 'none'}), got {len(s)}")
+    lr = h["learning_rate"]
+    if rule.name == "sgd":
+        return sgd_update(param, grad, lr)
+    if rule.name == "momentum":
+        return momentum_update(param, grad, s[0], lr, h["momentum"])
+    if rule.name == "nesterov":
+        return nesterov_update(param, grad, s[0], lr, h["momentum"])
+    if rule.name == "adam":
+        return adam_update(param, grad, s[0], s[1], lr, h["beta_1"], h["beta_2"], h["epsilon"], step)
+    if rule.name == "rmsprop":
+        return rmsprop_update(param, grad, s[0], lr, h["rho"], h["epsilon"], h["momentum"],
+                              s[1] if len(s) > 1 else None)
+    return adagrad_update(param, grad, s[0], lr, h["epsilon"])
+
+
 # ---------------------------------------------------------------- batching
 
 def gather_rows(src, indices, out):
@@ -531,10 +545,6 @@ def gather_rows(src, indices, out):
 
 # ---------------------------------------------------------------- the whole training step
 
-_STEP_LOSSES = ("categorical_crossentropy", "mse", "sparse_categorical_crossentropy")
-_UPDATE_STATES = {"adagrad": 1, "adam": 2, "momentum": 1, "nesterov": 1, "rmsprop": 1, "sgd": 0}
-
-
 def _offset_in(whole, part, what, name):
     item = whole.itemsize
     off = part.__array_interface__["data"][0] - whole.__array_interface__["data"][0]
@@ -548,12 +558,12 @@ class DenseTrainStep:
 
     Same constructor, :meth:`run` and errors as ``mldsl.kernels.DenseTrainStep`` (see there)."""
 
-    def __init__(self, layers, loss, optimizer, hyper, params, grads, states, xbuf, ybuf, count_hits=True):
+    def __init__(self, layers, loss, optimizer, params, grads, xbuf, ybuf, count_hits=True, states=None):
         fn = "DenseTrainStep"
         if not layers:
             raise ValueError(f"{fn}: needs at least one Dense layer")
-        if loss not in _STEP_LOSSES:
-            raise ValueError(f"{fn}: unknown loss {loss!r}; known: {', '.join(_STEP_LOSSES)}")
+        if loss not in catalogue.LOSSES:
+            raise ValueError(f"{fn}: unknown loss {loss!r}; known: {', '.join(sorted(catalogue.LOSSES))}")
         params = _fa(fn, "params", params)
         dt = params.dtype
         if params.ndim != 1:
@@ -598,39 +608,29 @@ class DenseTrainStep:
             self.layers.append(layer)
             fan_in = o
         self.n_out = fan_in
-        if loss != "mse" and self.layers[-1]["activation"] != "linear":
-            raise ValueError(f"{fn}: {loss} takes logits: the last layer's activation must be linear "
-                             f"(the softmax is fused into the loss)")
-        if loss == "sparse_categorical_crossentropy":
+        if catalogue.LOSSES[loss].sparse:
             self.ybuf = _out(fn, "ybuf", ybuf, np.int64, (cap,))
         else:
             self.ybuf = _out(fn, "ybuf", ybuf, dt, (cap, fan_in))
         self.loss, self.count_hits, self.capacity = loss, bool(count_hits), cap
-        if optimizer not in _UPDATE_STATES:
-            raise ValueError(f"{fn}: unknown optimizer {optimizer!r}; known: {', '.join(_UPDATE_STATES)}")
-        self.optimizer, self.hyper = optimizer, dict(hyper)
-        need = _UPDATE_STATES[optimizer] + (optimizer == "rmsprop" and hyper.get("momentum", 0.0) > 0)
-        states = list(states or ())
-        if len(states) != need:
-            raise ValueError(f"{fn}: {optimizer} needs {need} state buffer(s), got {len(states)}")
-        self.states = [_out(fn, f"state {k}", s, dt, params.shape) for k, s in enumerate(states)]
+        try:
+            rule = catalogue.update_of(optimizer)
+            buffers = catalogue.state_buffers(optimizer)
+        except (ValueError, AttributeError, KeyError) as exc:
+            raise ValueError(f"{fn}: optimizer must be an optimizer spec (name and hyper of "
+                             f"mldsl.kernels.catalogue.OPTIMIZERS): {exc}") from None
+        self.optimizer = optimizer
+        if states is None:
+            states = [np.full(params.shape, init, dt) for _, init in buffers]
+        states = list(states)
+        if len(states) != len(buffers):
+            raise ValueError(f"{fn}: the {rule.name} update needs {len(buffers)} state buffer(s) "
+                             f"({', '.join(n for n, _ in buffers) or 'none'}), got {len(states)}")
+        self.states = [_out(fn, f"state {name}", s, dt, params.shape) for (name, _), s in zip(buffers, states)]
 
     def _update(self, lo, hi, iteration):
-        h, p, g = self.hyper, self.params[lo:hi], self.grads[lo:hi]
-        s = [a[lo:hi] for a in self.states]
-        lr, name = h["learning_rate"], self.optimizer
-        if name == "adam":
-            adam_update(p, g, s[0], s[1], lr, h["beta_1"], h["beta_2"], h["epsilon"], iteration)
-        elif name == "sgd":
-            sgd_update(p, g, lr)
-        elif name == "momentum":
-            momentum_update(p, g, s[0], lr, h["momentum"])
-        elif name == "nesterov":
-            nesterov_update(p, g, s[0], lr, h["momentum"])
-        elif name == "rmsprop":
-            rmsprop_update(p, g, s[0], lr, h["rho"], h["epsilon"], h.get("momentum", 0.0), s[1] if len(s) > 1 else None)
-        else:
-            adagrad_update(p, g, s[0], lr, h["epsilon"])
+        optimizer_update(self.optimizer, self.params[lo:hi], self.grads[lo:hi], [a[lo:hi] for a in self.states],
+                         iteration)
 
     def run(self, x, y, indices, iteration=1, update=True):
         """One step on the rows ``indices`` of ``x``/``y``; returns ``(loss, hits)``."""
@@ -666,7 +666,12 @@ class DenseTrainStep:
         g = self.layers[-1]["grad"][:n]
         if self.loss == "mse":
             loss = mse(h, yb, g)
-            hits = float(np.equal(h, yb).mean(axis=1).sum()) if self.count_hits else 0.0
+            if not self.count_hits:
+                hits = 0.0
+            elif self.n_out == 1:
+                hits = float(np.equal(h, yb).mean(axis=1).sum())
+            else:
+                hits = float(count_correct(h, yb))
         else:
             if self.loss == "sparse_categorical_crossentropy" and (yb.min() < 0 or yb.max() >= self.n_out):
                 bad = int(np.flatnonzero((yb < 0) | (yb >= self.n_out))[0])
