@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, Optional, Sequence
 
 from mldsl.backends.base import EpochCallback, RunResult, choose_backend
+from mldsl.engine.artifact_files import partial_folder, replace_atomically
 from mldsl.engine.interrupts import SigintGuard
 from mldsl.engine.records import RunRecord
 from mldsl.engine.store import Store
@@ -81,17 +82,6 @@ def versions(backend_name: str) -> dict:
     return out
 
 
-def _replace_atomically(path: Path, write) -> None:
-    """Writes ``path`` through a temporary file renamed into place, so it is whole or absent."""
-    temp = path.with_name(f".{path.name}.partial")
-    try:
-        write(temp)
-        os.replace(temp, path)
-    finally:
-        if temp.exists():
-            temp.unlink()
-
-
 def _write_history_csv(path: Path, history: Sequence[dict]) -> None:
     keys: list[str] = []
     for row in history:
@@ -103,7 +93,7 @@ def _write_history_csv(path: Path, history: Sequence[dict]) -> None:
             writer.writeheader()
             writer.writerows(history)
 
-    _replace_atomically(path, write)
+    replace_atomically(path, write)
 
 
 def plot_history(path: Path, history: Sequence[dict], title: str) -> Optional[Path]:
@@ -130,7 +120,7 @@ def plot_history(path: Path, history: Sequence[dict], title: str) -> Optional[Pa
             ax.legend()
         fig.suptitle(title)
         fig.tight_layout()
-        _replace_atomically(path, lambda temp: fig.savefig(temp, dpi=100, format="png"))
+        replace_atomically(path, lambda temp: fig.savefig(temp, dpi=100, format="png"))
     finally:
         plt.close(fig)
     return path
@@ -181,7 +171,8 @@ class _RecordedRun:
 
     def save_model(self, runner: Any) -> None:
         """Saves the model to ``model/`` through ``model.partial/``, so ``model/`` is whole or absent."""
-        final, partial = self.artifacts / "model", self.artifacts / "model.partial"
+        final = self.artifacts / "model"
+        partial = partial_folder(final)
         try:
             runner.save_model(self.result.model, partial)
             with self.guard.deferred():

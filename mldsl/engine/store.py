@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any, Callable, Optional, Union
 
 from mldsl.engine import owner as owners
+from mldsl.engine.artifact_files import remove_partial_writes
 from mldsl.engine import store_file
 from mldsl.engine.records import (FINAL_TRIAL_STATUSES, RUN_STATUSES, TRIAL_STATUSES, Claim, RunRecord,
                                   StudyRecord, TrialRecord, clean_floats, decode_json_column, dumps,
@@ -276,9 +277,11 @@ class Store:
         _HELD.discard(self._key("run", run_id))
 
     def _reap_runs(self) -> dict:
-        """Finalises runs whose process is gone as ``crashed``; returns ``{id: error}`` of those it could
+        """Finalises runs whose process is gone as ``crashed`` (removing the half-written files their
+        process left in its artifacts folder); returns ``{id: error}`` of those it could
         not write (a read-only store), for the records read now to show them so anyway."""
-        rows = self._query("SELECT id, host, pid, pid_started, heartbeat FROM runs WHERE status='running'")
+        rows = self._query("SELECT id, host, pid, pid_started, heartbeat, artifacts FROM runs "
+                           "WHERE status='running'")
         now = time.time()
         dead = {}
         for row in rows:
@@ -296,6 +299,9 @@ class Store:
                                  (error, run_id))
         except StoreError:
             return dead
+        for row in rows:
+            if row["id"] in dead and row["artifacts"]:
+                remove_partial_writes(row["artifacts"])
         return {}
 
     def get_run(self, run_id: str) -> RunRecord:

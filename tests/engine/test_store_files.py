@@ -214,6 +214,27 @@ def test_runs_whose_process_is_gone_are_finalised_as_crashed(tmp_path):
         child.kill()
 
 
+def test_a_crashed_run_loses_its_half_written_files_and_keeps_the_rest(tmp_path):
+    """A run killed outright while plotting or saving leaves ``.NAME.partial`` files and ``model.partial/``;
+    the reader that finalises it as crashed removes those and nothing else, without following links."""
+    with Store(tmp_path / "mldsl.db") as store:
+        run_id = _run_row(store, host=socket.gethostname(), pid=2**22 + 7, pid_started="gone")
+        folder = tmp_path / "runs" / run_id
+        (folder / "model.partial").mkdir(parents=True)
+        (folder / "model.partial" / "weights.npz").write_bytes(b"half")
+        (folder / ".history.png.partial").write_bytes(b"half")
+        (folder / "history.csv").write_text("epoch,loss\n1,0.5\n")
+        (folder / "experiment.mlx").write_text("...")
+        outside = tmp_path / "keep.partial"
+        outside.mkdir()
+        (outside / "precious").write_text("x")
+        (folder / "linked.partial").symlink_to(outside, target_is_directory=True)
+        store.set_run_artifacts(run_id, folder)
+        assert store.get_run(run_id).status == "crashed"
+    assert sorted(p.name for p in folder.iterdir()) == ["experiment.mlx", "history.csv"]
+    assert (outside / "precious").exists()
+
+
 @pytest.mark.skipif(os.geteuid() == 0, reason="root writes read-only files: this sub-case needs a normal user")
 def test_a_read_only_store_shows_crashed_runs_and_refuses_writes_clearly(tmp_path):
     path = tmp_path / "mldsl.db"
