@@ -16,7 +16,7 @@ from mldsl.errors import MldslError
 COMMAND_MODULES = (
     "mldsl.commands.dsl",      # check, show, diff, query, space, fmt, explain
     "mldsl.commands.plugins",  # plugins, schema
-    "mldsl.commands.search",   # search, trials
+    "mldsl.commands.studies",  # search, trials
     "mldsl.commands.run",      # run, runs
     "mldsl.repl.launch",       # repl
     "mldsl.commands.bench",    # bench

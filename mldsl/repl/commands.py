@@ -388,24 +388,24 @@ def cmd_search(repl, args: str):
     are used), or a value holding hyper primitives (a random search for accuracy unless the options say
     otherwise). Trials are recorded in the store as for :run (--no-store keeps them in memory); running
     the same search again resumes it. The best experiment is defined as NAME_best."""
-    from mldsl.service import searches
+    from mldsl.service import studies
     from mldsl.service.stores import store_path
 
     a = _SEARCH.parse_args(_split(args))
     name = a.name.split(".")[0]
-    plan = searches.plan_for(name, resolve(repl, a.name)).with_options(
+    plan = studies.plan_for(name, resolve(repl, a.name)).with_options(
         algorithm=a.algorithm, trials=a.trials, objective=a.objective, direction="minimize" if a.minimize else None)
     store = None if a.no_store else store_path(a.store)
-    for note in searches.backend_notes(plan.space):
+    for note in studies.space_notes(plan.space):
         repl.print_dim(note)
     try:
         with repl.output.trial_progress(plan.objective) as progress:
-            result = searches.run(plan, store=store, executor=a.executor, workers=a.workers, seed=a.seed,
+            result = studies.run(plan, store=store, executor=a.executor, workers=a.workers, seed=a.seed,
                                   on_trial=progress, on_start=repl.print_dim)
     except KeyboardInterrupt:
-        repl.print_error(searches.interrupted_message(store))
+        repl.print_error(studies.interrupted_message(store))
         return
-    for line in searches.result_lines(result):
+    for line in studies.result_lines(result):
         repl.print(line)
     if result.best is not None and result.best.experiment_mlx:
         repl.print_mlx(result.best.experiment_mlx.rstrip())

@@ -20,10 +20,10 @@ from typing import Any, Dict, Iterable, Iterator, List, Optional, Tuple
 from prompt_toolkit.completion import Completer, Completion, PathCompleter
 from prompt_toolkit.document import Document
 
-from mldsl.dsl.vocabulary import CONSTANTS, HYPER_PRIMITIVES, SEARCH_SETTINGS
+from mldsl.dsl.vocabulary import CONSTANTS, HYPER_PRIMITIVES, SEARCH_SETTINGS, STATEMENT_KEYWORDS
 from mldsl.repl.commands import ALIASES, COMMANDS
-from mldsl.repl.lexing import (CONTINUATION_TOKENS, OPENERS, STATEMENT_KEYWORDS, Token, open_brackets,
-                               statement_starts, statement_tokens, tokenize)
+from mldsl.repl.lexing import (CONTINUATION_TOKENS, OPENERS, Token, open_brackets, statement_starts,
+                               statement_tokens, tokenize)
 from mldsl.service.inspect import mlx_text, value_paths
 from mldsl.service.output import shorten
 

@@ -4,7 +4,7 @@
 - ``targets``: ``FILE[:NAME]`` loaded and the definition a verb takes without NAME; ``--patch``/``--set``.
 - ``stores``: the one precedence for the results store (``--store`` > ``$MLDSL_STORE`` > ``./mldsl.db``).
 - ``runs``: run one experiment (or a recorded run again), and the run records as tables, text and JSON.
-- ``searches``: a search's plan from a ``search`` statement or a space, run or resume it, read its trials.
+- ``studies``: a search's plan from a ``search`` statement or a space, run or resume it, read its trials.
 - ``inspect``: values as ``.mlx``, queries by path and type, search spaces, what a backend cannot run.
 - ``output``: where the front ends print: plain text off a terminal, colour, tables and progress bars
   (``rich``) on one.

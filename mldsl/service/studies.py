@@ -52,7 +52,7 @@ def load_plan(spec: str) -> SearchPlan:
     return plan_for(target.name, target.value)
 
 
-def backend_notes(space: Any) -> List[str]:
+def space_notes(space: Any) -> List[str]:
     """Before the first trial: the choices of ``space`` its backend cannot run. With an explicitly named
     backend they are a :class:`SearchError`; with ``auto``, notes saying they will run on keras
     (``mldsl.backends.base.backend_notes``)."""
@@ -182,7 +182,7 @@ def dna_text(dna: Any) -> str:
     return str(dna)
 
 
-def studies(store: Any, name: Optional[str] = None) -> List[StudyView]:
+def study_views(store: Any, name: Optional[str] = None) -> List[StudyView]:
     """The studies of an open store (just ``name``, when given), each with its trials and best trial."""
     from mldsl.engine.search import best_trial
 

@@ -1,5 +1,5 @@
 """CLI verbs ``search`` (run or resume a search of a ``.mlx`` file) and ``trials`` (show a store's
-studies): arguments in, :mod:`mldsl.service.searches` to do it, text out."""
+studies): arguments in, :mod:`mldsl.service.studies` to do it, text out."""
 from __future__ import annotations
 
 import json
@@ -47,26 +47,26 @@ def add_parsers(subparsers):
 
 
 def cmd_search(args) -> int:
-    from mldsl.service import searches
+    from mldsl.service import studies
     from mldsl.service.output import Output
     from mldsl.service.stores import store_path
 
     store = store_path(args.store)
     err, out = Output(sys.stderr), Output(sys.stdout)
     try:
-        plan = searches.load_plan(args.target).with_options(trials=args.trials)
-        for note in searches.backend_notes(plan.space):
+        plan = studies.load_plan(args.target).with_options(trials=args.trials)
+        for note in studies.space_notes(plan.space):
             if not args.quiet:
                 err.print(note)
         with err.trial_progress(plan.objective, quiet=args.quiet) as progress:
-            result = searches.run(plan, store=store, executor=args.executor, workers=args.workers,
+            result = studies.run(plan, store=store, executor=args.executor, workers=args.workers,
                                   window=args.window, seed=args.seed, max_retries=args.max_retries,
                                   address=args.address, on_trial=progress,
                                   on_start=None if args.quiet else err.print)
     except KeyboardInterrupt:  # while loading the file, opening the store or running trials
-        err.print(searches.interrupted_message(store))
+        err.print(studies.interrupted_message(store))
         return 130
-    out.lines(searches.result_lines(result))
+    out.lines(studies.result_lines(result))
     if result.best is None:
         return 1
     if result.best.experiment_mlx:
@@ -76,7 +76,7 @@ def cmd_search(args) -> int:
 
 
 def cmd_trials(args) -> int:
-    from mldsl.service import searches
+    from mldsl.service import studies
     from mldsl.service.output import Output
     from mldsl.service.stores import open_store
 
@@ -88,7 +88,7 @@ def cmd_trials(args) -> int:
                           f"({PRECEDENCE})")
     out = Output(sys.stdout)
     with open_store(explicit, create=False) as store:
-        views = searches.studies(store, args.study)
+        views = studies.study_views(store, args.study)
         if not views:
             out.print(f"no searches in {store.path}")
             return 0
@@ -96,7 +96,7 @@ def cmd_trials(args) -> int:
             if len(views) > 1:
                 raise SearchError("--plot draws one study; pick it with --study NAME ("
                                   + ", ".join(v.study.name for v in views) + ")")
-            searches.plot_trials(Path(args.plot), views[0])
+            studies.plot_trials(Path(args.plot), views[0])
         if args.json:
             data = [v.to_json() for v in views]
             print(json.dumps(data[0] if args.study else data, indent=2, default=str))
