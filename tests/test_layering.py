@@ -96,6 +96,13 @@ def test_imports_point_down_the_layers():
     assert violations == [], "imports against the layering:\n" + "\n".join(sorted(violations))
 
 
+def test_the_design_document_describes_every_area():
+    text = (ROOT / "ARCHITECTURE.md").read_text()
+    named = {area for area in ALLOWED if area.replace(".", "/") in text or f"mldsl.{area}" in text
+             or f"mldsl_{area}" in text}
+    assert sorted(set(ALLOWED) - named) == [] and all(front in text for front in FRONT_ENDS)
+
+
 def test_the_front_ends_do_not_import_each_other():
     violations = []
     for module, path in modules():

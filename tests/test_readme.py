@@ -139,10 +139,10 @@ def test_every_path_it_names_exists():
             found = list(ROOT.glob(path.rstrip("/")))
         elif "/" in path and path.count("/") == 1 and path.endswith("/"):  # a package of mldsl/ (the layout table)
             found = [p for p in (ROOT / path, ROOT / "mldsl" / path) if p.is_dir()]
-        elif "/" not in path:  # a file named alone: an example or a test
-            found = list(ROOT.glob(f"examples/{path}")) + list(ROOT.glob(f"tests/**/{path}"))
+        elif "/" not in path:  # a file named alone: at the top, an example or a test
+            found = [p for p in (ROOT / path, ROOT / "examples" / path) if p.is_file()] + list(ROOT.glob(f"tests/**/{path}"))
         else:
             continue  # relative to where the reader is (../shared/data)
         checked.append(path)
         assert found, f"the README names {path}, which is not in the repository"
-    assert {"examples/digits.mlx", "plugins/examples/mldsl-hello/", "mldsl/hookspecs.py"} <= set(checked)
+    assert {"examples/digits.mlx", "plugins/examples/mldsl-hello/", "mldsl/hookspecs.py", "ARCHITECTURE.md"} <= set(checked)
