@@ -123,7 +123,7 @@ def test_the_defaults_it_states_are_the_code_defaults():
 
 
 #: Names the README uses for a file of the reader's (not files of the repository).
-PLACEHOLDERS = {"file.mlx", "FILE.png", "history.csv", "mldsl.db", "mnist.npz", "weights.npz"}
+PLACEHOLDERS = {"file.mlx", "FILE.mlx", "FILE.png", "history.csv", "mldsl.db", "mnist.npz", "weights.npz"}
 TOP = {"examples", "kernels", "mldsl", "plugins", "tests", ".ci", "grammars"}
 
 

@@ -8,7 +8,6 @@ from pathlib import Path
 
 from mldsl.commands.run import STORE_HELP
 from mldsl.errors import SearchError
-from mldsl.service.stores import PRECEDENCE
 
 
 def add_parsers(subparsers):
@@ -37,8 +36,10 @@ def add_parsers(subparsers):
 
     t = subparsers.add_parser("trials", help="list the trials of a search store",
                               description="Shows each study's trials (id, DNA, metric, status, time) and its best "
-                                          "experiment as .mlx.")
-    t.add_argument("store_arg", nargs="?", default=None, metavar="STORE", help="the store (same as --store)")
+                                          "experiment as .mlx; with FILE.mlx, only the studies of its `search` "
+                                          "statements.")
+    t.add_argument("store_arg", nargs="?", default=None, metavar="STORE|FILE.mlx",
+                   help="the store (same as --store), or a .mlx file whose searches to show")
     t.add_argument("--store", metavar="PATH", default=None, help=STORE_HELP)
     t.add_argument("--study", default=None, help="only this study (search name)")
     t.add_argument("--json", action="store_true", help="print JSON instead of a table")
@@ -80,17 +81,20 @@ def cmd_trials(args) -> int:
     from mldsl.service.output import Output
     from mldsl.service.stores import open_store
 
-    if args.store_arg and args.store and args.store_arg != args.store:
+    mlx = args.store_arg if args.store_arg and Path(args.store_arg).suffix == ".mlx" else None
+    if args.store_arg and args.store and not mlx and args.store_arg != args.store:
         raise SearchError("give the store once: mldsl trials STORE, or --store STORE")
-    explicit = args.store or args.store_arg
-    if explicit and Path(explicit).suffix == ".mlx":
-        raise SearchError(f"{explicit} is a .mlx file, not a store; searches record their trials in the store "
-                          f"({PRECEDENCE})")
+    explicit = args.store or (None if mlx else args.store_arg)
+    among = studies.searches_of(mlx) if mlx else None
+    if mlx and not among:
+        raise SearchError(f"{mlx} declares no `search` statement, so no study of its own; "
+                          "`mldsl trials` lists every study of the store")
     out = Output(sys.stdout)
     with open_store(explicit, create=False) as store:
-        views = studies.study_views(store, args.study)
+        views = studies.study_views(store, args.study, among)
         if not views:
-            out.print(f"no searches in {store.path}")
+            what = f"trials of {mlx}'s searches ({', '.join(among)})" if mlx else "searches"
+            out.print(f"no {what} in {store.path}")
             return 0
         if args.plot:
             if len(views) > 1:

@@ -182,11 +182,22 @@ def dna_text(dna: Any) -> str:
     return str(dna)
 
 
-def study_views(store: Any, name: Optional[str] = None) -> List[StudyView]:
-    """The studies of an open store (just ``name``, when given), each with its trials and best trial."""
+def searches_of(path: str) -> List[str]:
+    """The names of the ``search`` statements of the ``.mlx`` file at ``path`` (each names its study)."""
+    from mldsl.service.targets import load_file
+
+    module = load_file(path)
+    return [name for name, kind in module.kinds.items() if kind == "search"]
+
+
+def study_views(store: Any, name: Optional[str] = None, among: Optional[List[str]] = None) -> List[StudyView]:
+    """The studies of an open store (just ``name``, when given; only those named in ``among``, when
+    given), each with its trials and best trial."""
     from mldsl.engine.search import best_trial
 
     found = [store.get_study(name)] if name else store.list_studies()
+    if among is not None:
+        found = [study for study in found if study.name in among]
     views = []
     for study in found:
         trials = store.trials(study)

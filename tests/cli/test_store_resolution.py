@@ -68,6 +68,10 @@ def test_search_and_trials_honour_mldsl_store(project, tmp_path, monkeypatch, ca
         assert len(store.trials(store.get_study("tune"))) == 2
     assert main(["trials"]) == 0
     assert "study 'tune'" in capsys.readouterr().out
+    other = project.parent / "other.mlx"
+    other.write_text(EXPERIMENT.replace("search tune", "search other_tune"))
+    assert main(["trials", str(other)]) == 0  # a file's searches, in the same store
+    assert capsys.readouterr().out == f"no trials of {other}'s searches (other_tune) in {chosen}\n"
     assert main(["run", f"{project}:tiny"]) == 0
     capsys.readouterr()
     assert main(["runs"]) == 0 and "tiny" in capsys.readouterr().out

@@ -105,7 +105,7 @@ def test_search_end_to_end_on_a_tiny_real_experiment_then_resume(tmp_path, capsy
     with Store(store) as s:
         again = s.trials(s.get_study("tune"))
     assert [(t.dna, t.reward) for t in again[:3]] == [(t.dna, t.reward) for t in trials]
-    assert main(["trials"]) == 0 and "study 'tune'" in capsys.readouterr().out
+    assert main(["trials", str(mlx)]) == 0 and "study 'tune'" in capsys.readouterr().out  # the file's searches
 
 
 def test_search_cli_errors_are_clear(tmp_path, capsys, monkeypatch):
