@@ -6,7 +6,8 @@ inspect and use what is defined (``:show``, ``:diff``, ``:query``, ``:space``, `
 
 Modules, each importing only those before it: ``lexing`` (a forgiving tokenizer for text being
 typed), ``session`` (the accumulated program), ``commands`` (the ``:commands``, thin adapters over
-:mod:`mldsl.service`), ``completion`` (tab completion), ``shell`` (the prompt loop and the piped mode).
+:mod:`mldsl.service`), ``completion`` (tab completion), ``shell`` (the prompt loop and the piped mode),
+``launch`` (the ``mldsl repl`` verb). Nothing here imports ``mldsl.commands``, nor the reverse.
 """
 from __future__ import annotations
 
