@@ -10,8 +10,17 @@ from typing import Optional, Sequence
 
 from mldsl import __version__
 from mldsl._warnings import one_line_warnings
-from mldsl.commands import COMMAND_MODULES
 from mldsl.errors import MldslError
+
+#: The modules that add the verbs (``add_parsers(subparsers)``), in the order ``mldsl --help`` lists them.
+COMMAND_MODULES = (
+    "mldsl.commands.dsl",      # check, show, diff, query, space, fmt, explain
+    "mldsl.commands.plugins",  # plugins, schema
+    "mldsl.commands.studies",  # search, trials
+    "mldsl.commands.run",      # run, runs
+    "mldsl.repl.launch",       # repl
+    "mldsl.commands.bench",    # bench
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -91,10 +91,9 @@ def suggestion_text(name: str, candidates: Iterable[str]) -> Optional[str]:
 class UnknownComponentError(RegistryError, UnknownTypeError):
     """A name (in a ``.mlx`` or JSON file, or passed to the registry) is not a registered component.
 
-    The message carries a "did you mean" suggestion and the hint to run ``mldsl plugins``.
-    (Added by the plugins workstream.)"""
+    The message carries a "did you mean" suggestion and the hint to run ``mldsl plugins``."""
 
 
 class PatchError(ValidationError):
     """A patch is malformed or cannot be applied: a bad argument or patch string, or a patcher that
-    failed (added by the hyper/patching area)."""
+    failed."""

@@ -1,8 +1,10 @@
-"""Imports point one way (DESIGN.md §2): each area of the package imports only the areas below it.
+"""Imports point one way (ARCHITECTURE.md, "Layers"): each area of the package imports only the areas
+below it, the two front ends (``commands/``, the CLI verbs, and ``repl/``) stand side by side on the
+service layer without importing each other, and no package's modules import each other in a circle.
 
 The check reads every module's import statements (top level and inside functions, since a lazy import
 is still a dependency) and compares them with the table below. A new edge is a design decision: add it
-here with the reason, or move the code.
+here with the reason (and to ARCHITECTURE.md), or move the code.
 """
 import ast
 import pathlib
@@ -30,7 +32,14 @@ ALLOWED = {
     "engine": {"errors", "symbolic", "hyper", "registry", "backends", "dsl.printer"},
     "std": {"errors", "symbolic", "hyper", "patching", "registry", "data", "backends.keras", "backends.native",
             "kernels.catalogue", "hookimpl"},
+    "highlight": {"dsl"},  # the Pygments lexer reads the language's vocabulary
+    # what both front ends do: load a target, resolve the store, run, search, report
+    "service": {"errors", "textfile", "symbolic", "hyper", "patching", "registry", "dsl", "data", "backends",
+                "engine", "highlight"},
 }
+
+#: The front ends: each may import any area above, but not the other (both stand on ``service``).
+FRONT_ENDS = ("commands", "repl")
 
 LAYERED_AREAS = set(ALLOWED)
 
@@ -87,6 +96,27 @@ def test_imports_point_down_the_layers():
     assert violations == [], "imports against the layering:\n" + "\n".join(sorted(violations))
 
 
+def test_the_design_document_describes_every_area():
+    text = (ROOT / "ARCHITECTURE.md").read_text()
+    named = {area for area in ALLOWED if area.replace(".", "/") in text or f"mldsl.{area}" in text
+             or f"mldsl_{area}" in text}
+    assert sorted(set(ALLOWED) - named) == [] and all(front in text for front in FRONT_ENDS)
+
+
+def test_the_front_ends_do_not_import_each_other():
+    violations = []
+    for module, path in modules():
+        src = area_of(module)
+        if src not in FRONT_ENDS:
+            continue
+        for name in set(imports_of(path)):
+            dst = area_of(name)
+            if dst in FRONT_ENDS and dst != src:
+                violations.append(f"{path.relative_to(ROOT)}: {src} imports {name}")
+    assert violations == [], ("a front end imports the other (move what both need to mldsl/service/):\n"
+                              + "\n".join(sorted(violations)))
+
+
 @pytest.mark.parametrize("module, expected", [
     ("mldsl.symbolic.object", "symbolic"), ("mldsl.registry", "registry"), ("mldsl.components", "registry"),
     ("mldsl.backends.native.trainer", "backends.native"), ("mldsl.backends.base", "backends"),
@@ -97,11 +127,6 @@ def test_area_of(module, expected):
 
 
 # ------------------------------------------------------------------------------ cycles in a package
-#: Packages whose modules must not import each other in a circle. Every package should be here; add one
-#: once its cycles are broken (``python tests/test_layering.py`` lists the cycles of every package).
-ACYCLIC_PACKAGES = {"mldsl.dsl"}
-
-
 def module_paths() -> dict:
     """module name -> file (a package's ``__init__.py`` under the package's name)."""
     return {m[:-len(".__init__")] if m.endswith(".__init__") else m: p for m, p in modules()}
@@ -250,15 +275,27 @@ def _component_of(graph: dict, node: str) -> set:
     return reach(node, graph) & reach(node, reverse)
 
 
-@pytest.mark.parametrize("package", sorted(ACYCLIC_PACKAGES))
+def packages() -> list:
+    """Every package of mldsl and of the standard library plugin (a folder with ``__init__.py``)."""
+    return sorted(m for m, p in module_paths().items() if p.name == "__init__.py")
+
+
+def test_every_package_is_checked_for_cycles():
+    assert {"mldsl", "mldsl.dsl", "mldsl.symbolic", "mldsl.engine", "mldsl.repl", "mldsl.service",
+            "mldsl.backends.native", "mldsl_std"} <= set(packages())
+
+
+@pytest.mark.parametrize("package", packages())
 def test_no_import_cycle_inside_the_package(package):
+    """Inside each package, counting the package's ``__init__`` (a module importing its own package's
+    ``__init__``, which imports that module, is a cycle too)."""
     cycles = describe_cycles(package)
     assert cycles == [], f"import cycles inside {package}:\n" + "\n".join(cycles)
 
 
 if __name__ == "__main__":  # lists the import cycles inside every package (each under the innermost)
     found: dict = {}
-    for pkg in sorted({m for m, p in module_paths().items() if p.name == "__init__.py"}, key=len):
+    for pkg in sorted(packages(), key=len):
         for line in describe_cycles(pkg):
             found[line] = pkg
     for line, pkg in sorted(found.items(), key=lambda item: item[1]):

@@ -1,5 +1,7 @@
 """The README's examples work as written: its .mlx program compiles and its Python snippet runs."""
+import argparse
 import pathlib
+import re
 import shutil
 
 import pytest
@@ -50,3 +52,97 @@ def test_the_python_example_runs(tmp_path, monkeypatch):
     namespace = {"__raises": pytest.raises, "__ValidationError": mldsl.ValidationError, "__name__": "readme"}
     exec(compile(code, "README.md", "exec"), namespace)
     assert (tmp_path / "e.json").exists()
+
+
+# ------------------------------------------------------------------ what the README states, checked
+def code_spans() -> list[str]:
+    """The README's inline code spans and the bodies of its shell (``bash`` or untagged) blocks."""
+    return re.findall(r"`([^`\n]+)`", README) + blocks("bash")
+
+
+def test_every_environment_variable_it_names_is_read_by_the_code():
+    sources = [ROOT / "setup.py", *ROOT.glob(".ci/*")]
+    for folder, patterns in (("mldsl", ("*.py",)), ("plugins", ("*.py",)), ("kernels", ("*.py", "*.pyx", "*.pxi", "*.h")),
+                             ("tests", ("*.py",))):
+        for pattern in patterns:
+            sources += (ROOT / folder).rglob(pattern)
+    code = "\n".join(p.read_text(errors="replace") for p in sources if p.is_file())
+    named = set(re.findall(r"\bMLDSL_[A-Z0-9_]+", README))
+    assert len(named) >= 10 and "MLDSL_STORE" in named
+    assert sorted(v for v in named if v not in code) == []
+
+
+def test_every_verb_it_shows_is_a_verb_of_the_cli():
+    from mldsl.cli import build_parser
+
+    parser = build_parser()
+    (subparsers,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    shown = {verb for span in code_spans() for verb in re.findall(r"(?:^|[\s(|;])mldsl ([a-z][a-z-]*)", span, re.M)}
+    assert {"run", "runs", "search", "trials", "show", "repl", "bench"} <= shown
+    assert sorted(shown - set(subparsers.choices)) == []
+    (benchmarks,) = [a for a in subparsers.choices["bench"]._actions if a.dest == "benchmark"]
+    stated = set(re.search(r"`mldsl bench ([a-z|\\]+)", README).group(1).replace("\\", "").split("|"))
+    assert stated == set(benchmarks.choices)
+    shown_benchmarks = {b for span in code_spans() for b in re.findall(r"mldsl bench ([a-z]+)", span)}
+    assert shown_benchmarks <= set(benchmarks.choices)
+
+
+def test_the_store_it_states_is_where_every_verb_looks(tmp_path, monkeypatch):
+    from mldsl.service.stores import DEFAULT_STORE_NAME, STORE_ENV, store_path
+
+    stated = re.search(r"one results store,\s+the first of: `([^`]+)`, `([^`]+)`, `([^`]+)`", README)
+    assert stated is not None, "the README's paragraph on the store moved: update this test"
+    assert stated.groups() == ("--store PATH", f"${STORE_ENV}", f"./{DEFAULT_STORE_NAME}")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv(STORE_ENV, raising=False)
+    assert store_path() == tmp_path / "mldsl.db"
+    monkeypatch.setenv(STORE_ENV, str(tmp_path / "env.db"))
+    assert store_path() == tmp_path / "env.db" and store_path("flag.db") == tmp_path / "flag.db"
+    assert "`mldsl.db` next to the file" not in README and "examples/mldsl.db" not in README
+
+
+def test_the_defaults_it_states_are_the_code_defaults():
+    import mldsl
+    from mldsl.cli import build_parser
+    from mldsl.engine.search import DEFAULT_WINDOW
+    from mldsl.plugin_manager import DEFAULT_IMPORT_WARN_S
+
+    search = build_parser()._subparsers._group_actions[0].choices["search"]
+    defaults = {a.dest: a.default for a in search._actions}
+
+    def stated(pattern: str) -> str:
+        found = re.search(pattern, README)
+        assert found is not None, f"the README no longer states {pattern!r}: update this test"
+        return found.group(1)
+
+    assert int(stated(r"`--max-retries` \(default\s+(\d+)\)")) == defaults["max_retries"]
+    assert int(stated(r"`--window`, default (\d+)")) == DEFAULT_WINDOW
+    assert float(stated(r"`MLDSL_PLUGIN_IMPORT_WARN_S` seconds \(default\s+(\d+)")) == DEFAULT_IMPORT_WARN_S
+    assert stated(r'\*\*`backend = "(\w+)"`\*\* \(the default\)') == mldsl.parse(
+        "experiment e = Experiment(model=Sequential([Dense(2)]), data=Digits())")["e"].backend
+
+
+#: Names the README uses for a file of the reader's (not files of the repository).
+PLACEHOLDERS = {"file.mlx", "FILE.mlx", "FILE.png", "history.csv", "mldsl.db", "mnist.npz", "weights.npz"}
+TOP = {"examples", "kernels", "mldsl", "plugins", "tests", ".ci", "grammars"}
+
+
+def test_every_path_it_names_exists():
+    named = set()
+    for span in re.findall(r"`([^`\n]+)`", README):
+        named.update(re.findall(r"(?<![\w$~/.<-])((?:[\w.-]+/)+[\w.*-]*|[\w-]+\.(?:mlx|py|pyx|pxi|h|lark|md))"
+                                r"(?![\w/<])", span))
+    checked = []
+    for path in sorted(named - PLACEHOLDERS):
+        head = path.split("/")[0]
+        if "/" in path and head in TOP:
+            found = list(ROOT.glob(path.rstrip("/")))
+        elif "/" in path and path.count("/") == 1 and path.endswith("/"):  # a package of mldsl/ (the layout table)
+            found = [p for p in (ROOT / path, ROOT / "mldsl" / path) if p.is_dir()]
+        elif "/" not in path:  # a file named alone: at the top, an example or a test
+            found = [p for p in (ROOT / path, ROOT / "examples" / path) if p.is_file()] + list(ROOT.glob(f"tests/**/{path}"))
+        else:
+            continue  # relative to where the reader is (../shared/data)
+        checked.append(path)
+        assert found, f"the README names {path}, which is not in the repository"
+    assert {"examples/digits.mlx", "plugins/examples/mldsl-hello/", "mldsl/hookspecs.py", "ARCHITECTURE.md"} <= set(checked)

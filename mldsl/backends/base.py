@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import glob
 import importlib.util
+import inspect
 import math
 import os
 from dataclasses import dataclass, field
@@ -57,6 +58,17 @@ class Backend(Protocol):
     # backend cannot run, computed without importing a framework; ``backend="auto"`` asks it of ``native``.
 
 
+def takes_context(fn: Callable) -> bool:
+    """Whether a lowering takes ``(component, ctx)``: every backend's lowering context passes itself to
+    such a lowering; a plugin may also give ``fn(component)``."""
+    try:
+        params = list(inspect.signature(fn).parameters.values())
+    except (TypeError, ValueError):
+        return True
+    positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    return len(positional) >= 2 or any(p.kind == p.VAR_POSITIONAL for p in params)
+
+
 def gpu_visible() -> bool:
     """Whether an NVIDIA GPU is visible to this process, checked without importing TensorFlow."""
     visible = os.environ.get("CUDA_VISIBLE_DEVICES")
@@ -77,9 +89,15 @@ LOWERED_KINDS = ("model", "layer", "activation", "optimizer", "loss", "metric", 
 KERAS_EXTRA = 'pip install "mldsl[keras]"'
 
 
-def _type_name(component: Any) -> str:
+def type_name_of(component: Any) -> str:
+    """The DSL name of a component (its class's ``type_name``, else the class name)."""
     cls = type(component)
     return str(getattr(cls, "type_name", None) or cls.__name__)
+
+
+def path_of(component: Any) -> str:
+    """The symbolic path of a component (``model.layers[1]``), or ``""`` when it has none."""
+    return str(getattr(component, "sym_path", None) or "")
 
 
 def missing_lowerings(value: Any, backend: str, registry: Any) -> List[Tuple[str, str]]:
@@ -105,7 +123,7 @@ def missing_lowerings(value: Any, backend: str, registry: Any) -> List[Tuple[str
         if args is None:
             return
         if getattr(type(node), "kind", None) in LOWERED_KINDS and registry.lowering(backend, type(node)) is None:
-            found.append((str(getattr(node, "sym_path", "") or ""), _type_name(node)))
+            found.append((str(getattr(node, "sym_path", "") or ""), type_name_of(node)))
         for item in dict(args).values():
             walk(item)
 

@@ -12,8 +12,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from pathlib import Path
-from typing import Any
 
 
 def add_parsers(subparsers) -> None:
@@ -39,7 +37,8 @@ def add_parsers(subparsers) -> None:
 
     p = subparsers.add_parser("diff", help="symbolic difference of two definitions",
                               description="Show where B differs from A (exit 1 if they differ). With "
-                                          "--as-patch NAME, print a .mlx patch that turns A into B.")
+                                          "--as-patch NAME, print a .mlx patch that turns A into B. Without "
+                                          ":NAME, a file's first experiment.")
     p.add_argument("a", metavar="A[:NAME]")
     p.add_argument("b", metavar="B[:NAME]")
     p.add_argument("--as-patch", metavar="NAME", help="print `patch NAME { ... }` turning A into B")
@@ -47,7 +46,8 @@ def add_parsers(subparsers) -> None:
 
     p = subparsers.add_parser("query", help="find values by path regex and type",
                               description="Print `path = value` for every value whose path matches "
-                                          "REGEX (re.search), optionally only of type T.")
+                                          "REGEX (re.search), optionally only of type T. Without NAME, the "
+                                          "file's first experiment.")
     p.add_argument("target", metavar="FILE[:NAME]")
     p.add_argument("regex", metavar="REGEX")
     p.add_argument("--where-type", metavar="T",
@@ -56,7 +56,9 @@ def add_parsers(subparsers) -> None:
 
     p = subparsers.add_parser("space", help="decision points and size of a search space",
                               description="Print the search space's decision points (as dna_spec prints "
-                                          "them) and its size.")
+                                          "them) and its size. Without NAME: the space of FILE's first "
+                                          "`search` statement, else its first definition holding hyper "
+                                          "primitives (stderr says which).")
     p.add_argument("target", metavar="FILE[:NAME]")
     p.set_defaults(handler=_space)
 
@@ -115,64 +117,42 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _backend_problems(path: str) -> tuple[list[str], bool]:
-    """For each experiment and search space of the file, what its backend cannot run, as lines; and
-    whether any is an error (see ``backend_notes``)."""
-    from mldsl.backends.base import backend_notes
-    from mldsl.dsl.api import load_module
-    from mldsl.hyper import is_deterministic
-    from mldsl.registry import get_registry
+    from mldsl.service.inspect import backend_problems
+    from mldsl.service.targets import load_file
 
-    module = load_module(path)
-    kinds = getattr(module, "kinds", {})
-    lines, failed, seen = [], False, []
-    for name, value in module.items():
-        if kinds.get(name) == "search":
-            value = getattr(value, "space", None)
-        elif kinds.get(name) != "experiment":
-            continue
-        if value is None or any(value is v or value == v for v in seen):
-            continue
-        seen.append(value)
-        notes, errors = backend_notes(value, get_registry(), is_deterministic(value))
-        lines += [f"{path}:{name}: {'error' if errors else 'note'}: {note}" for note in notes]
-        failed = failed or (errors and bool(notes))
-    return lines, failed
+    return backend_problems(load_file(path), path)
 
 
-def _split(spec: str):
-    from mldsl.commands._target import split_target
+def _target(spec: str, choice: str):
+    """``FILE[:NAME]`` loaded, the definition ``choice`` picks without NAME (said on stderr when the file
+    offered a choice; ``mldsl.service.targets.CHOICES``)."""
+    from mldsl.service.targets import load_target
 
-    return split_target(spec)
-
-
-def _pick(spec: str, kinds=("experiment",)):
-    """(module, name, value) for ``FILE[:NAME]``; without NAME the first definition of ``kinds``."""
-    from mldsl.commands._target import load_target
-
-    target = load_target(spec, kinds=tuple(kinds))
-    return target.module, target.name, target.value
+    target = load_target(spec, choice)
+    if target.note:
+        print(f"mldsl: {target.note}", file=sys.stderr)
+    return target
 
 
 def _show(args: argparse.Namespace) -> int:
     from mldsl import symbolic as sym
-    from mldsl.dsl.printer import to_mlx
+    from mldsl.service.inspect import mlx_text
+    from mldsl.service.targets import load_file, split_target
 
-    path, name = _split(args.target)
-    if name is not None:
-        module, name, _ = _pick(args.target)
-        names = [name]
-    else:
-        from mldsl.commands._target import load_module
-
-        module = load_module(Path(path))
+    path, name = split_target(args.target)
+    options = {"hide_defaults": args.hide_defaults, "verbose": args.verbose}
+    if name is None:
+        module = load_file(path)
         names = list(module.own)
-    if not args.json:
-        options = {"hide_defaults": args.hide_defaults, "verbose": args.verbose}
-        if name is None:
+        if not args.json:
             print(module.to_mlx(**options), end="")
-        else:
-            print(to_mlx(module[name], name=name, kind=module.kinds[name], **options), end="")
-        return 0
+            return 0
+    else:
+        target = _target(args.target, "name")
+        module, names = target.module, [target.name]
+        if not args.json:
+            print(mlx_text(target.value, name=name, kind=module.kinds[name], **options))
+            return 0
     for n in names:
         value = module[n]
         print(_json(dict(value)) if module.kinds[n] == "patch" else
@@ -192,64 +172,34 @@ def _diff(args: argparse.Namespace) -> int:
     from mldsl import symbolic as sym
     from mldsl.dsl.diffpatch import diff_as_patch
 
-    _, name_a, a = _pick(args.a)
-    _, name_b, b = _pick(args.b)
+    a, b = _target(args.a, "experiment"), _target(args.b, "experiment")
     if args.as_patch:
-        print(diff_as_patch(a, b, args.as_patch), end="")
-        return 0 if sym.eq(a, b) else 1
-    d = sym.diff(a, b)
+        print(diff_as_patch(a.value, b.value, args.as_patch), end="")
+        return 0 if sym.eq(a.value, b.value) else 1
+    d = sym.diff(a.value, b.value)
     if not d:
-        print(f"{name_a} and {name_b} are equal")
+        print(f"{a.name} and {b.name} are equal")
         return 0
     print(sym.format(d))
     return 1
 
 
-def _type_matches(value: Any, wanted: str) -> bool:
-    if value is None:
-        return False
-    cls = type(value)
-    names = {cls.__name__, getattr(cls, "type_name", cls.__name__), getattr(cls, "kind", None) or ""}
-    for base in cls.__mro__:
-        names.add(base.__name__)
-        names.add(getattr(base, "type_name", base.__name__) or "")
-    return wanted in names
-
-
 def _query(args: argparse.Namespace) -> int:
-    import re
+    from mldsl.service.inspect import mlx_text, query
 
-    from mldsl import symbolic as sym
-    from mldsl.dsl.printer import to_mlx
-    from mldsl.errors import MldslError
-
-    try:
-        re.compile(args.regex)
-    except re.error as exc:
-        raise MldslError(f"bad regular expression {args.regex!r}: {exc}") from None
-    _, _, value = _pick(args.target, kinds=("experiment", "let", "search"))
-    where = (lambda v: _type_matches(v, args.where_type)) if args.where_type else None
-    found = sym.query(value, path_regex=args.regex, where=where)
+    target = _target(args.target, "experiment")
+    found = query(target.value, args.regex, args.where_type)
     for path, v in found.items():
-        try:
-            shown = to_mlx(v).rstrip("\n")
-        except TypeError:
-            shown = repr(v)
+        shown = mlx_text(v)
         print(f"{path} = {shown}" if str(path) else shown)
     return 0 if found else 1
 
 
 def _space(args: argparse.Namespace) -> int:
-    from mldsl.dsl.search_statement import Search
+    from mldsl.service.inspect import space_lines
 
-    _, name, value = _pick(args.target, kinds=("search", "experiment"))
-    if isinstance(value, Search):
-        value = value.space
-    from mldsl.hyper import dna_spec
-
-    spec = dna_spec(value)
-    print(spec)
-    print(f"space size: {spec.space_size}")
+    target = _target(args.target, "space")
+    print("\n".join(space_lines(target.value, target.name)))
     return 0
 
 
@@ -280,11 +230,6 @@ def _fmt(args: argparse.Namespace) -> int:
 
 
 def _explain(args: argparse.Namespace) -> int:
-    from mldsl.errors import MldslError
-
-    path, name = _split(args.target)
-    if name is None:
-        raise MldslError("explain needs FILE:NAME, e.g. mnist.mlx:mnist training.batch_size")
-    module, name, _ = _pick(args.target, kinds=("experiment", "let", "search", "patch"))
-    print(module.explain(name, args.path))
+    target = _target(args.target, "name")
+    print(target.module.explain(target.name, args.path))
     return 0

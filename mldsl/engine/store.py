@@ -38,8 +38,6 @@ from mldsl.engine.records import (FINAL_TRIAL_STATUSES, RUN_STATUSES, TRIAL_STAT
 from mldsl.engine.store_file import SCHEMA_VERSION
 from mldsl.errors import StoreError
 
-DEFAULT_STORE_NAME = "mldsl.db"
-
 #: Records this process holds (runs it is running, trials it claimed), by store path. A row owned by
 #: this process but not held here was left by an earlier call that could not finalise it.
 _HELD: set = set()
@@ -90,8 +88,8 @@ class Store:
         self._conn: Optional[sqlite3.Connection] = None
         self._heartbeat: Optional[_Heartbeat] = None
         if self.path.is_dir():
-            raise StoreError(f"store path {self.path} is a folder; give a file path such as "
-                             f"{self.path / DEFAULT_STORE_NAME}")
+            raise StoreError(f"store path {self.path} is a folder; give the path of a file (a new one is "
+                             "created)")
         try:
             if not self.path.exists():
                 store_file.create(self.path)
@@ -521,9 +519,3 @@ class Store:
                              "the next run of the search runs it again")
         return TrialRecord(study=study.name, **data)
 
-
-def default_store_path(source_file: Optional[str | os.PathLike]) -> Path:
-    """The embedded default: ``mldsl.db`` next to the experiment's file (or in the current folder)."""
-    if source_file:
-        return Path(source_file).resolve().parent / DEFAULT_STORE_NAME
-    return Path.cwd() / DEFAULT_STORE_NAME

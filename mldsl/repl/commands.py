@@ -1,5 +1,6 @@
-"""The REPL's ``:commands``. Each takes the :class:`~mldsl.repl.shell.Repl` and the text after the
-command word; user errors are raised as :class:`MldslError` (the REPL reports them and goes on).
+"""The REPL's ``:commands``: each parses the text after the command word, calls the service layer
+(:mod:`mldsl.service`) and prints through the REPL's :class:`~mldsl.service.output.Output`. User errors
+are raised as :class:`MldslError` (the REPL reports them and goes on).
 
 ``NAME`` arguments may carry a path into the value: ``:show mnist.training.optimizer``,
 ``:show mnist model.layers[1]``.
@@ -7,38 +8,68 @@ command word; user errors are raised as :class:`MldslError` (the REPL reports th
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import shlex
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from mldsl.errors import MldslError, suggestion_text
 from mldsl.repl.lexing import tokenize
+from mldsl.service.inspect import mlx_text, value_paths
 
 QUIT = "quit"
 
 
 @dataclass
 class Command:
-    """A REPL command: ``usage`` (after the name), one-line ``help``, and the function."""
+    """A REPL command: ``usage`` (after the name), one-line ``help``, the function, and its ``options``
+    (``--store``, ...: what completion offers)."""
 
     name: str
     usage: str
     help: str
     fn: Callable[[Any, str], Optional[str]]
-    aliases: tuple = ()
+    aliases: Tuple[str, ...] = ()
+    options: Tuple[str, ...] = ()
 
 
 COMMANDS: Dict[str, Command] = {}
 ALIASES: Dict[str, str] = {}
 
 
-def command(name: str, usage: str, help: str, aliases: tuple = ()):
+class _Args(argparse.ArgumentParser):
+    def error(self, message):
+        raise MldslError(f"{self.prog}: {message} (usage: {self.format_usage().strip()[7:]})")
+
+    def exit(self, status=0, message=None):
+        raise MldslError(message or f"{self.prog}: bad arguments")
+
+
+def arguments(name: str, *positionals: str, **options: dict) -> _Args:
+    """The argument parser of ``:name``: ``positionals`` by name; each option ``flag_name=kwargs``
+    (``no_store={"action": "store_true"}`` is ``--no-store``)."""
+    parser = _Args(prog=f":{name}", add_help=False, allow_abbrev=False)
+    for positional in positionals:
+        if positional.endswith("?"):
+            parser.add_argument(positional[:-1], nargs="?")
+        else:
+            parser.add_argument(positional)
+    for flag, kwargs in options.items():
+        parser.add_argument("--" + flag.replace("_", "-"), **kwargs)
+    return parser
+
+
+def command(name: str, usage: str, help: str, aliases: Tuple[str, ...] = (), parser: Optional[_Args] = None,
+            options: Tuple[str, ...] = ()):
+    """Registers ``fn(repl, args)`` as ``:name``; ``parser`` (its options are the command's) or
+    ``options`` for a command that reads its arguments itself."""
+    if parser is not None:
+        options = tuple(o for action in parser._actions for o in action.option_strings if o.startswith("--"))
+
     def deco(fn):
-        COMMANDS[name] = Command(name, usage, help, fn, aliases)
+        COMMANDS[name] = Command(name, usage, help, fn, aliases, options)
         for alias in aliases:
             ALIASES[alias] = name
         return fn
@@ -60,32 +91,10 @@ def run_command(repl, line: str) -> Optional[str]:
 
 
 # --------------------------------------------------------------------------------- value helpers
-def to_mlx_or_format(value: Any, hide_defaults: bool = True) -> str:
-    """``.mlx`` text of a value when the printer handles it (fields at their default left out unless
-    ``hide_defaults`` is False), else the symbolic ``format()``."""
-    try:
-        from mldsl.dsl.printer import to_mlx
-
-        return to_mlx(value, hide_defaults=hide_defaults).rstrip("\n")
-    except Exception:
-        pass
-    fmt = getattr(value, "format", None)
-    if callable(fmt):
-        try:
-            return fmt()
-        except Exception:
-            pass
-    return repr(value)
-
-
-def show_value(repl, value: Any, *, verbose: bool = False, hide_defaults: bool = False) -> None:
-    """Prints a value: as ``.mlx`` by default, with the symbolic ``format`` for the options."""
-    if verbose or hide_defaults:
-        import mldsl.symbolic as sym
-
-        repl.print(sym.format(value, verbose=verbose, hide_default_values=hide_defaults))
-        return
-    repl.print_mlx(to_mlx_or_format(value))
+def show_value(repl, value: Any, *, verbose: bool = False, hide_defaults: bool = True) -> None:
+    """Prints a value as ``.mlx``: the values that differ from their default (all of them with
+    ``hide_defaults=False``); ``verbose`` writes field documentation as comments."""
+    repl.print_mlx(mlx_text(value, hide_defaults=hide_defaults, verbose=verbose))
 
 
 _REF = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)(.*)$", re.S)
@@ -104,33 +113,14 @@ def resolve(repl, ref: str, path: Optional[str] = None) -> Any:
 
 
 def _get_path(value: Any, path: str, name: str) -> Any:
-    getter = getattr(value, "sym_get", None)
-    if getter is None:
-        raise MldslError(f"{name} is not a symbolic value: it has no path {path!r}")
-    has = getattr(value, "sym_has", None)
-    if has is not None and not has(path):
-        from mldsl.repl.completion import value_paths
+    from mldsl import symbolic as sym
 
+    if not isinstance(value, sym.Symbolic):
+        raise MldslError(f"{name} is not a symbolic value: it has no path {path!r}")
+    if not value.sym_has(path):
         hint = suggestion_text(path, value_paths(value))
         raise MldslError(f"{name} has no path {path!r}" + (f"; {hint}" if hint else ""))
-    try:
-        return getter(path)
-    except MldslError:
-        raise
-    except Exception as exc:
-        raise MldslError(f"{name} has no path {path!r} ({exc})") from None
-
-
-class _Args(argparse.ArgumentParser):
-    def error(self, message):
-        raise MldslError(f"{self.prog}: {message} (usage: {self.format_usage().strip()[7:]})")
-
-    def exit(self, status=0, message=None):
-        raise MldslError(message or f"{self.prog}: bad arguments")
-
-
-def _parser(name: str) -> _Args:
-    return _Args(prog=f":{name}", add_help=False, allow_abbrev=False)
+    return value.sym_get(path)
 
 
 def _split(args: str) -> List[str]:
@@ -175,26 +165,23 @@ def cmd_quit(repl, args: str):
     return QUIT
 
 
-@command("show", "NAME [PATH] [--verbose] [--hide-defaults]", "print a value (as .mlx, or formatted)")
+_SHOW = arguments("show", "name", "path?", verbose={"action": "store_true"},
+                  hide_defaults={"action": "store_true"})
+
+
+@command("show", "NAME [PATH] [--verbose] [--hide-defaults]", "print a value as .mlx", parser=_SHOW)
 def cmd_show(repl, args: str):
-    """With --verbose or --hide-defaults the symbolic format is used instead of .mlx."""
-    p = _parser("show")
-    p.add_argument("name")
-    p.add_argument("path", nargs="?")
-    p.add_argument("--verbose", "-v", action="store_true")
-    p.add_argument("--hide-defaults", action="store_true")
-    a = p.parse_args(_split(args))
+    """Prints .mlx: the values that differ from their default; --verbose prints every value with each
+    field's documentation as a comment (as `mldsl show --verbose`), and with --hide-defaults only the
+    values that differ. A patch or a search prints as its statement."""
+    a = _SHOW.parse_args(_split(args))
     value = resolve(repl, a.name, a.path)
     kind = repl.session.kind(a.name)
-    if kind in ("patch", "search") and not a.path and not (a.verbose or a.hide_defaults):
-        from mldsl.repl.session import to_mlx
-
-        try:  # a patch or a search reads best as its statement
-            repl.print_mlx(to_mlx(value, name=a.name, kind=kind))
-            return
-        except Exception:
-            pass
-    show_value(repl, value, verbose=a.verbose, hide_defaults=a.hide_defaults)
+    options = {"hide_defaults": a.hide_defaults or not a.verbose, "verbose": a.verbose}
+    if kind in ("patch", "search") and not a.path:
+        repl.print_mlx(mlx_text(value, name=a.name, kind=kind, hide_defaults=a.hide_defaults, verbose=a.verbose))
+        return
+    show_value(repl, value, **options)
 
 
 @command("names", "", "list the defined names and their kinds", aliases=("ls",))
@@ -203,11 +190,11 @@ def cmd_names(repl, args: str):
     if not names:
         repl.print_dim("nothing defined yet")
         return
-    width = max(len(n) for n in names)
+    rows = []
     for n in names:
-        value = repl.session.value(n)
-        what = getattr(type(value), "type_name", None) or type(value).__name__
-        repl.print(f"{n.ljust(width)}  {repl.session.kind(n) or '?':<10}  {what}")
+        cls = type(repl.session.value(n))
+        rows.append([n, repl.session.kind(n), getattr(cls, "type_name", cls.__name__)])
+    repl.output.table(["name", "kind", "type"], rows)
 
 
 @command("source", "", "print the session as one .mlx program")
@@ -237,8 +224,7 @@ def cmd_diff(repl, args: str):
     if not d:
         repl.print(f"{parts[0]} and {parts[1]} are equal")
         return
-    fmt = getattr(d, "format", None)
-    repl.print(fmt() if callable(fmt) else str(d))
+    repl.print(sym.format(d))
 
 
 @command("query", "NAME REGEX", "the paths of NAME matching a regular expression, with their values")
@@ -249,18 +235,14 @@ def cmd_query(repl, args: str):
         raise MldslError("usage: :query NAME REGEX (e.g. :query mnist units)")
     if len(regex) >= 2 and regex[0] == regex[-1] and regex[0] in "'\"":
         regex = regex[1:-1]
-    try:
-        re.compile(regex)
-    except re.error as exc:
-        raise MldslError(f"bad regular expression {regex!r}: {exc}") from None
-    import mldsl.symbolic as sym
+    from mldsl.service.inspect import query
 
-    found = sym.query(resolve(repl, name), path_regex=regex or None)
+    found = query(resolve(repl, name), regex)
     if not found:
         repl.print_dim(f"no path of {name} matches {regex!r}")
         return
     for path, value in found.items():
-        text = to_mlx_or_format(value)
+        text = mlx_text(value, hide_defaults=True)
         if "\n" in text:
             text = "\n    ".join(text.split("\n"))
         repl.print(f"{path or '(root)'} = {text}")
@@ -271,26 +253,10 @@ def cmd_space(repl, args: str):
     parts = _split(args)
     if len(parts) != 1:
         raise MldslError("usage: :space NAME")
-    value = resolve(repl, parts[0])
-    from mldsl.hyper import dna_spec, is_deterministic
+    from mldsl.service.inspect import space_lines
 
-    if is_deterministic(value):
-        repl.print(f"{parts[0]} has no hyper primitives (oneof, manyof, floatv, intv): space size 1")
-        return
-    spec = dna_spec(value)
-    repl.print(str(spec))
-    size = getattr(spec, "space_size", None)
-    if size is not None:
-        repl.print(f"space size: {_size_text(size)}")
-
-
-def _size_text(size: Any) -> str:
-    try:
-        if size == float("inf"):
-            return "infinite (continuous values)"
-        return f"{int(size):,}"
-    except (TypeError, ValueError, OverflowError):
-        return str(size)
+    for line in space_lines(resolve(repl, parts[0]), parts[0]):
+        repl.print(line)
 
 
 def split_patch_args(text: str) -> List[str]:
@@ -334,7 +300,8 @@ def split_patch_args(text: str) -> List[str]:
 
 
 @command("patch", "NAME PATCH... [--as NEW | --print]",
-         "apply patches (patch names, patcher calls, 'name?k=v', { path = value }) to NAME")
+         "apply patches (patch names, patcher calls, 'name?k=v', { path = value }) to NAME",
+         options=("--as", "--print"))
 def cmd_patch(repl, args: str):
     """Updates NAME (or defines NEW with --as; prints the result with --print) and shows what changed.
     Each PATCH is what may follow `with`: :patch mnist big_batch 'scale_lr?batch_size=1024'."""
@@ -354,7 +321,7 @@ def cmd_patch(repl, args: str):
     base = repl.session.value(name)
     result = repl.session.evaluate(f"{name} with {', '.join(patches)}")
     if mode == "print":  # every value, so that one set to its default on purpose shows
-        repl.print_mlx(to_mlx_or_format(result, hide_defaults=False))
+        repl.print_mlx(mlx_text(result))
         return
     target = target or name
     keyword = repl.session.kind(name) if repl.session.kind(name) in ("let", "experiment") else "experiment"
@@ -363,97 +330,95 @@ def cmd_patch(repl, args: str):
 
 
 def _print_changes(repl, before: Any, after: Any, title: str) -> None:
-    try:
-        import mldsl.symbolic as sym
+    import mldsl.symbolic as sym
 
-        d = sym.diff(before, after)
-    except Exception:
-        repl.print_dim(title)
-        return
+    d = sym.diff(before, after)
     if not d:
         repl.print_dim(f"{title}: nothing changed")
         return
-    fmt = getattr(d, "format", None)
     repl.print_dim(title + ":")
-    repl.print(fmt() if callable(fmt) else str(d))
+    repl.print(sym.format(d))
 
 
 # --------------------------------------------------------------------------------- run and search
-def _store_path(explicit: Optional[str]) -> Path:
-    if explicit:
-        return Path(explicit)
-    if os.environ.get("MLDSL_STORE"):
-        return Path(os.environ["MLDSL_STORE"])
-    from mldsl.engine.store import default_store_path
-
-    return default_store_path(None)
+_RUN = arguments("run", "name", no_store={"action": "store_true"}, store={},
+                 backend={"choices": ["native", "keras", "auto"]}, seed={"type": int})
 
 
 @command("run", "NAME [--no-store] [--store PATH] [--backend B] [--seed N]",
-         "train and evaluate an experiment; the run is recorded in ./mldsl.db")
+         "train and evaluate an experiment, recording the run", parser=_RUN)
 def cmd_run(repl, args: str):
-    """The store is ./mldsl.db (or $MLDSL_STORE, or --store PATH); --no-store records nothing.
-    Ctrl-C stops the run, says how it is recorded, and returns to the prompt."""
-    p = _parser("run")
-    p.add_argument("name")
-    p.add_argument("--no-store", action="store_true")
-    p.add_argument("--store")
-    p.add_argument("--backend", choices=["native", "keras", "auto"])
-    p.add_argument("--seed", type=int)
-    a = p.parse_args(_split(args))
+    """The run is recorded in the store: --store PATH, else $MLDSL_STORE, else ./mldsl.db (as for
+    `mldsl run`); --no-store records nothing. Ctrl-C stops the run, says how it is recorded, and returns
+    to the prompt."""
+    from mldsl.service import runs
+    from mldsl.service.stores import store_path
+
+    a = _RUN.parse_args(_split(args))
     experiment = resolve(repl, a.name)
-    if getattr(experiment, "kind", None) != "experiment":
-        raise MldslError(f"{a.name} is not an experiment; :run needs one (defined: "
-                         f"{', '.join(repl.session.experiments()) or 'none'})")
-    from mldsl.commands.run import format_logs, format_value
-    from mldsl.engine.runner import run_experiment
-
-    store = None
-    if not a.no_store:
-        from mldsl.engine.store import Store
-
-        store = Store(_store_path(a.store))
-
-    def on_epoch(epoch: int, logs: dict):
-        parts = [f"epoch {epoch}", format_logs(logs)]
-        if "seconds" in logs:
-            parts.append(f"{logs['seconds']:.2f}s")
-        repl.print_dim("  ".join(parts))
-
+    runs.require_experiment(a.name, experiment, repl.session.experiments())
+    store = None if a.no_store else store_path(a.store)
+    done: list = []
     started = time.perf_counter()
     try:
-        outcome = run_experiment(experiment, name=a.name.split(".")[0], store=store, source="<repl>",
-                                 backend=a.backend, seed=a.seed, on_epoch=on_epoch)
+        with repl.output.epoch_progress(experiment.training["num_epochs"], plain_lines=True) as progress:
+            outcome = runs.run(experiment, name=a.name.split(".")[0], store=store, source="<repl>",
+                               backend=a.backend, seed=a.seed, on_epoch=progress, done=done)
     except KeyboardInterrupt as exc:
-        from mldsl.engine.runner import RunInterrupted
-
-        repl.print_error(str(exc) if isinstance(exc, RunInterrupted) else
-                         "interrupted before the run was recorded; nothing was stored")
-        return None
-    finally:
-        if store is not None:
-            store.close()
-    result = outcome.result
-    metrics = getattr(result, "metrics", {}) or {}
-    width = max([len(k) for k in metrics] + [6])
-    for key, value in metrics.items():
-        repl.print(f"{key.ljust(width)}  {format_value(value)}")
-    backend = getattr(result, "backend", None) or "?"
-    elapsed = time.perf_counter() - started
-    if outcome.record is not None:
-        repl.print_dim(f"run {outcome.record.id} ({backend}, {elapsed:.1f} s) recorded in "
-                       f"{_store_path(a.store)}; artifacts in {outcome.artifacts}")
-    else:
-        repl.print_dim(f"({backend}, {elapsed:.1f} s; not recorded)")
+        repl.print_error(runs.interrupted_message(exc, done))
+        return
+    for warning in outcome.result.warnings:
+        repl.print_error(f"warning: {warning}")
+    repl.output.table(runs.METRIC_HEADERS, runs.metric_rows(outcome.result.metrics))
+    for line in runs.outcome_lines(outcome, store, elapsed=time.perf_counter() - started):
+        repl.print_dim(line)
 
 
-@command("search", "NAME [--trials N] [--store PATH | --no-store]", "run a search (a `search` statement or a space)")
+_SEARCH = arguments("search", "name", trials={"type": int}, store={}, no_store={"action": "store_true"},
+                    seed={"type": int}, algorithm={}, workers={"type": int},
+                    executor={"choices": ("inprocess", "local", "ray")}, objective={},
+                    minimize={"action": "store_true"})
+
+
+@command("search", "NAME [--trials N] [--store PATH | --no-store] [--seed N] [--algorithm A] [--workers N] "
+                   "[--executor E] [--objective METRIC] [--minimize]",
+         "run or resume a search (a `search` statement or a space)", parser=_SEARCH)
 def cmd_search(repl, args: str):
-    """NAME is a `search` statement of the session, or an experiment with hyper primitives (searched
-    with the default algorithm). Results go to ./mldsl.db (or --store PATH)."""
-    from mldsl.repl import searching
+    """NAME is a `search` statement of the session (its algorithm, trials, objective and early stopping
+    are used), or a value holding hyper primitives (a random search for accuracy unless the options say
+    otherwise). Trials are recorded in the store as for :run (--no-store keeps them in memory); running
+    the same search again resumes it. The best experiment is defined as NAME_best."""
+    from mldsl.service import studies
+    from mldsl.service.stores import store_path
 
-    searching.run_search(repl, args)
+    a = _SEARCH.parse_args(_split(args))
+    name = a.name.split(".")[0]
+    plan = studies.plan_for(name, resolve(repl, a.name)).with_options(
+        algorithm=a.algorithm, trials=a.trials, objective=a.objective, direction="minimize" if a.minimize else None)
+    store = None if a.no_store else store_path(a.store)
+    for note in studies.space_notes(plan.space):
+        repl.print_dim(note)
+    try:
+        with repl.output.trial_progress(plan.objective) as progress:
+            result = studies.run(plan, store=store, executor=a.executor, workers=a.workers, seed=a.seed,
+                                  on_trial=progress, on_start=repl.print_dim)
+    except KeyboardInterrupt:
+        repl.print_error(studies.interrupted_message(store))
+        return
+    for line in studies.result_lines(result):
+        repl.print(line)
+    if result.best is not None and result.best.experiment_mlx:
+        repl.print_mlx(result.best.experiment_mlx.rstrip())
+        _define_best(repl, f"{name}_best", result.best.experiment_mlx)
+
+
+def _define_best(repl, name: str, text: str) -> None:
+    """Defines ``name`` as the best trial's experiment (``text`` is the statement the search recorded)."""
+    from mldsl.dsl.api import parse
+
+    values = list(parse(text, filename="<best trial>").values())
+    repl.session.define(name, values[-1], "experiment")
+    repl.print_dim(f"defined {name}")
 
 
 # --------------------------------------------------------------------------------- files
@@ -485,13 +450,8 @@ def cmd_save(repl, args: str):
 
         sym.save(value, str(path))
     else:
-        from mldsl.repl.session import to_mlx
-
         bare = _REF.match(name).group(1)
-        keyword = repl.session.kind(bare) if name == bare else None
-        if keyword not in ("let", "experiment", "patch", "search"):
-            keyword = None  # the printer picks it from the value
-        ident = re.sub(r"\W", "_", name)
-        text = to_mlx(value, name=ident, kind=keyword)
-        path.write_text(text.rstrip("\n") + "\n")
+        keyword = repl.session.kind(bare) if name == bare else None  # None: the printer picks it
+        text = mlx_text(value, name=re.sub(r"\W", "_", name), kind=keyword)
+        path.write_text(text + "\n")
     repl.print_dim(f"saved {name} to {path}")

@@ -20,63 +20,21 @@ from typing import Any, Dict, Iterable, Iterator, List, Optional, Tuple
 from prompt_toolkit.completion import Completer, Completion, PathCompleter
 from prompt_toolkit.document import Document
 
-from mldsl.repl.lexing import (CONTINUATION_TOKENS, OPENERS, STATEMENT_KEYWORDS, Token, open_brackets,
-                               statement_starts, statement_tokens, tokenize)
+from mldsl.dsl.vocabulary import CONSTANTS, HYPER_PRIMITIVES, SEARCH_SETTINGS, STATEMENT_KEYWORDS
+from mldsl.repl.commands import ALIASES, COMMANDS
+from mldsl.repl.lexing import (CONTINUATION_TOKENS, OPENERS, Token, open_brackets, statement_starts,
+                               statement_tokens, tokenize)
+from mldsl.service.inspect import mlx_text, value_paths
+from mldsl.service.output import shorten
 
-HYPER_PRIMITIVES = ("oneof", "manyof", "floatv", "intv")
-CONSTANTS = ("true", "false", "none")
-SEARCH_SETTINGS = ("algorithm", "trials", "objective", "early_stopping")
+#: The constants completion offers: the language's canonical (lower-case) spellings.
+CANONICAL_CONSTANTS = tuple(c for c in CONSTANTS if c.islower())
 _PATH_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*|\.|\[[0-9]*\]?)*$|\[?$")
-_MAX_PATHS = 5000
-
-
-# ----------------------------------------------------------------------------------- value paths
-def _children(value: Any) -> Optional[List[Tuple[Any, Any]]]:
-    init = getattr(value, "sym_init_args", None)
-    if init is not None and not isinstance(value, (dict, list, tuple)):
-        try:
-            return list(init.items())
-        except Exception:
-            return None
-    if isinstance(value, dict):
-        return list(value.items())
-    if isinstance(value, (list, tuple)):
-        return list(enumerate(value))
-    return None
-
-
-def value_paths(value: Any, *, leaves_only: bool = False) -> List[str]:
-    """Every key path inside ``value`` (``model``, ``model.layers``, ``model.layers[0]``, ...), in
-    field order (at most a few thousand)."""
-    from mldsl.symbolic import KeyPath
-
-    out: List[str] = []
-
-    def walk(v: Any, prefix: KeyPath, depth: int) -> None:
-        if len(out) >= _MAX_PATHS or depth > 30:
-            return
-        kids = _children(v)
-        for key, child in kids or ():
-            path = prefix + key
-            grandkids = _children(child)
-            if not leaves_only or not grandkids:
-                out.append(str(path))
-            if grandkids:
-                walk(child, path, depth + 1)
-
-    walk(value, KeyPath(), 0)
-    return out
 
 
 def _short(value: Any, width: int = 40) -> str:
-    try:
-        from mldsl.dsl.printer import to_mlx
-
-        text = to_mlx(value, hide_defaults=True)
-    except Exception:
-        text = repr(value)
-    text = " ".join(text.split())
-    return text if len(text) <= width else text[: width - 1] + "…"
+    """A value on one line, defaults left out, cut to ``width`` (a completion's description)."""
+    return shorten(mlx_text(value, hide_defaults=True), width)
 
 
 # ----------------------------------------------------------------------------------- registry
@@ -220,7 +178,7 @@ class MlxCompleter(Completer):
                                   lambda n: self.session.kind(n) or "")
         yield from self._matching(word, self.registry.names(), self.registry.kind)
         yield from self._matching(word, HYPER_PRIMITIVES, "hyper primitive")
-        yield from self._matching(word, CONSTANTS, "constant")
+        yield from self._matching(word, CANONICAL_CONSTANTS, "constant")
 
     def _path_completions(self, word: str, paths: Iterable[str], value: Any = None) -> Iterator[Completion]:
         for p in paths:
@@ -417,8 +375,6 @@ class MlxCompleter(Completer):
 
     # ------------------------------------------------------------------------ :commands
     def _command_completions(self, text: str, complete_event) -> Iterator[Completion]:
-        from mldsl.repl.commands import ALIASES, COMMANDS
-
         body = text.lstrip()
         if " " not in body:
             for name, c in COMMANDS.items():
@@ -434,7 +390,7 @@ class MlxCompleter(Completer):
             current = ""
         n = len(args)
         if current.startswith("-"):
-            yield from self._matching(current, _FLAGS.get(cmd, ()), "option")
+            yield from self._matching(current, COMMANDS[cmd].options if cmd in COMMANDS else (), "option")
             return
         positional = [a for a in args if not a.startswith("-")]
         n = len(positional)
@@ -474,14 +430,6 @@ class MlxCompleter(Completer):
         doc = Document(current, len(current))
         for c in self._paths.get_completions(doc, complete_event):
             yield c
-
-
-_FLAGS = {
-    "show": ("--verbose", "--hide-defaults"),
-    "run": ("--no-store", "--store", "--backend", "--seed"),
-    "search": ("--trials", "--store", "--no-store", "--seed", "--algorithm", "--workers", "--executor"),
-    "patch": ("--as", "--print"),
-}
 
 
 def _ends_statement(stmt: List[Token]) -> bool:

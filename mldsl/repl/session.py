@@ -16,56 +16,38 @@ import os
 from pathlib import Path
 from typing import Any, Iterable, List, Optional, Tuple
 
-from mldsl.errors import MldslError
+from mldsl.dsl.module import Module
+from mldsl.errors import MldslError, suggestion_text
 from mldsl.repl.lexing import Statement, referenced_names, split_statements
 
 FILENAME = "<repl>"
 
 
-def parse(text: str, filename: str = FILENAME, import_roots: Iterable[str] = ()):
-    """``mldsl.parse`` (imported lazily: the DSL may be absent while the REPL is developed);
-    ``import_roots``: folders imports may read besides the current one."""
-    try:
-        from mldsl.dsl import parse as _parse
-    except ImportError:
-        import mldsl
+def to_mlx(value: Any, name: str, kind: Optional[str]) -> str:
+    """The statement defining ``name`` as ``value`` (``kind``: let, experiment, patch, search; None: the
+    printer picks it from the value)."""
+    from mldsl.dsl.printer import to_mlx as print_mlx
 
-        _parse = getattr(mldsl, "parse", None)
-        if _parse is None:
-            raise MldslError("the .mlx language is not available in this installation (mldsl.parse is missing)")
-    return _parse(text, filename=filename, import_roots=import_roots)
+    return print_mlx(value, name=name, kind=kind).rstrip("\n")
 
 
-def to_mlx(value: Any, name: Optional[str] = None, kind: Optional[str] = None) -> str:
-    """The canonical ``.mlx`` text of a value (the DSL's printer): an expression, or with ``name``
-    a statement defining it (``kind``: let, experiment, patch, search)."""
-    from mldsl.dsl.printer import to_mlx as _to_mlx
+def _each_error(exc: Exception) -> List[Any]:
+    """The ``MlxError`` values ``exc`` carries (itself, and those of an ``MlxErrors``), each once."""
+    from mldsl.dsl.diagnostics import MlxError
 
-    if name is None:
-        return _to_mlx(value).rstrip("\n")
-    return _to_mlx(value, name=name, kind=kind).rstrip("\n")
-
-
-def _each_error(exc: Exception):
-    """``exc`` and the errors it aggregates (an MlxErrors has ``.errors``), each once."""
-    errors = getattr(exc, "errors", None)
-    seen = set()
-    for err in (errors if isinstance(errors, list) else []) + [exc]:
-        if id(err) not in seen:
-            seen.add(id(err))
-            yield err
+    if not isinstance(exc, MlxError):
+        return []
+    found = {id(err): err for err in exc.errors + [exc]}
+    return list(found.values())
 
 
 def _shift_errors(exc: Exception, offset: int, filename: str) -> None:
     """Makes the positions of ``exc`` (an MlxError/MlxErrors) relative to the new input, which starts
     on line ``offset + 1`` of the parsed text."""
     for err in _each_error(exc):
-        if getattr(err, "filename", None) != filename or not isinstance(getattr(err, "line", None), int):
-            continue
-        if err.line > offset:
+        if err.filename == filename and err.line > offset:
             err.line -= offset
-            if isinstance(getattr(err, "end_line", None), int):
-                err.end_line = max(err.end_line - offset, err.line)
+            err.end_line = max(err.end_line - offset, err.line)
 
 
 class Session:
@@ -78,47 +60,28 @@ class Session:
     def __init__(self, filename: str = FILENAME) -> None:
         self.filename = filename
         self.statements: List[Statement] = []
-        self.module: Any = {}
+        self.module = Module(filename)
         #: folders imports may read besides the current one: those of the files given to ``load``
         self.import_roots: List[str] = []
 
     # ------------------------------------------------------------------------------------ queries
     def names(self, kind: Optional[str] = None) -> List[str]:
         """Defined names (of a statement kind, if given), in definition order."""
-        out = []
-        for name in self._module_names():
-            if kind is None or self.kind(name) == kind:
-                out.append(name)
-        return out
-
-    def _module_names(self) -> List[str]:
-        try:
-            return list(self.module)
-        except TypeError:
-            return []
+        return self.module.names(kind)
 
     def __contains__(self, name: str) -> bool:
-        return name in self._module_names()
+        return name in self.module
 
     def value(self, name: str) -> Any:
         """The value defined as ``name``; a helpful :class:`MldslError` when there is none."""
-        if name not in self._module_names():
-            from mldsl.errors import suggestion_text
-
-            hint = suggestion_text(name, self._module_names())
-            defined = ", ".join(self._module_names()) or "nothing yet"
-            raise MldslError(f"{name!r} is not defined; " + (hint or f"defined: {defined}"))
+        if name not in self.module:
+            hint = suggestion_text(name, list(self.module))
+            raise MldslError(f"{name!r} is not defined; " + (hint or f"defined: {', '.join(self.module) or 'nothing yet'}"))
         return self.module[name]
 
     def kind(self, name: str) -> Optional[str]:
         """``let``, ``experiment``, ``patch`` or ``search``: the statement that defined ``name``."""
-        kinds = getattr(self.module, "kinds", None)
-        if isinstance(kinds, dict) and name in kinds:
-            return kinds[name]
-        for stmt in reversed(self.statements):
-            if stmt.name == name:
-                return stmt.keyword
-        return None
+        return self.module.kinds.get(name)
 
     def experiments(self) -> List[str]:
         """Names of the defined experiments (statement kind ``experiment``)."""
@@ -179,11 +142,10 @@ class Session:
             from mldsl.dsl.api import load_module
 
             module = load_module(str(p))
-            kinds = getattr(module, "kinds", {})
             for name in module:  # named after the file's stem, made a valid name (``dsl.spelling.name_for``)
-                self.define(name, module[name], kinds.get(name))
+                self.define(name, module[name], module.kinds[name])
             return list(module)
-        from mldsl.dsl.api import read_source
+        from mldsl.dsl.api import parse, read_source
 
         text = read_source(str(p))
         parse(text, filename=str(p))  # errors point into the file itself
@@ -202,7 +164,7 @@ class Session:
     def reset(self) -> None:
         """Forgets everything."""
         self.statements = []
-        self.module = {}
+        self.module = Module(self.filename)
         self.import_roots = []
 
     # ------------------------------------------------------------------------------------ helpers
@@ -210,6 +172,8 @@ class Session:
                  where: Optional[Tuple[str, int]] = None) -> Any:
         head = "".join(s.text + "\n" for s in context)
         offset = head.count("\n")
+        from mldsl.dsl.api import parse
+
         try:
             return parse(head + text, filename=self.filename, import_roots=self.import_roots)
         except MldslError as exc:
@@ -223,12 +187,10 @@ class Session:
     def _context_without(self, redefined: Iterable[str]) -> List[Statement]:
         """The earlier statements with the definitions of ``redefined`` dropped; statements that used
         them are replaced by snapshots of their values."""
-        redefined = {n for n in redefined if n in self._module_names()
-                     or any(s.name == n for s in self.statements)}
+        redefined = {n for n in redefined if n in self.module or any(s.name == n for s in self.statements)}
         if not redefined:
             return list(self.statements)
-        own = getattr(self.module, "own", None)
-        imported = [n for n in self._module_names() if own is not None and n not in own]
+        imported = [n for n in self.module if n not in self.module.own]
         inline_imports = bool(redefined & set(imported))
         out: List[Statement] = []
         for stmt in self.statements:
@@ -249,11 +211,11 @@ class Session:
         return out
 
     def _snapshot(self, stmt: Statement) -> Statement:
-        if not stmt.name or stmt.name not in self._module_names():
+        if not stmt.name or stmt.name not in self.module:
             return stmt
         try:
             text = to_mlx(self.module[stmt.name], name=stmt.name, kind=stmt.keyword)
-        except Exception:  # no printer for this value: keep the text (it sees the new definition)
+        except TypeError:  # .mlx cannot write this value: keep the text (it sees the new definition)
             if not stmt.text:
                 raise MldslError(f"cannot redefine {stmt.name!r}: the definitions imported with it "
                                  "cannot be printed back as .mlx") from None
@@ -264,25 +226,24 @@ class Session:
 def _relocate(exc: Exception, filename: str, name: str, first_line: int) -> None:
     """Renames ``filename`` to ``name`` in the errors and moves them down to ``first_line``."""
     for err in _each_error(exc):
-        if getattr(err, "filename", None) != filename:
+        if err.filename != filename:
             continue
         err.filename = name
-        if isinstance(getattr(err, "line", None), int) and err.line > 0:
+        if err.line > 0:
             err.line += first_line - 1
-            if isinstance(getattr(err, "end_line", None), int):
-                err.end_line += first_line - 1
+            err.end_line += first_line - 1
 
 
 def _shift_columns(exc: Exception, shift: int) -> None:
+    """Moves the columns of errors on the first line ``shift`` to the left (the text compiled there had
+    ``let __repl_value__ = `` before the input)."""
     for err in _each_error(exc):
-        if getattr(err, "line", 0) == 1 and isinstance(getattr(err, "column", None), int):
-            if err.column > shift:
-                err.column -= shift
-                if getattr(err, "end_line", None) == 1 and isinstance(getattr(err, "end_column", None), int):
-                    err.end_column = max(err.end_column - shift, err.column + 1)
-                src = getattr(err, "source_line", None)
-                if isinstance(src, str) and len(src) >= shift:
-                    err.source_line = src[shift:]
+        if err.line == 1 and err.column > shift:
+            err.column -= shift
+            if err.end_line == 1:
+                err.end_column = max(err.end_column - shift, err.column + 1)
+            if err.source_line is not None and len(err.source_line) >= shift:
+                err.source_line = err.source_line[shift:]
 
 
 def _absolute_import(text: str, folder: Path) -> str:

@@ -11,7 +11,6 @@ reports any error without ever raising; both front ends feed it:
 """
 from __future__ import annotations
 
-import io
 import os
 import re
 import sys
@@ -21,15 +20,17 @@ from typing import IO, Iterable, List, Optional, Tuple
 
 from mldsl._warnings import one_line_warnings
 from mldsl.errors import MldslError
+from mldsl.repl.commands import QUIT, run_command, show_value
 from mldsl.repl.lexing import is_command, needs_more, open_brackets, split_statements, tokenize
 from mldsl.repl.session import Session
+from mldsl.service.output import Output, isatty
 
 PROMPT = "mlx> "
 CONTINUATION = "...  "
 HISTORY_ENV = "MLDSL_HISTORY"
 DEFAULT_HISTORY = "~/.mldsl_history"
 
-OK, FAILED, QUIT = "ok", "failed", "quit"
+OK, FAILED = "ok", "failed"
 
 
 def history_path() -> Optional[Path]:
@@ -43,53 +44,40 @@ def history_path() -> Optional[Path]:
 class Repl:
     """One REPL: a :class:`Session` plus where output goes.
 
-    ``out``/``err``: text streams (default stdout/stderr). ``color``: ANSI colour in output (the
-    default: only when ``out`` is a terminal and ``NO_COLOR`` is unset).
+    ``out``/``err``: text streams (default stdout/stderr), written through :class:`Output` (``output``,
+    ``error_output``), as the command line writes. ``color``: colour in the output (the default: only
+    when ``out`` is a terminal and ``NO_COLOR`` is unset).
     """
 
     def __init__(self, session: Optional[Session] = None, *, out: Optional[IO[str]] = None,
                  err: Optional[IO[str]] = None, color: Optional[bool] = None) -> None:
         self.session = session or Session()
-        self.out = out or sys.stdout
-        self.err = err or sys.stderr
-        if color is None:
-            color = _isatty(self.out) and "NO_COLOR" not in os.environ
-        self.color = color
+        self.output = Output(out or sys.stdout, color=color)
+        self.error_output = Output(err or sys.stderr, color=self.output.color)
         self.errors = 0
-        self.interactive_mode = False
         self.prompt_session = None  # the PromptSession while interactive
+
+    @property
+    def color(self) -> bool:
+        return self.output.color
 
     # ------------------------------------------------------------------------------------ output
     def print(self, text: str = "") -> None:
         """Writes a line of plain output."""
-        self.out.write(text + "\n")
-        self.out.flush()
+        self.output.print(text)
 
     def print_mlx(self, text: str) -> None:
         """Writes ``.mlx`` text, highlighted when colour is on."""
-        if self.color:
-            try:
-                from pygments import highlight
-                from pygments.formatters import TerminalFormatter
-
-                from mldsl.highlight import MlxLexer
-
-                text = highlight(text, MlxLexer(), TerminalFormatter()).rstrip("\n")
-            except Exception:  # highlighting is a nicety
-                pass
-        self.print(text)
+        self.output.mlx(text)
 
     def print_dim(self, text: str) -> None:
         """Writes a secondary message (dim when colour is on)."""
-        self.print(f"\033[2m{text}\033[0m" if self.color else text)
+        self.output.print(text, "dim")
 
     def print_error(self, text: str) -> None:
         """Writes an error message to ``err`` (red when colour is on)."""
-        if self.color:
-            text = "\n".join(f"\033[31m{line}\033[0m" for line in text.split("\n"))
-        self.out.flush()
-        self.err.write(text + "\n")
-        self.err.flush()
+        self.output.stream.flush()
+        self.error_output.print(text, "red")
 
     def report(self, exc: BaseException) -> None:
         """Prints an error: the DSL's rendering (source line and caret) for ``.mlx`` errors,
@@ -119,8 +107,6 @@ class Repl:
     def _handle(self, text: str, where: Optional[Tuple[str, int]]) -> str:
         try:
             if is_command(text):
-                from mldsl.repl.commands import run_command
-
                 result = run_command(self, text.strip())
                 return QUIT if result == QUIT else OK
             stmts = split_statements(text)
@@ -135,8 +121,6 @@ class Repl:
                         exc.notes.append(f"to define a name, write `let {m.group(1)} = ...` "
                                          f"(or `experiment {m.group(1)} = ...`)")
                     raise
-                from mldsl.repl.commands import show_value
-
                 show_value(self, value)
                 return OK
             self.session.execute(text, where=where)
@@ -181,7 +165,6 @@ class Repl:
         session = self.make_prompt_session(input=input, output=output, history=history,
                                            use_history_file=use_history_file)
         self.prompt_session = session
-        self.interactive_mode = True
         if output is None:
             self.print_dim("mldsl REPL: .mlx statements, or :help for commands (Ctrl-D to leave)")
         while True:
@@ -199,12 +182,10 @@ class Repl:
                             use_history_file: bool = True):
         """A configured ``prompt_toolkit.PromptSession`` (exposed for tests)."""
         try:
-            import prompt_toolkit  # noqa: F401
-            import pygments  # noqa: F401
+            from prompt_toolkit import PromptSession
         except ImportError:
             raise MldslError("the interactive REPL needs prompt_toolkit and Pygments: "
                              "pip install 'mldsl[repl]' (piped input works without them)") from None
-        from prompt_toolkit import PromptSession
         from prompt_toolkit.history import FileHistory, InMemoryHistory
         from prompt_toolkit.lexers import PygmentsLexer
         from prompt_toolkit.styles import Style
@@ -285,19 +266,12 @@ def _indent(text: str) -> str:
     return "    " * len(stack)
 
 
-def _isatty(stream) -> bool:
-    try:
-        return bool(stream.isatty())
-    except (AttributeError, ValueError, io.UnsupportedOperation):
-        return False
-
-
 def main(files: Iterable[str] = (), *, history: Optional[str] = None, no_history: bool = False,
          color: Optional[bool] = None, stdin: Optional[IO[str]] = None) -> int:
     """``mldsl repl``: loads ``files``, then reads interactively when stdin is a terminal, else
     runs the piped input. Returns the exit code (piped: 0 if all inputs succeeded, else 2)."""
     stdin = stdin or sys.stdin
-    interactive = _isatty(stdin) and _isatty(sys.stdout)
+    interactive = isatty(stdin) and isatty(sys.stdout)
     repl = Repl(color=color if color is not None else (None if interactive else False))
     failed = False
     for f in files:

@@ -59,17 +59,15 @@ def test_search_with_an_explicit_backend_refuses_before_the_first_trial(tmp_path
                                               (False, 'will fail: TensorFlow is not installed (pip install '
                                                       '"mldsl[keras]")')])
 def test_search_with_auto_says_which_choices_run_on_keras(monkeypatch, capsys, tensorflow, says):
-    from mldsl.commands.search import _check_backend
+    from mldsl.service.studies import space_notes
     monkeypatch.setattr(base, "tensorflow_installed", lambda: tensorflow)
     monkeypatch.setattr(base, "gpu_visible", lambda: False)
     space = mldsl.parse(SOURCE)["space"]
-    _check_backend(space, quiet=False)
-    err = capsys.readouterr().err
-    assert err == (f"backend auto: the trials that choose PReLU (at model.layers[1].candidates[0].activation."
-                   f"candidates[1]) {says}; native cannot run it\n")
+    assert space_notes(space) == [(f"backend auto: the trials that choose PReLU (at model.layers[1].candidates[0].activation."
+                   f"candidates[1]) {says}; native cannot run it")]
     strict = mldsl.parse(SOURCE)["strict"]
     with pytest.raises(SearchError, match="choices its backend cannot run"):
-        _check_backend(strict, quiet=True)
+        space_notes(strict)
 
 
 def test_nothing_to_say_when_a_gpu_makes_auto_pick_keras(monkeypatch):

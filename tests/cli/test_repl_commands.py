@@ -44,8 +44,9 @@ def test_repl_statements_accumulate_and_show(sh):
     assert 'Dense(16, activation="relu")' in sh(":show m")
     assert sh(":show m.model.layers[1].units") == "16\n"
     assert sh(":show m model.layers[2]") == 'Dense(10, activation="softmax")\n'
+    assert "use_bias=true" in sh(":show m model.layers[2] --verbose")  # every value, with the docs
     sh("experiment b = m with { training.batch_size = 64 }")
-    assert sh(":show b training --hide-defaults").split() == ["{", "batch_size=64", "}"]
+    assert sh(":show b training --hide-defaults") == "{ batch_size = 64 }\n"
     assert "# Examples per gradient step." in sh(":show b training --verbose")
     # an expression shows its value
     assert sh("Dense(3)") == "Dense(3)\n"
@@ -54,6 +55,29 @@ def test_repl_statements_accumulate_and_show(sh):
     import mldsl
 
     assert list(mldsl.parse(sh.session.source())) == ["hidden", "m", "b"]
+
+
+@pytest.mark.parametrize("flags", ["", "--verbose", "--hide-defaults", "--verbose --hide-defaults"])
+def test_repl_show_prints_mlx_that_compiles_back_with_every_option(sh, flags):
+    """:show --verbose and --hide-defaults print .mlx through the printer, as `mldsl show` does (they
+    printed the symbolic format, which is not .mlx), so the text compiles back to an equal value."""
+    import mldsl
+
+    from mldsl.dsl.printer import to_mlx
+
+    whole = sh.session.value("m")
+    verbose = "--verbose" in flags
+    hide = "--hide-defaults" in flags or not verbose  # the REPL's default leaves out values at their default
+    for path in ("", "model", "training"):
+        text = sh(f":show m {path} {flags}")
+        shown = mldsl.parse(f"let shown = {text}")["shown"]
+        if path != "training":  # canonical, as `mldsl show` prints (a bare dict has no field docs)
+            assert text == to_mlx(shown, hide_defaults=hide, verbose=verbose), text
+        if path:  # a part without its defaults means the same in its place (a field's schema fills them)
+            rebuilt = whole.clone(deep=True)
+            rebuilt.rebind({path: shown})
+            shown = rebuilt
+        assert shown == whole, text
 
 
 def test_repl_bad_input_leaves_session_unchanged(sh):

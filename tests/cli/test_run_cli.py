@@ -29,7 +29,9 @@ experiment slow = digits with { training.num_epochs = 400, training.batch_size =
 
 
 @pytest.fixture
-def mlx(tmp_path):
+def mlx(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the default store is ./mldsl.db
+    monkeypatch.delenv("MLDSL_STORE", raising=False)
     path = tmp_path / "exp.mlx"
     path.write_text(EXPERIMENT)
     return path
@@ -47,7 +49,7 @@ def test_run_records_everything(mlx, capsys):
     assert [h["epoch"] for h in record["history"]] == [1, 2, 3]
     assert {"loss", "accuracy", "val_loss", "val_accuracy", "seconds"} <= set(record["history"][0])
     store_path = mlx.parent / "mldsl.db"
-    assert store_path.exists()  # the embedded default sits next to the file
+    assert store_path.exists()  # the default: ./mldsl.db in the current folder
     with Store(store_path) as store:
         run = store.get_run(record["run_id"])
     assert run.status == "completed" and run.metrics == record["metrics"]
@@ -89,8 +91,10 @@ def test_runs_lists_shows_and_diffs(mlx, capsys):
     assert "num_epochs" in diff and "metric accuracy" in diff
 
 
-def test_nan_loss_is_recorded_as_failed_with_a_message(tmp_path, capsys):
+def test_nan_loss_is_recorded_as_failed_with_a_message(tmp_path, capsys, monkeypatch):
     import numpy as np
+
+    monkeypatch.chdir(tmp_path)
 
     rng = np.random.default_rng(0)
     x = rng.random((64, 4))
@@ -126,7 +130,7 @@ def test_ctrl_c_records_the_run_as_interrupted(mlx):
     """A real SIGINT in the middle of training: exit 130, the run stored as interrupted with its epochs."""
     store_path = mlx.parent / "mldsl.db"
     proc = subprocess.Popen([sys.executable, "-m", "mldsl", "run", f"{mlx}:slow"], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+                            stderr=subprocess.PIPE, text=True, cwd=mlx.parent)
     deadline = time.time() + 60
     try:
         while time.time() < deadline:  # wait until at least one epoch is stored

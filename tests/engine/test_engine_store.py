@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from mldsl.engine.store import Store, default_store_path
+from mldsl.engine.store import Store
 from mldsl.errors import StoreError
 
 
@@ -129,10 +129,6 @@ def test_locked_store_is_a_clear_error(tmp_path):
 def test_store_path_that_is_a_folder(tmp_path):
     with pytest.raises(StoreError, match="is a folder"):
         Store(tmp_path)
-
-
-def test_default_store_sits_next_to_the_file(tmp_path):
-    assert default_store_path(tmp_path / "a.mlx") == tmp_path.resolve() / "mldsl.db"
 
 
 def test_finished_trial_is_durable_across_a_hard_kill(tmp_path):

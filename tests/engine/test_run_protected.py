@@ -95,7 +95,8 @@ def test_without_a_store_ctrl_c_says_nothing_was_recorded(tiny, monkeypatch):
     assert info.value.record is None
 
 
-def test_an_artifacts_folder_that_cannot_be_made_fails_the_run_with_a_message(tmp_path, capsys):
+def test_an_artifacts_folder_that_cannot_be_made_fails_the_run_with_a_message(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the default store, ./mldsl.db, and its runs/ folder
     mlx = tmp_path / "tiny.mlx"
     mlx.write_text(K.TINY_RUN)
     (tmp_path / "runs").write_text("a file where the runs folder goes")

@@ -75,10 +75,12 @@ search tune over space {
 """
 
 
-def test_search_end_to_end_on_a_tiny_real_experiment_then_resume(tmp_path, capsys):
+def test_search_end_to_end_on_a_tiny_real_experiment_then_resume(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("MLDSL_STORE", raising=False)
     mlx = tmp_path / "tiny.mlx"
     mlx.write_text(TINY)
-    assert main(["search", str(mlx)]) == 0  # default store: mldsl.db next to the file
+    assert main(["search", str(mlx)]) == 0  # default store: ./mldsl.db
     captured = capsys.readouterr()
     assert "starting search 'tune': 3 trials, maximize 'accuracy', executor inprocess (window 8)" in captured.err
     assert "trial 0 " in captured.err and "[3/3] best accuracy=" in captured.err  # progress (not a tty)
@@ -103,10 +105,11 @@ def test_search_end_to_end_on_a_tiny_real_experiment_then_resume(tmp_path, capsy
     with Store(store) as s:
         again = s.trials(s.get_study("tune"))
     assert [(t.dna, t.reward) for t in again[:3]] == [(t.dna, t.reward) for t in trials]
-    assert main(["trials", str(mlx)]) == 0 and "study 'tune'" in capsys.readouterr().out
+    assert main(["trials", str(mlx)]) == 0 and "study 'tune'" in capsys.readouterr().out  # the file's searches
 
 
-def test_search_cli_errors_are_clear(tmp_path, capsys):
+def test_search_cli_errors_are_clear(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
     mlx = tmp_path / "tiny.mlx"
     mlx.write_text(TINY)
     assert main(["search", f"{mlx}:tnue"]) == 2
@@ -120,20 +123,24 @@ def test_search_cli_errors_are_clear(tmp_path, capsys):
     assert "--address names a Ray cluster" in capsys.readouterr().err
 
 
-def test_progress_updates_one_line_on_a_terminal():
+def test_progress_is_a_bar_on_a_terminal_and_lines_off_one(monkeypatch):
     import io
 
-    from mldsl.commands.search import Progress
+    from mldsl.service.output import Output
 
     class Tty(io.StringIO):
         def isatty(self):
             return True
 
-    stream = Tty()
-    progress = Progress("acc", stream=stream)
-    run_search(L.raw_space(), name="s", algorithm=Random(), trials=3, objective="acc", evaluate=L.ev_simple,
-               seed=5, on_trial=progress)
-    progress.close()
-    text = stream.getvalue()
-    assert text.count("\r") == 3 and text.endswith("\n") and text.count("\n") == 1
-    assert "[3/3] best acc=" in text and "0 failed" in text and "elapsed" in text
+    monkeypatch.setenv("NO_COLOR", "1")
+    tty, plain = Tty(), io.StringIO()
+    for stream in (tty, plain):
+        with Output(stream).trial_progress("acc") as progress:
+            run_search(L.raw_space(), name="s", algorithm=Random(), trials=3, objective="acc", evaluate=L.ev_simple,
+                       seed=5, on_trial=progress)
+    bar = tty.getvalue()
+    assert "[3/3]" in bar and "best acc=" in bar and "0 failed" in bar and "━" in bar  # rich's bar
+    assert "\x1b[3" not in bar.replace("\x1b[?25", "")  # NO_COLOR: cursor moves, but no colour codes
+    lines = plain.getvalue().splitlines()
+    assert len(lines) == 3 and all(line.startswith(f"trial {i} ") for i, line in enumerate(lines))
+    assert "[3/3] best acc=" in lines[-1] and "\x1b" not in plain.getvalue()

@@ -15,9 +15,10 @@ if TYPE_CHECKING:  # NumPy is imported on use: the registry loads this module fo
     import numpy as np
 
 from mldsl.backends.base import (EpochCallback, RunResult, check_outputs_fit_classes, constant_prediction_loss,
-                                 divergence_warning, lower_learning_rate, unsupported_reasons)
+                                 divergence_warning, lower_learning_rate, path_of, type_name_of,
+                                 unsupported_reasons)
 from mldsl.backends.keras._runtime import import_keras, missing_tensorflow
-from mldsl.backends.keras.lowering import LoweringContext, field, path_of, type_name_of
+from mldsl.backends.keras.lowering import LoweringContext, field
 from mldsl.errors import BackendError
 
 @dataclass

@@ -32,32 +32,16 @@ Only call this module's functions after :func:`mldsl.backends.keras._runtime.imp
 """
 from __future__ import annotations
 
-import inspect
 from typing import Any, Callable, List, Optional, Sequence, Tuple
 
+from mldsl.backends.base import path_of, takes_context, type_name_of
 from mldsl.components import ACTIVATION_NAMES
 from mldsl.errors import BackendError
-
-try:  # the symbolic core's missing-value sentinel (absent fields read as their default)
-    from mldsl.symbolic import MISSING as _MISSING
-except ImportError:  # pragma: no cover - symbolic core not installed
-    _MISSING = object()
+from mldsl.symbolic import MISSING as _MISSING  # absent fields read as their default
 
 LowerFn = Callable[[Any, "LoweringContext"], Any]
 
 BACKEND_NAME = "keras"
-
-def type_name_of(component: Any) -> str:
-    """The DSL name of a component (its class's ``type_name``, else the class name)."""
-    cls = type(component)
-    return str(getattr(cls, "type_name", None) or cls.__name__)
-
-
-def path_of(component: Any) -> str:
-    """The symbolic path of a component (``model.layers[1]``), or ``""`` when it has none."""
-    path = getattr(component, "sym_path", None)
-    return str(path) if path is not None else ""
-
 
 def field(obj: Any, key: str, default: Any = None) -> Any:
     """``obj[key]`` for mappings (``training = {...}``), ``obj.key`` for objects; ``default`` when absent."""
@@ -146,16 +130,6 @@ class LoweringContext:
     def regularizer(self, value: Any) -> Any:
         """Lowers an optional regularizer component."""
         return None if value is None else self.lower(value)
-
-
-def takes_context(fn: Callable) -> bool:
-    """Whether a lowering takes ``(component, ctx)``; plugins may also give ``fn(component)``."""
-    try:
-        params = list(inspect.signature(fn).parameters.values())
-    except (TypeError, ValueError):
-        return True
-    positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-    return len(positional) >= 2 or any(p.kind == p.VAR_POSITIONAL for p in params)
 
 
 def _registry_lowering(registry: Any, cls: type) -> Optional[LowerFn]:

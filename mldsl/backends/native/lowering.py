@@ -9,26 +9,15 @@ its path otherwise).
 """
 from __future__ import annotations
 
-import inspect
 from typing import Any, Callable, List, Optional
 
+from mldsl.backends.base import path_of, takes_context, type_name_of
 from mldsl.backends.native.plan import (ActivationSpec, EarlyStoppingSpec, L2Spec, LossSpec, MetricSpec,
                                         NativeUnsupported, OptimizerSpec, Plan)
 from mldsl.errors import BackendError
 from mldsl.kernels import catalogue
 
 BACKEND_NAME = "native"
-
-
-def type_name_of(component: Any) -> str:
-    """The DSL name of a component (its class's ``type_name``, else the class name)."""
-    cls = type(component)
-    return str(getattr(cls, "type_name", None) or cls.__name__)
-
-
-def path_of(component: Any) -> str:
-    """The symbolic path of a component (``model.layers[1]``), or ``""``."""
-    return str(getattr(component, "sym_path", "") or "")
 
 
 def field(obj: Any, key: str, default: Any = None) -> Any:
@@ -41,16 +30,6 @@ def field(obj: Any, key: str, default: Any = None) -> Any:
     if type(value).__name__ in ("MissingValue", "_Missing") or repr(value) == "MISSING":
         return default
     return value
-
-
-def takes_context(fn: Callable) -> bool:
-    """Whether a lowering takes ``(component, ctx)``; a plugin may also give ``fn(component)``."""
-    try:
-        params = list(inspect.signature(fn).parameters.values())
-    except (TypeError, ValueError):
-        return True
-    positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-    return len(positional) >= 2 or any(p.kind == p.VAR_POSITIONAL for p in params)
 
 
 class LoweringContext:

@@ -1,4 +1,6 @@
-"""CLI verb ``repl``: the interactive ``.mlx`` shell."""
+"""The ``mldsl repl`` verb: its arguments on the command line, and the start of the shell. It lives with
+the REPL so that neither front end imports the other; ``mldsl.cli`` adds it beside the verbs of
+``mldsl.commands``."""
 from __future__ import annotations
 
 
