@@ -78,6 +78,33 @@ class Metric(Component):
     kind = "metric"
 
 
+def logged_metrics(space: Any) -> Optional[list]:
+    """The metrics a run of ``space``'s experiments reports, which an objective may name: ``loss`` and
+    the ``name`` of each :class:`Metric` in it, over every candidate of a search space (a metric's name is
+    its key in the results, see ``mldsl.backends.base.RunResult``). None when the space holds no metric,
+    or one whose name is left to the search: then nothing is known."""
+    names: list = []
+
+    def visit(value: Any) -> bool:
+        if isinstance(value, sym.Object):
+            if isinstance(value, Metric):
+                name = value.sym_init_args.get("name")
+                if not isinstance(name, str):
+                    return False
+                if name not in names:
+                    names.append(name)
+            return all(visit(v) for v in value.sym_init_args.values())
+        if isinstance(value, dict):
+            return all(visit(v) for v in value.values())
+        if isinstance(value, (list, tuple)):
+            return all(visit(v) for v in value)
+        return True
+
+    if not visit(space) or not names:
+        return None
+    return ["loss"] + [n for n in names if n != "loss"]
+
+
 class Regularizer(Component):
     """A weight regularizer (``L2``)."""
 

@@ -116,7 +116,7 @@ class Printer:
 
     def patch_block(self, edits) -> Any:
         """``{ path = value ... }`` of a mapping path -> value (a patch, or a ``with`` block)."""
-        return shapes.block([[path_text(path), " = ", self.value(v)] for path, v in edits.items()])
+        return shapes.block([[patch_key_text(path), " = ", self.value(v)] for path, v in edits.items()])
 
     # -- values ------------------------------------------------------------------------------------
     def value(self, value: Any):
@@ -207,7 +207,7 @@ def call_name(value) -> str:
     return name
 
 
-def path_text(path: Any) -> str:
+def patch_key_text(path: Any) -> str:
     """A path key of a patch block: ``model.layers[1].units``, quoted when a key is not a name."""
     keys = sym.KeyPath.parse(path)
     text = str(keys)

@@ -3,7 +3,7 @@ such as ``evolution(population_size=5)`` or ``median(after=2)``, kept symbolic s
 compares and saves like any other value)."""
 from __future__ import annotations
 
-from typing import Any, List, Optional
+from typing import Any
 
 from mldsl import symbolic as sym
 from mldsl.dsl import shapes
@@ -86,33 +86,6 @@ class Search(sym.Object):
 
 #: The algorithm of a search block that names none.
 DEFAULT_ALGORITHM = "random"
-
-
-def logged_metrics(space: Any) -> Optional[List[str]]:
-    """The metrics a run of ``space``'s experiments reports, which an objective may name: ``loss`` and
-    the ``name`` of each metric component in it (a metric's name is its key in the results, see
-    ``mldsl.backends.base.RunResult``). None when the space holds no metric component, or one whose
-    name is left to the search: then nothing is known."""
-    names: List[str] = []
-
-    def visit(value: Any) -> bool:
-        if isinstance(value, sym.Object):
-            if getattr(type(value), "kind", None) == "metric":
-                name = value.sym_init_args.get("name")
-                if not isinstance(name, str):
-                    return False
-                if name not in names:
-                    names.append(name)
-            return all(visit(v) for v in value.sym_init_args.values())
-        if isinstance(value, dict):
-            return all(visit(v) for v in value.values())
-        if isinstance(value, (list, tuple)):
-            return all(visit(v) for v in value)
-        return True
-
-    if not visit(space) or not names:
-        return None
-    return ["loss"] + [n for n in names if n != "loss"]
 
 
 # ------------------------------------------------------------------------------------------ printing

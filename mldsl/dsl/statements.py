@@ -13,7 +13,8 @@ from mldsl.dsl.context import (ERROR, PLUGINS_HINT, StatementContext, article, d
                                display_path, is_error, path_text, type_name, where)
 from mldsl.dsl.imports import ImportRefused, unreadable_message
 from mldsl.dsl.module import Definition, Patch, Provenance
-from mldsl.dsl.search_statement import DEFAULT_ALGORITHM, Invocation, Objective, Search, logged_metrics
+from mldsl.components import logged_metrics
+from mldsl.dsl.search_statement import DEFAULT_ALGORITHM, Invocation, Objective, Search
 from mldsl.dsl.vocabulary import OBJECTIVES, REQUIRED_SEARCH_SETTINGS, SEARCH_SETTINGS
 from mldsl.errors import MldslError, suggestion_text
 from mldsl.textfile import TextFileError

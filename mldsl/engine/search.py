@@ -137,14 +137,6 @@ def describe_algorithm(algorithm: Algorithm) -> dict:
 
 
 # -- checks before the first trial ---------------------------------------------------------------------
-def logged_metrics(space: Any) -> Optional[set]:
-    """The metric names a trial of ``space`` logs (``loss`` and each candidate evaluation metric's name),
-    or None when the space does not say (a raw DNA spec, or no evaluation metric)."""
-    metrics = sym.query(space, r"^evaluation\.metric", where=lambda v: isinstance(v, components.Metric))
-    names = {m.sym_get("name", None) for m in metrics.values()} - {None}
-    return {"loss"} | names if names else None
-
-
 def max_epochs(space: Any) -> Optional[int]:
     """The most epochs a trial of ``space`` trains (over every candidate), or None when it does not say."""
     found = sym.query(space, r"^training\.num_epochs",
@@ -157,7 +149,7 @@ def check_search(space: Any, objective: str, rule: Optional[EarlyStoppingRule]) 
     objective is not a metric they log, or the early-stopping rule cannot apply to their epochs."""
     from mldsl.errors import suggestion_text
 
-    names = logged_metrics(space)
+    names = components.logged_metrics(space)
     if names is not None and objective not in names:
         hint = suggestion_text(objective, names)
         raise SearchError(f"objective {objective!r} is not a metric the trials log (they log: "

@@ -2,7 +2,6 @@
 from mldsl import components as c
 from mldsl import hookimpl
 from mldsl import symbolic as sym
-from mldsl_std.callbacks import EarlyStopping  # noqa: F401 - listed for readers: callbacks go in training
 from mldsl_std.losses import SparseCategoricalCrossentropy
 from mldsl_std.metrics import SparseCategoricalAccuracy
 from mldsl_std.optimizers import Adam
