@@ -8,7 +8,7 @@ import importlib
 BENCHMARKS = {
     "mlp": ("mldsl.bench.mlp", "native kernels vs Keras vs NumPy vs the sgemm floor, MLP epoch time"),
     "search": ("mldsl.bench.search_overhead", "search framework overhead per trial vs Optuna"),
-    "check": ("mldsl.bench.check", "`mldsl check` wall time on a 300-line file"),
+    "check": ("mldsl.bench.check", "`mldsl check` wall time, and its growth with the file (--lines 3000 30000)"),
     "keras": ("mldsl.backends.keras.bench", "mldsl's Keras backend vs the same model written in Keras"),
 }
 
