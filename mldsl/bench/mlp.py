@@ -3,6 +3,7 @@ sgemm floor.
 
     python -m mldsl.bench.mlp [--json] [--samples N] [--threads T] [--repeat R] [--no-keras] [--per-layer]
                               [--blas-sgemm] [--mnist PATH]
+    python -m mldsl.bench.mlp --contention [--repeat R] [--json]   (see mldsl.bench.contention)
 
 The work (issue 6): a 784-500-300-10 ReLU MLP, softmax cross-entropy, Adam(1e-3), float32, one epoch over
 ``N`` synthetic samples (default 60,000) at batch 100, and one epoch over ``N/2`` samples at batch 32.
@@ -468,7 +469,16 @@ def main(argv: Optional[list] = None) -> int:
     p.add_argument("--blas-sgemm", action="store_true",
                    help="also time the native trainer with every product on BLAS (native_blas_sgemm)")
     p.add_argument("--mnist", metavar="PATH", help="also run the MNIST accuracy check on this data")
+    p.add_argument("--contention", action="store_true",
+                   help="instead: native epochs at several model sizes, quiet and beside one busy process per "
+                        "core, default threads and one thread (mldsl.bench.contention)")
     args = p.parse_args(argv)
+    if args.contention:
+        from mldsl.bench import contention
+        log = (lambda s: print(s, file=sys.stderr, flush=True)) if not args.json else (lambda s: None)
+        record = contention.run(max(1, args.repeat), log)
+        print(json.dumps(record, indent=2) if args.json else contention.format_record(record))
+        return 0
     if args.samples < 200:
         p.error("--samples must be at least 200")
     log = (lambda s: print(s, file=sys.stderr, flush=True)) if not args.json else (lambda s: None)

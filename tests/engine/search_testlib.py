@@ -29,7 +29,7 @@ def ev_simple(exp, report):
 
 def ev_threads(exp, report):
     """Reports the training thread count the worker would use (and the objective)."""
-    from mldsl.backends.native.trainer import usable_cores
+    from mldsl.backends.native.threads import usable_cores
 
     return {"acc": score(exp), "threads": usable_cores()}
 
