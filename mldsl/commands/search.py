@@ -27,8 +27,9 @@ def add_parsers(subparsers):
     p.add_argument("--store", default=None, help="SQLite store (default: mldsl.db next to FILE)")
     p.add_argument("--seed", type=int, default=None, help="seed of the search algorithm (default: the search's, or 0)")
     p.add_argument("--window", type=int, default=None,
-                   help="trials that may run without seeing each other's results (default 8, fixed per study; "
-                        "the same on every executor, so a seed gives the same proposals everywhere)")
+                   help="trials that may run without seeing each other's results (default: --workers, else 1 in "
+                        "process and one per core on local/ray; fixed per study; a seed and window give the same "
+                        "proposals on every executor)")
     p.add_argument("--max-retries", type=int, default=2, help="reruns of a trial whose process died (default 2)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress output")
     p.set_defaults(handler=cmd_search)
@@ -197,7 +198,7 @@ def cmd_search(args) -> int:
 
 
 def _search(args) -> int:
-    from mldsl.engine.search import DEFAULT_WINDOW, run_search
+    from mldsl.engine.search import default_window, run_search
     from mldsl.engine.store import Store, default_store_path
 
     settings = load_search(args.target)
@@ -217,7 +218,7 @@ def _search(args) -> int:
             if not args.quiet:
                 study = existing.get(settings["name"])
                 window = study.algorithm.get("window") if study is not None else None
-                window = window or args.window or DEFAULT_WINDOW
+                window = window or args.window or default_window(executor, args.workers)
                 verb = "resuming" if study is not None else "starting"
                 print(f"{verb} search {settings['name']!r}: {trials} trials, {settings['direction']} "
                       f"{settings['objective']!r}, executor {executor} (window {window}); store {store_path}",

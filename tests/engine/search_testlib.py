@@ -100,7 +100,7 @@ def ev_killable(exp, report):
     return {"acc": final, "loss": 0.1}
 
 
-SEARCH_KW = dict(name="tune", trials=20, objective="acc", direction="maximize", seed=7,
+SEARCH_KW = dict(window=8, name="tune", trials=20, objective="acc", direction="maximize", seed=7,
                  early_stopping="median(after=2)", max_retries=3)
 
 
