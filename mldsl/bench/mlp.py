@@ -351,7 +351,7 @@ def _kernels_info() -> Dict[str, Any]:
     import mldsl.kernels as K
     info = K.build_info()
     return {"isa": info["isa"], "blas": f"{info['blas']['name']} {info['blas']['version']}",
-            "sgemm": info["sgemm"]}
+            "sgemm": info["sgemm"], "sgemm_choice": info["sgemm_choice"]}
 
 
 def run(samples: int = 60_000, threads: int = 2, repeat: int = 1, keras: bool = True,
