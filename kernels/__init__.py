@@ -19,7 +19,14 @@ portable one otherwise. ``MLDSL_KERNELS_ISA`` chooses: ``auto`` (default), ``bas
 
 Small-batch float32 products (a dimension up to 256) go to mldsl's own AVX-512 sgemm
 (``kernels/_sgemm.h``) where the CPU has AVX-512 and the product would run on one thread anyway (inside
-the kernels' team, or with BLAS single-threaded): see :func:`set_own_sgemm` and ``MLDSL_SGEMM``.
+the kernels' team, or with BLAS single-threaded) when it is the faster of the two on this CPU: see
+:func:`sgemm_choice`, :func:`set_own_sgemm` and ``MLDSL_SGEMM``.
+
+OpenMP waits passively: unless ``OMP_WAIT_POLICY`` or ``GOMP_SPINCOUNT`` is set, importing this package
+sets ``OMP_WAIT_POLICY=PASSIVE`` before the OpenMP runtime loads, so a team's idle threads sleep instead
+of spinning. Spinning threads take the core from the thread the team waits for whenever another process
+also wants it (measured on 2 busy cores: the 784-500-300-10 MLP 4.0 s/epoch on two threads with the
+default spinning, 0.64 s passive). :func:`build_info` says which policy is in force.
 
 ``MLDSL_KERNELS_PATH``: when set, compiled modules are looked up first in
 ``$MLDSL_KERNELS_PATH/mldsl/kernels`` (the ``--build-lib`` of a debug build, see ``.ci/kernels-debug``),
@@ -35,6 +42,32 @@ import types
 from typing import Any, Dict, Iterable, Optional
 
 from mldsl.kernels import catalogue
+
+WAIT_POLICY_ENV = ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT")
+
+
+def _openmp_runtime_loaded() -> bool:
+    """Whether GNU OpenMP (the kernels' runtime) is already in this process (it reads its settings once)."""
+    try:
+        with open("/proc/self/maps") as f:
+            return any(line.rstrip().endswith("/libgomp.so.1") for line in f)
+    except OSError:  # pragma: no cover - not Linux
+        return False
+
+
+def wait_policy(environ=os.environ, runtime_loaded: bool = False) -> str:
+    """Makes OpenMP's idle threads sleep (``OMP_WAIT_POLICY=PASSIVE`` in ``environ``) unless the user chose a
+    policy or the runtime already started; returns what is in force, for :func:`build_info`."""
+    chosen = [f"{k}={environ[k]}" for k in WAIT_POLICY_ENV if k in environ]
+    if chosen:
+        return "as set: " + ", ".join(chosen)
+    if runtime_loaded:
+        return "runtime default (OpenMP was loaded before mldsl.kernels)"
+    environ["OMP_WAIT_POLICY"] = "PASSIVE"
+    return "passive"
+
+
+_wait_policy = wait_policy(os.environ, _openmp_runtime_loaded())
 
 _override = os.environ.get("MLDSL_KERNELS_PATH")
 if _override:
@@ -133,9 +166,46 @@ def _selected() -> str:
 
 def module(name: str, variant: Optional[str] = None) -> Any:
     """The compiled module ``name`` (e.g. "dense") of the build in use, or of ``variant`` ("baseline" or
-    a variant name) when given."""
+    a variant name) when given. The first call decides who runs small-batch products (:func:`sgemm_choice`)."""
     v = _selected() if variant is None else ("" if variant == "baseline" else variant)
-    return importlib.import_module(f"{__name__}.{v}.{name}" if v else f"{__name__}.{name}")
+    mod = importlib.import_module(f"{__name__}.{v}.{name}" if v else f"{__name__}.{name}")
+    if _sgemm is None and not _deciding:
+        _decide_sgemm()
+    return mod
+
+
+_sgemm: Optional[Dict[str, Any]] = None
+_deciding = False
+
+
+def _decide_sgemm() -> None:
+    """Applies ``MLDSL_SGEMM``: under ``auto``, the faster of the own sgemm and BLAS on this CPU, from the
+    per-user cache or a short measurement (:mod:`mldsl.kernels.sgemm_select`)."""
+    global _sgemm, _deciding
+    from mldsl.kernels import blas, sgemm_select  # noqa: PLC0415
+    _deciding = True
+    try:
+        dense = module("dense")
+        lib = blas.info()
+        key = sgemm_select.cache_key(variant(), f"{lib['name']} {lib['version']}")
+        try:
+            decision = sgemm_select.choose(blas.sgemm_requested(), dense.own_sgemm_available(), key,
+                                           lambda: sgemm_select.measure(dense.matmul, dense.set_own_sgemm))
+        except Exception as exc:  # noqa: BLE001 - a failed measurement leaves the default, and says why
+            decision = {"sgemm": "own" if dense.own_sgemm_available() else "blas",
+                        "by": f"default: the measurement failed ({type(exc).__name__}: {exc})"}
+        blas.decide_own_sgemm(decision["sgemm"] == "own")
+        _set_own_sgemm(decision["sgemm"] == "own", None)
+        _sgemm = decision
+    finally:
+        _deciding = False
+
+
+def sgemm_choice() -> Dict[str, Any]:
+    """How the kernels chose who runs small-batch float32 products: ``{"sgemm": "own" | "blas", "by": ...}``
+    with the measured seconds (``own_s``, ``blas_s``) under ``MLDSL_SGEMM=auto``."""
+    module("dense")
+    return dict(_sgemm or {})
 
 
 def namespace(variant: str) -> Any:
@@ -150,12 +220,15 @@ def namespace(variant: str) -> Any:
 
 
 def build_info() -> Dict[str, Any]:
-    """``{"isa": ..., "debug": bool, "blas": {...}, "sgemm": ...}``: the kernel build in use, the BLAS it
-    calls and who runs small-batch float32 products (``"own-avx512"`` or ``"blas"``)."""
+    """``{"isa": ..., "debug": bool, "blas": {...}, "sgemm": ..., "sgemm_choice": {...}, "openmp_wait": ...}``:
+    the kernel build in use, the BLAS it calls, who runs small-batch float32 products (``"own-avx512"`` or
+    ``"blas"``) and how that was chosen (:func:`sgemm_choice`), and how idle OpenMP threads wait (see the
+    module docstring)."""
     dense = module("dense")
     from mldsl.kernels import blas  # noqa: PLC0415
     return {"isa": variant(), "debug": bool(dense.DEBUG_BUILD), "blas": blas.info(),
-            "sgemm": "own-avx512" if dense.get_own_sgemm() else "blas"}
+            "sgemm": "own-avx512" if dense.get_own_sgemm() else "blas", "sgemm_choice": sgemm_choice(),
+            "openmp_wait": _wait_policy}
 
 
 def __getattr__(name: str):

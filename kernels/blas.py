@@ -12,8 +12,9 @@ is imported, to what :func:`gemm_addresses` returns:
 Next to BLAS, the float32 products whose batch dimension is small (up to 256 rows: the forward pass,
 the input and the weight gradients of a training step) go to mldsl's own AVX-512 kernel
 (``kernels/_sgemm.h``) when the CPU has AVX-512: at batch 100 it runs 8-25% faster per core than
-OpenBLAS on those shapes. ``MLDSL_SGEMM`` chooses: ``auto`` (the default) or ``blas`` (BLAS for every
-product); :func:`mldsl.kernels.set_own_sgemm` switches at run time.
+OpenBLAS on those shapes, but not on every CPU. ``MLDSL_SGEMM`` chooses: ``auto`` (the default: the faster
+of the two, measured once per CPU model, see :mod:`mldsl.kernels.sgemm_select`), ``own`` or ``blas`` (BLAS
+for every product); :func:`mldsl.kernels.set_own_sgemm` switches at run time.
 
 ``MLDSL_BLAS`` chooses: ``auto`` (the default: openblas when it loads, else scipy), ``openblas``
 (an error if it cannot be loaded) or ``scipy``. Both expose the reference Fortran interface with
@@ -29,7 +30,7 @@ from typing import Any, Dict, Optional, Tuple
 ENV = "MLDSL_BLAS"
 CHOICES = ("auto", "openblas", "scipy")
 SGEMM_ENV = "MLDSL_SGEMM"
-SGEMM_CHOICES = ("auto", "blas")
+SGEMM_CHOICES = ("auto", "own", "blas")
 
 _loaded: Optional[Dict[str, Any]] = None     # what this process bound (set by the first gemm_addresses call)
 
@@ -97,14 +98,32 @@ def info() -> Dict[str, Any]:
     return {k: v for k, v in _loaded.items() if k not in ("handle", "addresses", "threads_address")}
 
 
-def own_sgemm_wanted() -> bool:
-    """Whether the kernels should use their own small-batch sgemm where the CPU can run it
-    (``MLDSL_SGEMM``: ``auto``, the default, or ``blas``); an unknown value is an ImportError."""
+_own_sgemm_decided: Optional[bool] = None   # set once auto's measurement (or the cache) decided
+
+
+def sgemm_requested() -> str:
+    """The ``MLDSL_SGEMM`` choice: ``auto`` (when unset), ``own`` or ``blas``; an unknown value is an
+    ImportError naming the choices."""
     value = os.environ.get(SGEMM_ENV, "").strip().lower() or "auto"
     if value not in SGEMM_CHOICES:
         raise ImportError(f"{SGEMM_ENV}={os.environ.get(SGEMM_ENV)!r} is not a choice; use one of: "
                           f"{', '.join(SGEMM_CHOICES)}")
-    return value == "auto"
+    return value
+
+
+def decide_own_sgemm(enabled: bool) -> None:
+    """Records the decision of :mod:`mldsl.kernels.sgemm_select`, for kernel modules imported later."""
+    global _own_sgemm_decided
+    _own_sgemm_decided = bool(enabled)
+
+
+def own_sgemm_wanted() -> bool:
+    """Whether a kernel module should start with its own small-batch sgemm where the CPU can run it: the
+    decision once made, else ``MLDSL_SGEMM`` (``auto`` and ``own``: yes until measured; ``blas``: no)."""
+    requested = sgemm_requested()
+    if _own_sgemm_decided is not None:
+        return _own_sgemm_decided
+    return requested != "blas"
 
 
 def _scipy_version() -> str:

@@ -81,9 +81,9 @@ def test_every_verb_it_shows_is_a_verb_of_the_cli():
     assert {"run", "runs", "search", "trials", "show", "repl", "bench"} <= shown
     assert sorted(shown - set(subparsers.choices)) == []
     (benchmarks,) = [a for a in subparsers.choices["bench"]._actions if a.dest == "benchmark"]
-    stated = set(re.search(r"`mldsl bench ([a-z|\\]+)", README).group(1).replace("\\", "").split("|"))
+    stated = set(re.search(r"`mldsl bench ([a-z|\\-]+)", README).group(1).replace("\\", "").split("|"))
     assert stated == set(benchmarks.choices)
-    shown_benchmarks = {b for span in code_spans() for b in re.findall(r"mldsl bench ([a-z]+)", span)}
+    shown_benchmarks = {b for span in code_spans() for b in re.findall(r"mldsl bench ([a-z][a-z-]*)", span)}
     assert shown_benchmarks <= set(benchmarks.choices)
 
 
@@ -104,7 +104,8 @@ def test_the_store_it_states_is_where_every_verb_looks(tmp_path, monkeypatch):
 def test_the_defaults_it_states_are_the_code_defaults():
     import mldsl
     from mldsl.cli import build_parser
-    from mldsl.engine.search import DEFAULT_WINDOW
+    from mldsl.backends.base import affinity_cpus
+    from mldsl.engine.search import default_window
     from mldsl.plugin_manager import DEFAULT_IMPORT_WARN_S
 
     search = build_parser()._subparsers._group_actions[0].choices["search"]
@@ -116,7 +117,10 @@ def test_the_defaults_it_states_are_the_code_defaults():
         return found.group(1)
 
     assert int(stated(r"`--max-retries` \(default\s+(\d+)\)")) == defaults["max_retries"]
-    assert int(stated(r"`--window`, default (\d+)")) == DEFAULT_WINDOW
+    assert stated(r"default: the trials that run at once,\s+i\.e\. `--workers`, else (1) in process and one per "
+                  r"core on `local`/`ray`") == "1"
+    assert default_window("inprocess", None) == 1 and default_window("inprocess", 3) == 3
+    assert default_window("local", None) == default_window("ray", None) == affinity_cpus()
     assert float(stated(r"`MLDSL_PLUGIN_IMPORT_WARN_S` seconds \(default\s+(\d+)")) == DEFAULT_IMPORT_WARN_S
     assert stated(r'\*\*`backend = "(\w+)"`\*\* \(the default\)') == mldsl.parse(
         "experiment e = Experiment(model=Sequential([Dense(2)]), data=Digits())")["e"].backend

@@ -20,6 +20,28 @@ from mldsl.errors import BackendError
 #: (``loss``, the metric, ``val_*``, ``seconds``). Returning ``False`` asks the backend to stop early.
 EpochCallback = Callable[[int, dict], Optional[bool]]
 
+#: Environment variables that bound how many threads a backend trains on, first found wins. A search gives
+#: each worker process its share of the cores this way (Ray sets ``OMP_NUM_THREADS`` to a task's CPUs; the
+#: local pool sets ``MLDSL_NUM_THREADS``).
+THREADS_ENV = ("MLDSL_NUM_THREADS", "OMP_NUM_THREADS")
+
+
+def requested_threads(environ=os.environ) -> Optional[int]:
+    """The thread count :data:`THREADS_ENV` asks for (a positive integer), or None when none does."""
+    for var in THREADS_ENV:
+        value = environ.get(var, "").strip()
+        if value.isdigit() and int(value) > 0:
+            return int(value)
+    return None
+
+
+def affinity_cpus() -> int:
+    """The CPUs this process may run on (its affinity mask), at least 1."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
 
 @dataclass
 class RunResult:

@@ -3,6 +3,7 @@ sgemm floor.
 
     python -m mldsl.bench.mlp [--json] [--samples N] [--threads T] [--repeat R] [--no-keras] [--per-layer]
                               [--blas-sgemm] [--mnist PATH]
+    python -m mldsl.bench.mlp --contention [--repeat R] [--json]   (see mldsl.bench.contention)
 
 The work (issue 6): a 784-500-300-10 ReLU MLP, softmax cross-entropy, Adam(1e-3), float32, one epoch over
 ``N`` synthetic samples (default 60,000) at batch 100, and one epoch over ``N/2`` samples at batch 32.
@@ -15,8 +16,10 @@ kept):
 - ``native``: :class:`mldsl.backends.native.MLPTrainer` on the compiled kernels (preallocated buffers,
   fused bias/activation/softmax-CE, the compiled step, the own small-batch sgemm where the CPU has
   AVX-512, the optimizer update fused into the weight gradient's tiles);
-- ``native_per_layer`` (``--per-layer``) and ``native_blas_sgemm`` (``--blas-sgemm``): the same trainer
-  without its compiled step, or with every product on BLAS, for A/B figures in the same run;
+- ``native_per_layer`` (``--per-layer``), and ``native_blas_sgemm`` and ``native_own_sgemm``
+  (``--blas-sgemm``): the same trainer without its compiled step, or with every product on BLAS, or with
+  the own sgemm forced, for A/B figures in the same run (``native`` runs what the kernels chose, recorded
+  under ``kernels.sgemm_choice``);
 - ``numpy``: a plain NumPy training loop (fancy-indexed batches, ``@``, allocating temporaries);
 - ``keras``: Keras 3 on TensorFlow (CPU) ``model.fit``, only if TensorFlow imports (else "unavailable");
 - ``floor``: ``6 x parameters x samples / R`` with ``R`` this machine's measured sgemm rate: the best
@@ -158,19 +161,21 @@ def _native_plan(batch_size: int):
                 eval_batch_size=batch_size)
 
 
-def native_epoch(x, y, batch_size: int, compiled_step: bool = True, own_sgemm: bool = True) -> Callable[[], Any]:
+def native_epoch(x, y, batch_size: int, compiled_step: bool = True,
+                 own_sgemm: Optional[bool] = None) -> Callable[[], Any]:
     """A warmed-up native trainer; returns the callable that trains one epoch on x, y (``compiled_step``:
     False trains through the per-layer path instead of the kernels' ``DenseTrainStep``; ``own_sgemm``:
-    False sends every product to BLAS instead of the kernels' own small-batch sgemm, for that epoch)."""
+    True or False sends small-batch products to the kernels' own sgemm or to BLAS for that epoch, None
+    leaves the kernels' choice, ``mldsl.kernels.sgemm_choice()``)."""
     import mldsl.kernels as K
     from mldsl.backends.native.trainer import MLPTrainer
     tr = MLPTrainer(_native_plan(batch_size), (LAYERS[0],), compiled_step=compiled_step)
 
     def fit(xs, ys):
-        if own_sgemm:                # the kernels' setting as it is (MLDSL_SGEMM=blas is respected)
+        if own_sgemm is None:        # the kernels' setting as it is
             tr.fit(xs, ys)
             return
-        old = K.set_own_sgemm(False)
+        old = K.set_own_sgemm(own_sgemm)
         try:
             tr.fit(xs, ys)
         finally:
@@ -350,7 +355,7 @@ def _kernels_info() -> Dict[str, Any]:
     import mldsl.kernels as K
     info = K.build_info()
     return {"isa": info["isa"], "blas": f"{info['blas']['name']} {info['blas']['version']}",
-            "sgemm": info["sgemm"]}
+            "sgemm": info["sgemm"], "sgemm_choice": info["sgemm_choice"]}
 
 
 def run(samples: int = 60_000, threads: int = 2, repeat: int = 1, keras: bool = True,
@@ -358,9 +363,12 @@ def run(samples: int = 60_000, threads: int = 2, repeat: int = 1, keras: bool = 
         per_layer: bool = False, blas_sgemm: bool = False) -> Dict[str, Any]:
     """Runs the whole comparison and returns the record (see the module docstring). ``per_layer`` adds the
     contender ``native_per_layer``: the native trainer without its compiled step; ``blas_sgemm`` adds
-    ``native_blas_sgemm``: the native trainer with every product on BLAS (no own sgemm)."""
+    ``native_blas_sgemm`` and ``native_own_sgemm``: the native trainer with every product on BLAS, and with
+    the own sgemm (where the CPU has it), whichever the kernels chose for ``native``."""
     from threadpoolctl import threadpool_info, threadpool_limits
 
+    import mldsl.kernels as K
+    own_available = K.own_sgemm_available()
     x, y = synthetic(samples)
     params = num_params()
     status = keras_status() if keras else "skipped (--no-keras)"
@@ -388,6 +396,8 @@ def run(samples: int = 60_000, threads: int = 2, repeat: int = 1, keras: bool = 
                 runners["native_per_layer"] = native_epoch(xs, ys, batch, compiled_step=False)
             if blas_sgemm:
                 runners["native_blas_sgemm"] = native_epoch(xs, ys, batch, own_sgemm=False)
+                if own_available:
+                    runners["native_own_sgemm"] = native_epoch(xs, ys, batch, own_sgemm=True)
             if status is None:
                 runners["keras"] = keras_fit(xs, ys, batch, threads)
             best = {k: math.inf for k in runners}
@@ -438,7 +448,8 @@ def format_record(r: Dict[str, Any]) -> str:
         e = r[key]
         s = e["seconds_per_epoch"]
         lines.append(f"\n{key}: {e['samples']:,} samples, {e['steps']} steps")
-        for name in ("native", "native_per_layer", "native_blas_sgemm", "numpy", "keras", "floor", "gemm_floor"):
+        for name in ("native", "native_per_layer", "native_blas_sgemm", "native_own_sgemm", "numpy", "keras", "floor",
+                     "gemm_floor"):
             if name not in s:
                 continue
             v = s[name]
@@ -466,9 +477,19 @@ def main(argv: Optional[list] = None) -> int:
     p.add_argument("--per-layer", action="store_true",
                    help="also time the native trainer without its compiled step (native_per_layer)")
     p.add_argument("--blas-sgemm", action="store_true",
-                   help="also time the native trainer with every product on BLAS (native_blas_sgemm)")
+                   help="also time the native trainer with every product on BLAS (native_blas_sgemm) and with "
+                        "the own sgemm (native_own_sgemm)")
     p.add_argument("--mnist", metavar="PATH", help="also run the MNIST accuracy check on this data")
+    p.add_argument("--contention", action="store_true",
+                   help="instead: native epochs at several model sizes, quiet and beside one busy process per "
+                        "core, default threads and one thread (mldsl.bench.contention)")
     args = p.parse_args(argv)
+    if args.contention:
+        from mldsl.bench import contention
+        log = (lambda s: print(s, file=sys.stderr, flush=True)) if not args.json else (lambda s: None)
+        record = contention.run(max(1, args.repeat), log)
+        print(json.dumps(record, indent=2) if args.json else contention.format_record(record))
+        return 0
     if args.samples < 200:
         p.error("--samples must be at least 200")
     log = (lambda s: print(s, file=sys.stderr, flush=True)) if not args.json else (lambda s: None)

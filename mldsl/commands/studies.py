@@ -28,8 +28,9 @@ def add_parsers(subparsers):
     p.add_argument("--store", metavar="PATH", default=None, help=STORE_HELP)
     p.add_argument("--seed", type=int, default=None, help="seed of the search algorithm (default 0)")
     p.add_argument("--window", type=int, default=None,
-                   help="trials that may run without seeing each other's results (default 8, fixed per study; "
-                        "the same on every executor, so a seed gives the same proposals everywhere)")
+                   help="trials that may run without seeing each other's results (default: --workers, else 1 in "
+                        "process and one per core on local/ray; fixed per study; a seed and window give the same "
+                        "proposals on every executor)")
     p.add_argument("--max-retries", type=int, default=2, help="reruns of a trial whose process died (default 2)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress output")
     p.set_defaults(handler=cmd_search)

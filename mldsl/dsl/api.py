@@ -34,6 +34,7 @@ def compile_source(text: str, filename: str = "<string>", *, registry=None,
                    import_roots: Iterable[str] = ()):
     """(module, errors): like ``parse`` but returns the errors instead of raising them."""
     from mldsl.dsl.compiler import Session
+    from mldsl.dsl.gcpause import full_collections_paused
     from mldsl.dsl.imports import ImportPolicy
 
     session = Session(registry, ImportPolicy.for_source(filename, import_roots))
@@ -41,7 +42,8 @@ def compile_source(text: str, filename: str = "<string>", *, registry=None,
     limit = sys.getrecursionlimit()
     sys.setrecursionlimit(max(limit, 8000))  # deeply nested values recurse through several layers
     try:
-        module = session.compile_text(text, filename, chain)
+        with full_collections_paused():
+            module = session.compile_text(text, filename, chain)
     except RecursionError:  # a backstop: the nesting and import limits keep the stack far from this
         err = MlxError("expressions are nested too deeply", code="E007", filename=filename, line=1,
                        column=1)

@@ -14,6 +14,7 @@ import signal
 import sys
 from typing import Callable, Optional
 
+from mldsl.backends.base import affinity_cpus, requested_threads
 from mldsl.engine.trial import TrialResult, TrialTask, run_trial
 from mldsl.errors import SearchError
 
@@ -21,6 +22,15 @@ EXECUTORS = ("inprocess", "local", "ray")
 
 RAY_MISSING = ('the Ray executor needs Ray, which is not installed here; install it with '
                'pip install "mldsl[ray]" (or choose --executor local)')
+
+
+def worker_threads(workers: int, cores: int, environ=os.environ) -> int:
+    """Threads each of ``workers`` processes may train on, so that workers x threads stays within ``cores``
+    (one each when there are more workers than cores): the cores' share, or fewer where ``environ`` asks
+    for fewer (:data:`~mldsl.backends.base.THREADS_ENV`)."""
+    share = max(1, int(cores) // max(1, int(workers)))
+    asked = requested_threads(environ)
+    return share if asked is None else min(share, asked)
 
 
 class WorkerDied(Exception):
@@ -98,12 +108,12 @@ def _die_with_parent(parent_pid: int) -> None:
 
 def _worker_main(conn, parent_pid: int, threads: int) -> None:
     """A local worker process: die with the search, leave Ctrl-C to the search (it stops the workers),
-    train on a share of the cores (``threads``, unless the user set the thread count), then run the
-    tasks that arrive on ``conn`` until it is closed or sends None."""
+    train on its share of the cores (``threads``, see :func:`worker_threads`), then run the tasks that
+    arrive on ``conn`` until it is closed or sends None."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     _die_with_parent(parent_pid)
-    os.environ.setdefault("MLDSL_NUM_THREADS", str(threads))
+    os.environ["MLDSL_NUM_THREADS"] = str(threads)
     while True:
         try:
             message = conn.recv()
@@ -134,9 +144,9 @@ class LocalExecutor(Executor):
     def __init__(self, workers: Optional[int] = None, *, start_method: Optional[str] = None):
         import multiprocessing
 
-        self.workers = max(1, int(workers or os.cpu_count() or 1))
+        self.workers = max(1, int(workers or affinity_cpus()))
         self._context = multiprocessing.get_context(start_method or "spawn")
-        self._threads = max(1, (os.cpu_count() or 1) // self.workers)
+        self._threads = worker_threads(self.workers, affinity_cpus())
         self._pool: list[_Worker] = []
         self._queue: list = []
         self._next = 0

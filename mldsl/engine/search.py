@@ -3,8 +3,8 @@ number of processes.
 
 **Deterministic schedule.** Trial number *k* always gets the algorithm's *k*-th proposal, and the
 algorithm has then been fed exactly the outcomes of trials ``0 .. k-window`` (in trial order), where
-``window`` is fixed when the study is created (default: ``DEFAULT_WINDOW``, the same on every executor). So a
-proposal never depends on which trial happened to finish first: the same seed gives the same
+``window`` is fixed when the study is created (default: the trials that run at once, :func:`default_window`).
+So a proposal never depends on which trial happened to finish first: the same seed gives the same
 proposals on every executor, in every process, for the same window, and at most ``window`` trials are
 in flight. Each trial's early-stopping reference set is likewise fixed at proposal time (the completed
 trials among those fed), so early stopping is as deterministic as the proposals.
@@ -31,6 +31,7 @@ import json
 import os
 import re
 import time
+import warnings
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional, Sequence
 
@@ -39,6 +40,7 @@ from mldsl import symbolic as sym
 from mldsl.dsl.printer import to_mlx
 from mldsl.hyper.calls import call_parts
 from mldsl.hyper.early_stopping import EarlyStoppingRule, resolve_rule
+from mldsl.backends.base import affinity_cpus
 from mldsl.engine.executors import EXECUTORS, Executor, make_executor
 from mldsl.engine.memory_store import MemoryStore
 from mldsl.engine.records import StudyRecord, TrialRecord
@@ -46,6 +48,7 @@ from mldsl.engine.store import Store
 from mldsl.engine.trial import Evaluate, TrialResult, TrialTask, curve_of
 from mldsl.errors import MldslError, SearchError
 from mldsl.hyper import Algorithm, DNA, dna_spec, materialize
+from mldsl.hyper.algorithm import SearchWarning
 from mldsl.hyper.geno import Space as GenoSpace
 
 #: Error text of trials given back when the search is interrupted (the next run of it runs them again).
@@ -430,10 +433,17 @@ class _SearchRun:
                             ran=self.ran, elapsed=time.perf_counter() - self.started)
 
 
-#: Trials that may run without seeing each other's results, unless a study sets its own. It is the same
-#: for every executor and worker count, so a seed gives the same proposals everywhere; more workers than
-#: this run at most this many trials at once (raise it with ``window=``/``--window``).
-DEFAULT_WINDOW = 8
+def default_window(executor: Any, workers: Optional[int]) -> int:
+    """Trials that may run without seeing each other's results when neither the study nor the caller says:
+    as many as run at once, so no proposal comes from results older than the parallelism makes it: the
+    ``workers`` asked for, else 1 in process and one per usable core on a pool or Ray (an executor object:
+    its ``workers``). The same ``workers`` gives the same window, hence the same proposals, on every
+    executor."""
+    if workers:
+        return int(workers)
+    if isinstance(executor, Executor):
+        return max(1, int(executor.workers))
+    return 1 if executor == "inprocess" else affinity_cpus()
 
 
 def run_search(space: Any, *, name: str, algorithm: Any, trials: int, objective: str,
@@ -458,8 +468,9 @@ def run_search(space: Any, *, name: str, algorithm: Any, trials: int, objective:
       (a crash or Ctrl-C of the search itself does not count: its trials simply run again on resume).
     - ``on_trial(record, progress)``: called after each trial is recorded.
     - ``window``: how many trials may run without seeing each other's results (default
-      ``DEFAULT_WINDOW``, fixed when the study is created). Proposals are a function of (algorithm, seed,
-      window), so the same seed gives the same proposals on every executor and worker count.
+      :func:`default_window`: the trials that run at once; fixed when the study is created). Proposals are
+      a function of (algorithm, seed, window), so the same seed and window give the same proposals on every
+      executor and worker count.
 
     Before any trial runs, a symbolic space trained on its backend (no ``evaluate``) is checked: the
     objective must be a metric its trials log and the early-stopping rule must fit their epochs
@@ -487,7 +498,6 @@ def run_search(space: Any, *, name: str, algorithm: Any, trials: int, objective:
     if evaluate is None and not ops.raw:
         check_search(space, objective, rule)
     algo = build_algorithm(algorithm, seed)
-    algo_desc = describe_algorithm(algo)
 
     own_store = False
     if store is None:
@@ -497,11 +507,15 @@ def run_search(space: Any, *, name: str, algorithm: Any, trials: int, objective:
         own_store = True
     try:
         existing = store.find_study(name)
+        algo, notes = algo.for_budget(ops.spec, trials, existing.algorithm.get("algorithm") if existing else None)
+        for note in notes:
+            warnings.warn(SearchWarning(note), stacklevel=2)
+        algo_desc = describe_algorithm(algo)
         stored_window = existing.algorithm.get("window") if existing is not None else None
         if stored_window is not None and window is not None and window != stored_window:
             raise SearchError(f"study {name!r} was started with window={stored_window}; resume it with the same "
                               "window (or omit it)")
-        window = stored_window or window or DEFAULT_WINDOW
+        window = stored_window or window or default_window(executor, workers)
         study = store.open_study(name=name, space=ops.to_text(space), algorithm={
             "algorithm": algo_desc, "window": window,
             "early_stopping": rule.to_json() if rule is not None else None},
@@ -525,5 +539,5 @@ def run_search(space: Any, *, name: str, algorithm: Any, trials: int, objective:
             store.close()
 
 
-__all__ = ["run_search", "SearchResult", "SearchProgress", "best_trial", "SpaceOps",
+__all__ = ["run_search", "default_window", "SearchResult", "SearchProgress", "best_trial", "SpaceOps",
            "build_algorithm", "describe_algorithm", "check_search", "INTERRUPTED"]

@@ -1,5 +1,6 @@
 """mldsl.hyper: search spaces (``oneof``, ``manyof``, ``floatv``, ``intv``), their encoding (``DNA``,
-``dna_spec``), ``materialize``, and search algorithms (``Grid``, ``Random``, ``Evolution``, ``sample``).
+``dna_spec``), ``materialize``, and search algorithms (``Grid``, ``Random``, ``Evolution``, ``TPE`` through
+Optuna, ``sample``).
 
 Modelled on PyGlove (``pg.oneof``, ``pg.dna_spec``, ``pg.sample``). Imports only the symbolic core.
 """
@@ -12,6 +13,7 @@ from mldsl.hyper.primitives import (FloatValue, HyperPrimitive, IntValue, ManyOf
                                     manyof, oneof)
 from mldsl.hyper.random_search import Random
 from mldsl.hyper.sampling import Feedback, sample
+from mldsl.hyper.tpe import TPE
 from mldsl.hyper.space import (dna_spec, find_primitives, is_deterministic, iter_dna, materialize,
                                random_dna)
 
@@ -19,5 +21,5 @@ __all__ = [
     "oneof", "manyof", "floatv", "intv", "OneOf", "ManyOf", "FloatValue", "IntValue", "HyperPrimitive",
     "DNA", "DNASpec", "Space", "Choices", "FloatDecision", "IntDecision",
     "dna_spec", "materialize", "is_deterministic", "iter_dna", "random_dna", "find_primitives",
-    "Algorithm", "Grid", "Random", "Evolution", "sample", "Feedback",
+    "Algorithm", "Grid", "Random", "Evolution", "TPE", "sample", "Feedback",
 ]

@@ -24,6 +24,10 @@ from mldsl.hyper.geno import Space
 Record = Tuple[Any, Optional[float]]
 
 
+class SearchWarning(UserWarning):
+    """Something about a search a person should know before it runs (shown as one line by the CLI)."""
+
+
 class Algorithm:
     """Base class of search algorithms. Subclasses implement ``_propose`` (and may override
     ``_reset``, ``_on_setup`` and ``_on_feedback``)."""
@@ -64,6 +68,13 @@ class Algorithm:
 
     def __hash__(self) -> int:
         return hash((type(self), tuple(sorted(self.hyper_params().items(), key=lambda kv: kv[0]))))
+
+    def for_budget(self, spec: Space, trials: int, recorded: Optional[Dict[str, Any]] = None
+                   ) -> Tuple["Algorithm", List[str]]:
+        """The algorithm a search of ``trials`` trials over ``spec`` runs (``recorded``: the description
+        stored with the study when it is resumed), and sentences a person should read before it starts
+        (e.g. that the budget cannot cover the space). By default itself, with nothing to say."""
+        return self, []
 
     # -- state ---------------------------------------------------------------------------------------
     @property

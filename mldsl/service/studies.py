@@ -81,7 +81,7 @@ def run(plan: SearchPlan, *, store: Optional[Path], executor: Optional[str] = No
     """Runs or resumes ``plan`` in the store at ``store`` (None: in memory, no resume) and returns the
     engine's ``SearchResult``. ``on_start(line)`` is told first what starts: resumed or new, the trials,
     the objective, the executor, the window and the store."""
-    from mldsl.engine.search import DEFAULT_WINDOW, run_search
+    from mldsl.engine.search import default_window, run_search
     from mldsl.engine.store import Store
 
     if plan.trials is None:
@@ -91,7 +91,7 @@ def run(plan: SearchPlan, *, store: Optional[Path], executor: Optional[str] = No
     try:
         if on_start is not None:
             study = opened.find_study(plan.name) if opened is not None else None
-            shown = (study.algorithm.get("window") if study is not None else None) or window or DEFAULT_WINDOW
+            shown = (study.algorithm.get("window") if study is not None else None) or window or default_window(executor, workers)
             where = f"store {store}" if store is not None else "not stored"
             on_start(f"{'resuming' if study is not None else 'starting'} search {plan.name!r}: {plan.trials} "
                      f"trials, {plan.direction} {plan.objective!r}, executor {executor} (window {shown}); {where}")

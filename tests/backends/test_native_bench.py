@@ -68,7 +68,7 @@ def test_blas_sgemm_adds_the_trainer_on_blas_alone(monkeypatch):
     seen = []
     real = mlp.native_epoch
 
-    def spy(x, y, batch_size, compiled_step=True, own_sgemm=True):
+    def spy(x, y, batch_size, compiled_step=True, own_sgemm=None):
         fit = real(x, y, batch_size, compiled_step, own_sgemm)
 
         def timed():
@@ -79,7 +79,9 @@ def test_blas_sgemm_adds_the_trainer_on_blas_alone(monkeypatch):
     monkeypatch.setattr(mlp, "native_epoch", spy)
     before = K.module("dense").get_own_sgemm()
     rec = mlp.run(samples=400, threads=1, repeat=1, keras=False, blas_sgemm=True)
-    assert [own for own, _ in seen] == [True, False, True, False]
+    forced = [None, False, True] if K.own_sgemm_available() else [None, False]
+    assert [own for own, _ in seen] == forced * 2
+    assert all(route == K.own_sgemm_available() for own, route in seen if own is True)
     assert K.module("dense").get_own_sgemm() == before           # each epoch restores the setting
     for key in ("batch_100", "batch_32"):
         assert rec[key]["seconds_per_epoch"]["native_blas_sgemm"] > 0
@@ -101,8 +103,10 @@ def test_native_epoch_blas_sgemm_runs_on_blas(monkeypatch):
     monkeypatch.setattr(MLPTrainer, "fit", fit)
     x, y = mlp.synthetic(200)
     mlp.native_epoch(x, y, 100, own_sgemm=False)()
+    mlp.native_epoch(x, y, 100, own_sgemm=True)()
     mlp.native_epoch(x, y, 100)()
-    assert routes == [False, False, K.own_sgemm_available(), K.own_sgemm_available()]
+    chosen = K.module("dense").get_own_sgemm()
+    assert routes == [False, False] + [K.own_sgemm_available()] * 2 + [chosen, chosen]
 
 
 def test_the_floor_measures_every_blas_in_play_and_each_computes_the_product():

@@ -151,7 +151,7 @@ def run_campaign(tmp: Path, sig: int, offsets: list, parallel: int = 2, after_ro
 
 
 # -- mldsl search (the Python API, in a subprocess) -----------------------------------------------------
-SEARCH_KW = dict(name="tune", trials=40, objective="acc", direction="maximize", seed=7,
+SEARCH_KW = dict(window=8, name="tune", trials=40, objective="acc", direction="maximize", seed=7,
                  early_stopping="median(after=2)", max_retries=3)
 
 

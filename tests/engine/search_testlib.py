@@ -29,7 +29,7 @@ def ev_simple(exp, report):
 
 def ev_threads(exp, report):
     """Reports the training thread count the worker would use (and the objective)."""
-    from mldsl.backends.native.trainer import usable_cores
+    from mldsl.backends.native.threads import usable_cores
 
     return {"acc": score(exp), "threads": usable_cores()}
 
@@ -100,7 +100,7 @@ def ev_killable(exp, report):
     return {"acc": final, "loss": 0.1}
 
 
-SEARCH_KW = dict(name="tune", trials=20, objective="acc", direction="maximize", seed=7,
+SEARCH_KW = dict(window=8, name="tune", trials=20, objective="acc", direction="maximize", seed=7,
                  early_stopping="median(after=2)", max_retries=3)
 
 

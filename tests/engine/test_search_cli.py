@@ -82,7 +82,7 @@ def test_search_end_to_end_on_a_tiny_real_experiment_then_resume(tmp_path, capsy
     mlx.write_text(TINY)
     assert main(["search", str(mlx)]) == 0  # default store: ./mldsl.db
     captured = capsys.readouterr()
-    assert "starting search 'tune': 3 trials, maximize 'accuracy', executor inprocess (window 8)" in captured.err
+    assert "starting search 'tune': 3 trials, maximize 'accuracy', executor inprocess (window 1)" in captured.err
     assert "trial 0 " in captured.err and "[3/3] best accuracy=" in captured.err  # progress (not a tty)
     assert "search 'tune': 3 trials" in captured.out and "3 run now" in captured.out
     assert "experiment tune_trial_" in captured.out  # the best experiment, as .mlx

@@ -233,7 +233,7 @@ def test_resume_with_a_changed_algorithm_is_refused(tmp_path):
     with pytest.raises(StoreError, match="different algorithm, seed"):
         run_search(L.raw_space(), name="s", algorithm=Random(), trials=2, objective="acc", store=path,
                    evaluate=L.ev_simple, seed=2)
-    with pytest.raises(SearchError, match="window=8"):
+    with pytest.raises(SearchError, match="window=1"):
         run_search(L.raw_space(), name="s", algorithm=Random(), trials=2, objective="acc", store=path,
                    evaluate=L.ev_simple, seed=1, window=3)
 
@@ -255,8 +255,19 @@ def test_window_bounds_what_a_proposal_sees():
     one, three = run_search(L.raw_space(), **kw), run_search(L.raw_space(), window=3, **kw)
     assert _key(one)[:2] == _key(three)[:2]  # random phase (population_size=2) identical
     assert _key(one) != _key(three)          # later proposals saw different feedback
-    # the window does not follow the worker count, so every executor proposes the same for a seed
-    assert _key(run_search(L.raw_space(), workers=3, executor="local", **kw)) == _key(one)
+    # a given window gives the same proposals on every executor and worker count
+    assert _key(run_search(L.raw_space(), workers=3, executor="local", window=1, **kw)) == _key(one)
+
+
+def test_the_default_window_is_the_trials_that_run_at_once():
+    """Alone (in process) a search proposes from every earlier result: no stale feedback (window 1)."""
+    kw = dict(name="s", algorithm=Evolution(population_size=2, tournament_size=1), trials=12,
+              objective="acc", evaluate=L.ev_simple, seed=9)
+    assert _key(run_search(L.raw_space(), **kw)) == _key(run_search(L.raw_space(), window=1, **kw))
+    assert _key(run_search(L.raw_space(), workers=3, **kw)) == _key(run_search(L.raw_space(), window=3, **kw))
+    from mldsl.engine.search import default_window
+    assert default_window("inprocess", None) == 1 and default_window("local", 4) == 4
+    assert default_window("local", None) == len(__import__("os").sched_getaffinity(0))
 
 
 def test_process_pool_gives_the_same_trials_as_in_process(tmp_path):

@@ -196,15 +196,18 @@ def _build_info_with(env):
     return subprocess.run([sys.executable, "-c", code], env={**os.environ, **env}, capture_output=True, text=True)
 
 
-def test_env_blas_switches_it_off():
+def test_env_forces_either(tmp_path):
     res = _build_info_with({"MLDSL_SGEMM": "blas"})
     assert res.returncode == 0, res.stderr
     assert res.stdout.strip() == "blas"
-    res = _build_info_with({"MLDSL_SGEMM": "auto"})
+    res = _build_info_with({"MLDSL_SGEMM": "own"})
     assert res.stdout.strip() == ("own-avx512" if AVAILABLE else "blas")
+    res = _build_info_with({"MLDSL_SGEMM": "auto", "XDG_CACHE_HOME": str(tmp_path)})   # measured: either
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.strip() in ("own-avx512", "blas")
 
 
 def test_env_unknown_value_is_a_clear_error():
     res = _build_info_with({"MLDSL_SGEMM": "fastest"})
     assert res.returncode != 0
-    assert "MLDSL_SGEMM='fastest' is not a choice; use one of: auto, blas" in res.stderr
+    assert "MLDSL_SGEMM='fastest' is not a choice; use one of: auto, own, blas" in res.stderr

@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import importlib
 import math
-import os
 import sys
 import time
 from typing import Any, Callable, Dict, List, Optional, Sequence
@@ -22,6 +21,7 @@ from mldsl.backends.native.initializers import initialize
 from mldsl.backends.native.layers import ActivationLayer, DenseLayer, DropoutLayer
 from mldsl.backends.native.optim import FlatOptimizer
 from mldsl.backends.native.plan import DenseSpec, DropoutSpec, FlattenSpec, Plan
+from mldsl.backends.native.threads import choose_threads, step_work, usable_cores
 from mldsl.errors import BackendError
 from mldsl.kernels import catalogue
 
@@ -29,24 +29,6 @@ from mldsl.kernels import catalogue
 EpochCallback = Callable[[int, dict], Optional[bool]]
 
 KERNEL_MODULES = {"cython": "mldsl.kernels", "numpy": "mldsl.kernels.reference"}
-
-
-#: Environment variables that set how many threads training uses, first found wins. Search workers get a
-#: share of the cores this way (Ray sets ``OMP_NUM_THREADS`` to a task's CPUs; the local pool sets ours).
-THREADS_ENV = ("MLDSL_NUM_THREADS", "OMP_NUM_THREADS")
-
-
-def usable_cores() -> int:
-    """Threads to train with: ``$MLDSL_NUM_THREADS`` or ``$OMP_NUM_THREADS`` when set to a positive
-    integer, else the CPUs this process may run on (its affinity mask), at least 1."""
-    for var in THREADS_ENV:
-        value = os.environ.get(var, "").strip()
-        if value.isdigit() and int(value) > 0:
-            return int(value)
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # pragma: no cover - not Linux
-        return max(1, os.cpu_count() or 1)
 
 
 def memory_needed(plan: Plan, n_features: int, specs: Sequence[tuple], capacity: int, itemsize: int) -> int:
@@ -364,13 +346,21 @@ class MLPTrainer:
         return loss, self.grads.copy()
 
     # ------------------------------------------------------------------ public API
+    @property
+    def default_threads(self) -> int:
+        """The compiled kernels' team size when neither ``plan.threads`` nor the caller says: what a training
+        step's work is worth on the usable cores (:func:`~.threads.choose_threads`)."""
+        work = step_work(self.plan.batch_size, ((l.fan_in, l.units) for l in self.dense_layers))
+        return choose_threads(work, usable_cores())
+
     @contextlib.contextmanager
     def threads(self, n: Optional[int] = None):
         """Context in which training runs: with the compiled kernels, one OpenMP team of ``n`` threads
         does all the work (``mldsl.kernels.set_num_threads(n)``) and BLAS is limited to one thread (BLAS
         worker threads spin-waiting between calls would steal the team's cores); with the NumPy twins,
-        BLAS is limited to ``n`` threads. ``n`` defaults to ``plan.threads``, else to the usable cores
-        (for the compiled kernels) or leaving BLAS alone (for the twins). Use ``threads=1`` per worker
+        BLAS is limited to ``n`` threads. ``n`` defaults to ``plan.threads``, else (for the compiled
+        kernels) to the share of the usable cores the model's work is worth (:attr:`default_threads`: one
+        thread for a small model), or leaves BLAS alone (for the twins). Use ``threads=1`` per worker
         when several trainers share the machine."""
         n = self.plan.threads if n is None else n
         if self.kernels != "cython":
@@ -383,7 +373,7 @@ class MLPTrainer:
             return
         from threadpoolctl import threadpool_limits  # noqa: PLC0415
         if n is None:
-            n = usable_cores()
+            n = self.default_threads
         old = self.K.set_num_threads(n)
         try:
             with threadpool_limits(limits=1, user_api="blas"):
