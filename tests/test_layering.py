@@ -18,18 +18,19 @@ ALLOWED = {
     "errors": set(),
     "textfile": {"errors"},  # reading a user-named text file: UTF-8, size bound, positions of bad bytes
     "_lazy": set(),  # the lazy-export helper of the packages' __init__ files
+    "gcpause": set(),  # full garbage collections deferred during long allocation-heavy work
     "symbolic": {"errors", "textfile"},
     "typing": {"symbolic"},
     "hyper": {"errors", "symbolic"},
     "registry": {"errors", "symbolic", "kernels.catalogue"},  # the DSL's activation names are the catalogue's
     "patching": {"errors", "symbolic", "registry"},
-    "dsl": {"errors", "textfile", "symbolic", "hyper", "patching", "registry"},
+    "dsl": {"errors", "textfile", "gcpause", "symbolic", "hyper", "patching", "registry"},
     "data": {"errors"},
     "backends": {"errors"},  # the protocol: no backend, no registry
     "backends.native": {"errors", "_lazy", "backends", "kernels", "kernels.catalogue", "registry"},
     "backends.keras": {"errors", "_lazy", "backends", "data", "registry", "symbolic"},
     # the engine may not use the language, except its printer (symbolic -> .mlx text, for the records)
-    "engine": {"errors", "symbolic", "hyper", "registry", "backends", "dsl.printer"},
+    "engine": {"errors", "gcpause", "symbolic", "hyper", "registry", "backends", "dsl.printer"},
     "std": {"errors", "symbolic", "hyper", "patching", "registry", "data", "backends.keras", "backends.native",
             "kernels.catalogue", "hookimpl"},
     "highlight": {"dsl"},  # the Pygments lexer reads the language's vocabulary

@@ -34,7 +34,7 @@ def compile_source(text: str, filename: str = "<string>", *, registry=None,
                    import_roots: Iterable[str] = ()):
     """(module, errors): like ``parse`` but returns the errors instead of raising them."""
     from mldsl.dsl.compiler import Session
-    from mldsl.dsl.gcpause import full_collections_paused
+    from mldsl.gcpause import full_collections_paused
     from mldsl.dsl.imports import ImportPolicy
 
     session = Session(registry, ImportPolicy.for_source(filename, import_roots))

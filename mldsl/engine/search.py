@@ -47,6 +47,7 @@ from mldsl.engine.records import StudyRecord, TrialRecord
 from mldsl.engine.store import Store
 from mldsl.engine.trial import Evaluate, TrialResult, TrialTask, curve_of
 from mldsl.errors import MldslError, SearchError
+from mldsl.gcpause import full_collections_paused
 from mldsl.hyper import Algorithm, DNA, dna_spec, materialize
 from mldsl.hyper.algorithm import SearchWarning
 from mldsl.hyper.geno import Space as GenoSpace
@@ -526,7 +527,8 @@ def run_search(space: Any, *, name: str, algorithm: Any, trials: int, objective:
             run = _SearchRun(ops=ops, algorithm=algo, store=store, study=study, executor=runner_executor,
                              trials=trials, objective=objective, direction=direction, window=window, rule=rule,
                              evaluate=evaluate, max_retries=max_retries, on_trial=on_trial)
-            result = run.run()
+            with full_collections_paused():  # thousands of trials: the full collections would grow with them
+                result = run.run()
         except BaseException:
             if own_executor:
                 runner_executor.close(abort=True)

@@ -1,11 +1,12 @@
-"""Compiling a file makes only young garbage collections: full ones over a heap that grows with the file
-made ``mldsl check`` superlinear in the file's length."""
+"""Compiling a file and running a search's trials make only young garbage collections: full ones over a
+heap that grows with the file (or the trials) made ``mldsl check`` superlinear in the file's length and
+a long in-memory search pay more per trial."""
 import gc
 import threading
 
 from mldsl.bench.check import make_file
 from mldsl.dsl.api import compile_source
-from mldsl.dsl.gcpause import PAUSED_THRESHOLD_2, full_collections_paused
+from mldsl.gcpause import PAUSED_THRESHOLD_2, full_collections_paused
 
 
 def _full_collections_during(fn) -> int:
@@ -31,6 +32,20 @@ def test_compiling_a_large_file_makes_no_full_collection():
     module, errors = compile_source(text, "<bench>")
     assert errors == [] and len(module) > 20
     assert _full_collections_during(lambda: compile_source(text, "<bench>")) == 0
+
+
+def test_a_search_makes_no_full_collection_while_its_trials_run():
+    from mldsl.bench.search_overhead import _trivial, experiment_space
+    from mldsl.engine.search import run_search
+
+    space, why = experiment_space()
+    assert space is not None, why
+
+    def search():
+        result = run_search(space, name="s", algorithm="random", trials=1000, objective="accuracy",
+                            evaluate=_trivial, store=None, seed=0)
+        assert len(result.trials) == 1000 and {t.status for t in result.trials} == {"completed"}
+    assert _full_collections_during(search) == 0
 
 
 def test_the_thresholds_are_restored_and_the_pause_nests():
