@@ -105,7 +105,7 @@ class MlxMagics(Magics):
             if not text:
                 raise MldslError("%mlx needs a command (show, diff, space, run, search, ...; %mlx help lists "
                                  "them) or a line of .mlx")
-            own = {"run": self.run, "search": self.search, "diff": self.diff}
+            own = {"run": self.run, "search": self.search, "diff": self.diff, "help": self.help}
             if word in own:
                 return own[word](rest)
             name = repl_commands.ALIASES.get(word, word)
@@ -175,6 +175,19 @@ class MlxMagics(Magics):
         if result.best is not None and result.best.experiment_mlx:
             repl_commands.define_best(repl, f"{name}_best", result.best.experiment_mlx)
         return SearchView(result)
+
+    def help(self, args: str) -> None:
+        """``%mlx help``: the magics and each command; ``%mlx help COMMAND`` explains one."""
+        repl = self.repl()
+        if args.strip():
+            repl_commands.run_command(repl, ":help " + args.strip().lstrip(":"))
+            return
+        repl.print("%%mlx cells hold .mlx statements (let, experiment, patch, search, import), added to this "
+                   "kernel's session;\na cell holding one expression shows its value. %mlx NAME gives a value "
+                   "to Python; $name puts a Python value into a line.\n")
+        for name, command in repl_commands.COMMANDS.items():
+            if name not in NOT_HERE:
+                repl.print(f"  %mlx {name} {command.usage}".rstrip() + f"\n      {command.help}")
 
     def diff(self, args: str) -> DiffView:
         """``%mlx diff A B``: where two values differ, as a table of paths."""

@@ -77,6 +77,15 @@ def test_show_names_and_space_print_through_the_repl_commands(shell, capsys):
     assert "space size: 3" in out
 
 
+def test_help_lists_the_commands_as_magics(shell, capsys):
+    shell.run_line_magic("mlx", "help")
+    out = capsys.readouterr().out
+    assert "%mlx run NAME [--no-store]" in out and "%mlx diff A B" in out and "%%mlx cells" in out
+    assert "quit" not in out and ":show" not in out
+    shell.run_line_magic("mlx", "help show")
+    assert "print a value as .mlx" in capsys.readouterr().out
+
+
 def test_diff_is_a_table_of_paths(shell):
     cell(shell, DIGITS + "experiment d2 = d with { training.batch_size = 32 }\n")
     view = shell.run_line_magic("mlx", "diff d d2")
