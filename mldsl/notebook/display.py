@@ -5,7 +5,7 @@
 * :class:`Table`: rows under a header, as ``mldsl`` prints them off a terminal.
 * :class:`DiffView`: where two values differ, one row per path (left, right).
 * :class:`RunView`: a finished run: its metrics table, where it is recorded, its history plot inline.
-* :class:`SearchView`: a finished search: its summary, its trials table and plot, its best experiment.
+* :class:`SearchView`: a finished search: its summary, its trials table and plot.
 
 The rows, lines and plots come from the service layer (:mod:`mldsl.service.runs`,
 :mod:`mldsl.service.studies`), the same the command line prints.
@@ -145,7 +145,7 @@ class RunView:
 
 
 class SearchView:
-    """A finished search (the engine's ``SearchResult``): summary, trials table and plot, best experiment."""
+    """A finished search (the engine's ``SearchResult``): its summary, its trials table and plot."""
 
     def __init__(self, result: Any) -> None:
         self.result = result
@@ -165,10 +165,6 @@ class SearchView:
 
         return result_lines(self.result)
 
-    def best_mlx(self) -> Optional[MlxText]:
-        best = self.result.best
-        return MlxText(best.experiment_mlx) if best is not None and best.experiment_mlx else None
-
     def plot_html(self) -> str:
         from mldsl.service.studies import plot_trials
 
@@ -177,10 +173,7 @@ class SearchView:
             return png_html(path, f"{self.result.study.name}: trials")
 
     def _repr_html_(self) -> str:
-        best = self.best_mlx()
-        return (pre("\n".join(self.lines())) + self.trials._repr_html_() + self.plot_html()
-                + (best._repr_html_() if best is not None else ""))
+        return pre("\n".join(self.lines())) + self.trials._repr_html_() + self.plot_html()
 
     def __repr__(self) -> str:
-        best = self.best_mlx()
-        return "\n".join(self.lines()) + "\n" + repr(self.trials) + ("\n" + repr(best) if best is not None else "")
+        return "\n".join(self.lines()) + "\n" + repr(self.trials)

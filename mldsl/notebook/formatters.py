@@ -50,8 +50,4 @@ def unregister(ipython: Any) -> None:
     formatters = ipython.display_formatter.formatters
     for module, name in VIEWS:
         for mime in ("text/html", "text/plain"):
-            formatter = formatters[mime]
-            formatter.deferred_printers.pop((module, name), None)
-            for cls in list(formatter.type_printers):
-                if cls.__module__ == module and cls.__name__ == name:
-                    del formatter.type_printers[cls]
+            formatters[mime].pop(f"{module}.{name}", None)
