@@ -25,6 +25,7 @@ def work(tmp_path, monkeypatch):
 @pytest.fixture
 def shell(work):
     """IPython's shell with ``%load_ext mldsl`` done, and a fresh session for this test."""
+    pytest.importorskip("IPython", reason="the notebook extra: pip install 'mldsl[notebook]'")
     from IPython.core.interactiveshell import InteractiveShell
 
     from mldsl.notebook.magics import MlxMagics
@@ -38,6 +39,7 @@ def shell(work):
 @pytest.fixture
 def kernel_name(tmp_path, monkeypatch):
     """A kernelspec running this Python (the one that imports this checkout's mldsl)."""
+    pytest.importorskip("ipykernel", reason="the notebook extra: pip install 'mldsl[notebook]'")
     root = tmp_path / "jupyter"
     spec = root / "kernels" / KERNEL
     spec.mkdir(parents=True)

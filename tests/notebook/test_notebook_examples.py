@@ -21,7 +21,8 @@ def execute(name, kernel_name, cwd, parameters=None):
             for key, value in (parameters or {}).items():
                 cell.source, found = re.subn(rf"^{key} = .*$", f"{key} = {value!r}", cell.source, flags=re.M)
                 assert found == 1, key
-    client = nbclient.NotebookClient(nb, kernel_name=kernel_name, timeout=120, resources={"metadata": {"path": str(cwd)}})
+    client = nbclient.NotebookClient(nb, kernel_name=kernel_name, timeout=120,
+                                     resources={"metadata": {"path": str(cwd)}})
     client.execute()
     return nb
 
