@@ -123,7 +123,8 @@ def _get_path(value: Any, path: str, name: str) -> Any:
     return value.sym_get(path)
 
 
-def _split(args: str) -> List[str]:
+def split_args(args: str) -> List[str]:
+    """A command's arguments split as a shell does (quotes group); an MldslError when they cannot be."""
     try:
         return shlex.split(args)
     except ValueError as exc:
@@ -174,7 +175,7 @@ def cmd_show(repl, args: str):
     """Prints .mlx: the values that differ from their default; --verbose prints every value with each
     field's documentation as a comment (as `mldsl show --verbose`), and with --hide-defaults only the
     values that differ. A patch or a search prints as its statement."""
-    a = _SHOW.parse_args(_split(args))
+    a = _SHOW.parse_args(split_args(args))
     value = resolve(repl, a.name, a.path)
     kind = repl.session.kind(a.name)
     options = {"hide_defaults": a.hide_defaults or not a.verbose, "verbose": a.verbose}
@@ -214,7 +215,7 @@ def cmd_reset(repl, args: str):
 
 @command("diff", "A B", "the differences between two values")
 def cmd_diff(repl, args: str):
-    parts = _split(args)
+    parts = split_args(args)
     if len(parts) != 2:
         raise MldslError("usage: :diff A B (two defined names, optionally with paths: a.training)")
     import mldsl.symbolic as sym
@@ -250,7 +251,7 @@ def cmd_query(repl, args: str):
 
 @command("space", "NAME", "the search space of NAME: its DNA spec and size")
 def cmd_space(repl, args: str):
-    parts = _split(args)
+    parts = split_args(args)
     if len(parts) != 1:
         raise MldslError("usage: :space NAME")
     from mldsl.service.inspect import space_lines
@@ -341,12 +342,12 @@ def _print_changes(repl, before: Any, after: Any, title: str) -> None:
 
 
 # --------------------------------------------------------------------------------- run and search
-_RUN = arguments("run", "name", no_store={"action": "store_true"}, store={},
-                 backend={"choices": ["native", "keras", "auto"]}, seed={"type": int})
+RUN_ARGUMENTS = arguments("run", "name", no_store={"action": "store_true"}, store={},
+                          backend={"choices": ["native", "keras", "auto"]}, seed={"type": int})
 
 
 @command("run", "NAME [--no-store] [--store PATH] [--backend B] [--seed N]",
-         "train and evaluate an experiment, recording the run", parser=_RUN)
+         "train and evaluate an experiment, recording the run", parser=RUN_ARGUMENTS)
 def cmd_run(repl, args: str):
     """The run is recorded in the store: --store PATH, else $MLDSL_STORE, else ./mldsl.db (as for
     `mldsl run`); --no-store records nothing. Ctrl-C stops the run, says how it is recorded, and returns
@@ -354,7 +355,7 @@ def cmd_run(repl, args: str):
     from mldsl.service import runs
     from mldsl.service.stores import store_path
 
-    a = _RUN.parse_args(_split(args))
+    a = RUN_ARGUMENTS.parse_args(split_args(args))
     experiment = resolve(repl, a.name)
     runs.require_experiment(a.name, experiment, repl.session.experiments())
     store = None if a.no_store else store_path(a.store)
@@ -374,15 +375,15 @@ def cmd_run(repl, args: str):
         repl.print_dim(line)
 
 
-_SEARCH = arguments("search", "name", trials={"type": int}, store={}, no_store={"action": "store_true"},
-                    seed={"type": int}, algorithm={}, workers={"type": int},
-                    executor={"choices": ("inprocess", "local", "ray")}, objective={},
-                    minimize={"action": "store_true"})
+SEARCH_ARGUMENTS = arguments("search", "name", trials={"type": int}, store={}, no_store={"action": "store_true"},
+                             seed={"type": int}, algorithm={}, workers={"type": int},
+                             executor={"choices": ("inprocess", "local", "ray")}, objective={},
+                             minimize={"action": "store_true"})
 
 
 @command("search", "NAME [--trials N] [--store PATH | --no-store] [--seed N] [--algorithm A] [--workers N] "
                    "[--executor E] [--objective METRIC] [--minimize]",
-         "run or resume a search (a `search` statement or a space)", parser=_SEARCH)
+         "run or resume a search (a `search` statement or a space)", parser=SEARCH_ARGUMENTS)
 def cmd_search(repl, args: str):
     """NAME is a `search` statement of the session (its algorithm, trials, objective and early stopping
     are used), or a value holding hyper primitives (a random search for accuracy unless the options say
@@ -391,7 +392,7 @@ def cmd_search(repl, args: str):
     from mldsl.service import studies
     from mldsl.service.stores import store_path
 
-    a = _SEARCH.parse_args(_split(args))
+    a = SEARCH_ARGUMENTS.parse_args(split_args(args))
     name = a.name.split(".")[0]
     plan = studies.plan_for(name, resolve(repl, a.name)).with_options(
         algorithm=a.algorithm, trials=a.trials, objective=a.objective, direction="minimize" if a.minimize else None)
@@ -409,10 +410,10 @@ def cmd_search(repl, args: str):
         repl.print(line)
     if result.best is not None and result.best.experiment_mlx:
         repl.print_mlx(result.best.experiment_mlx.rstrip())
-        _define_best(repl, f"{name}_best", result.best.experiment_mlx)
+        define_best(repl, f"{name}_best", result.best.experiment_mlx)
 
 
-def _define_best(repl, name: str, text: str) -> None:
+def define_best(repl, name: str, text: str) -> None:
     """Defines ``name`` as the best trial's experiment (``text`` is the statement the search recorded)."""
     from mldsl.dsl.api import parse
 
@@ -424,7 +425,7 @@ def _define_best(repl, name: str, text: str) -> None:
 # --------------------------------------------------------------------------------- files
 @command("load", "FILE", "add the definitions of a .mlx file (or a .json value) to the session")
 def cmd_load(repl, args: str):
-    parts = _split(args)
+    parts = split_args(args)
     if len(parts) != 1:
         raise MldslError("usage: :load FILE")
     names = repl.session.load(parts[0])
@@ -433,7 +434,7 @@ def cmd_load(repl, args: str):
 
 @command("save", "NAME FILE | FILE", "write a value as .mlx (or .json), or the whole session as .mlx")
 def cmd_save(repl, args: str):
-    parts = _split(args)
+    parts = split_args(args)
     if len(parts) == 1:
         path = Path(parts[0]).expanduser()
         if path.suffix.lower() == ".json":
