@@ -1,0 +1,44 @@
+"""``textDocument/completion``: :func:`mldsl.service.completion.complete_mlx` (the REPL's completion) on
+the document's text before the cursor, in the scope of the document's definitions."""
+from __future__ import annotations
+
+from typing import List, Optional
+
+from lsprotocol import types
+
+from mldsl.lsp.analysis import Analysis
+from mldsl.lsp.diagnostics import to_range
+from mldsl.lsp.positions import UTF16, Position, offset_at, position_at
+from mldsl.service.completion import RegistryInfo, complete_mlx
+
+_KINDS = {
+    "keyword": types.CompletionItemKind.Keyword,
+    "name": types.CompletionItemKind.Variable,
+    "component": types.CompletionItemKind.Class,
+    "primitive": types.CompletionItemKind.Function,
+    "constant": types.CompletionItemKind.Constant,
+    "parameter": types.CompletionItemKind.Property,
+    "choice": types.CompletionItemKind.EnumMember,
+    "patch": types.CompletionItemKind.Module,
+    "patcher": types.CompletionItemKind.Function,
+    "path": types.CompletionItemKind.Field,
+    "setting": types.CompletionItemKind.Property,
+    "key": types.CompletionItemKind.Field,
+}
+
+
+def completion_items(analysis: Analysis, position: Position, registry: Optional[RegistryInfo] = None,
+                     encoding: str = UTF16) -> List[types.CompletionItem]:
+    """The completions at ``position`` of the analysed document, in the order the REPL offers them;
+    each replaces the word before the cursor (a text edit)."""
+    text = analysis.text
+    cursor = offset_at(text, position, encoding)
+    items = []
+    for number, s in enumerate(complete_mlx(text[:cursor], analysis, registry)):
+        start = position_at(text, cursor + s.start, encoding)
+        end = position_at(text, cursor, encoding)
+        items.append(types.CompletionItem(
+            label=s.display, kind=_KINDS.get(s.category), detail=s.meta or None,
+            sort_text=f"{number:05d}", filter_text=s.text,
+            text_edit=types.TextEdit(range=to_range(start, end), new_text=s.text)))
+    return items

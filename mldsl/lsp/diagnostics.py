@@ -1,0 +1,62 @@
+"""The errors of a document as LSP diagnostics: the codes, spans, help and notes of ``mldsl check``.
+
+An error inside an imported file is shown on the ``import`` statement that brought it in (or at the
+start of the document), its message prefixed with the file's location."""
+from __future__ import annotations
+
+import os
+import re
+from typing import List
+
+from lsprotocol import types
+
+from mldsl.dsl.diagnostics import MlxError
+from mldsl.lsp.analysis import Analysis
+from mldsl.lsp.positions import UTF16, Position, source_lines, span_range
+
+SOURCE = "mldsl"
+
+
+def message_of(err: MlxError) -> str:
+    """The message with its help and notes, one per line, as ``mldsl check`` prints them after the caret."""
+    lines = [err.message]
+    if err.suggestion:
+        lines.append(f"help: {err.suggestion}")
+    lines += [f"note: {note}" for note in err.notes]
+    return "\n".join(lines)
+
+
+def diagnostics(analysis: Analysis, encoding: str = UTF16) -> List[types.Diagnostic]:
+    """One diagnostic per error of ``analysis``, in the order ``mldsl check`` lists them."""
+    lines = source_lines(analysis.text)
+    out = []
+    for err in analysis.errors:
+        message = message_of(err)
+        if _same_file(err.filename, analysis.path):
+            start, end = span_range(lines, err.line, err.column, err.end_line, err.end_column, encoding)
+        else:
+            start, end = _import_range(lines, err.filename, encoding)
+            message = f"{err.location}: {message}"
+        out.append(types.Diagnostic(range=to_range(start, end), message=message, code=err.code, source=SOURCE,
+                                    severity=types.DiagnosticSeverity.Error))
+    return out
+
+
+def to_range(start: Position, end: Position) -> types.Range:
+    """An LSP range of two (line, character) positions."""
+    return types.Range(start=types.Position(line=start[0], character=start[1]),
+                       end=types.Position(line=end[0], character=end[1]))
+
+
+def _same_file(a: str, b: str) -> bool:
+    return a == b or (not a.startswith("<") and not b.startswith("<")
+                      and os.path.realpath(a) == os.path.realpath(b))
+
+
+def _import_range(lines: List[str], filename: str, encoding: str):
+    """The range of the ``import`` line naming ``filename`` (by its base name); the file's start if none."""
+    base = os.path.basename(filename)
+    for number, line in enumerate(lines):
+        if re.match(r"\s*import\b", line) and base in line:
+            return span_range(lines, number + 1, 1, number + 1, len(line.rstrip()) + 1, encoding)
+    return (0, 0), (0, 0)

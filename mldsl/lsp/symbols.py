@@ -1,0 +1,96 @@
+"""Names: the document's outline (``textDocument/documentSymbol``: its experiments, lets, patches and
+searches), go to definition and find references of a defined name (imported ones included)."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import List, Optional
+
+from lsprotocol import types
+
+from mldsl.dsl.ir import Span
+from mldsl.dsl.lexing import open_brackets, tokenize
+from mldsl.lsp.analysis import Analysis, name_at
+from mldsl.lsp.diagnostics import to_range
+from mldsl.lsp.positions import UTF16, Position, offset_at, position_at, source_lines, span_range
+
+_KINDS = {
+    "experiment": types.SymbolKind.Class,
+    "let": types.SymbolKind.Variable,
+    "patch": types.SymbolKind.Function,
+    "search": types.SymbolKind.Event,
+}
+
+
+def document_symbols(analysis: Analysis, encoding: str = UTF16) -> List[types.DocumentSymbol]:
+    """The definitions the document itself makes, in order (imported ones are not in its outline)."""
+    lines = source_lines(analysis.text)
+    out = []
+    for name in analysis.module.own:
+        d = analysis.module.definitions[name]
+        out.append(types.DocumentSymbol(
+            name=name, detail=d.kind, kind=_KINDS.get(d.kind, types.SymbolKind.Variable),
+            range=_range(lines, d.span, encoding), selection_range=_range(lines, d.name_span, encoding)))
+    return out
+
+
+def definition(analysis: Analysis, uri: str, position: Position,
+               encoding: str = UTF16) -> Optional[types.Location]:
+    """Where the name under the cursor is defined (in this document or in an imported file)."""
+    token = name_at(analysis.text, offset_at(analysis.text, position, encoding))
+    d = analysis.definition(token.text) if token is not None and _is_reference(analysis.text, token) else None
+    if d is None:
+        return None
+    span = d.name_span
+    if _same(span.file, analysis.path):
+        return types.Location(uri=uri, range=_range(source_lines(analysis.text), span, encoding))
+    try:
+        lines = source_lines(Path(span.file).read_text(encoding="utf-8"))
+    except OSError:
+        return None
+    return types.Location(uri=Path(span.file).resolve().as_uri(), range=_range(lines, span, encoding))
+
+
+def references(analysis: Analysis, uri: str, position: Position, include_declaration: bool = True,
+               encoding: str = UTF16) -> List[types.Location]:
+    """Every place of this document that names the defined name under the cursor (not a parameter
+    or a key that happens to be spelled the same)."""
+    text = analysis.text
+    token = name_at(text, offset_at(text, position, encoding))
+    if token is None or analysis.definition(token.text) is None:
+        return []
+    d = analysis.definition(token.text)
+    declaration = d.name_span.start if _same(d.name_span.file, analysis.path) else None
+    out = []
+    for tok in tokenize(text, significant=True):
+        if tok.kind != "name" or tok.text != token.text or not _is_reference(text, tok):
+            continue
+        if tok.start == declaration and not include_declaration:
+            continue
+        start, end = position_at(text, tok.start, encoding), position_at(text, tok.end, encoding)
+        out.append(types.Location(uri=uri, range=to_range(start, end)))
+    return out
+
+
+def _is_reference(text: str, token) -> bool:
+    """Whether the name ``token`` stands for a definition: not ``NAME=`` in a call, not a key of a
+    block or dict (``NAME =``, ``a.NAME``), not a callee's name."""
+    after = tokenize(text[token.end:token.end + 100], significant=True)
+    following = after[0].text if after else ""
+    if following in ("=", "(", "."):
+        return following == "=" and _defines(text, token)
+    before = tokenize(text[max(0, token.start - 1):token.start], significant=True)
+    return not (before and before[-1].text == ".")
+
+
+def _defines(text: str, token) -> bool:
+    """``NAME =`` at depth 0 is a definition's name (``let NAME = ...``), else a parameter or key."""
+    return open_brackets(tokenize(text[:token.start], significant=True)) == []
+
+
+def _range(lines: List[str], span: Span, encoding: str) -> types.Range:
+    return to_range(*span_range(lines, span.line, span.column, span.end_line, span.end_column, encoding))
+
+
+def _same(a: str, b: str) -> bool:
+    return a == b or os.path.realpath(a) == os.path.realpath(b)

@@ -1,0 +1,221 @@
+"""`mldsl lsp` end to end: a real LSP client (pytest-lsp) talks JSON-RPC over stdio to `python -m mldsl lsp`
+started as a subprocess. One server for the module; each test opens its own document."""
+import sys
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("pygls")
+pytest_lsp = pytest.importorskip("pytest_lsp")
+from lsprotocol import types  # noqa: E402
+from pytest_lsp import ClientServerConfig, LanguageClient  # noqa: E402
+
+import mldsl  # noqa: E402
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+
+@pytest_lsp.fixture(scope="module",
+                    config=ClientServerConfig(server_command=[sys.executable, "-m", "mldsl", "lsp"]))
+async def client(lsp_client: LanguageClient):
+    await lsp_client.initialize_session(types.InitializeParams(
+        capabilities=types.ClientCapabilities(), root_uri=EXAMPLES.as_uri()))
+    yield
+    await lsp_client.shutdown_session()
+
+
+async def open_document(client: LanguageClient, name: str, text: str, folder: Path = None) -> str:
+    """Opens ``text`` as the file ``name`` (in ``folder``, default a folder of its own) and waits for
+    its diagnostics; returns the URI."""
+    uri = ((folder or Path("/nonexistent/lsp-tests")) / name).as_uri()
+    client.text_document_did_open(types.DidOpenTextDocumentParams(text_document=types.TextDocumentItem(
+        uri=uri, language_id="mlx", version=1, text=text)))
+    await client.wait_for_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+    return uri
+
+
+async def change_document(client: LanguageClient, uri: str, version: int, text: str) -> None:
+    client.text_document_did_change(types.DidChangeTextDocumentParams(
+        text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
+        content_changes=[types.TextDocumentContentChangeWholeDocument(text=text)]))
+    await client.wait_for_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+
+
+def doc(uri: str) -> types.TextDocumentIdentifier:
+    return types.TextDocumentIdentifier(uri=uri)
+
+
+def at(line: int, character: int) -> types.Position:
+    return types.Position(line=line, character=character)
+
+
+BROKEN = ('experiment e = Experiment(\n'
+          '    model=Sequential([Flatten(), Dense(unit=512)]),\n'
+          '    data=Digits(),\n'
+          ')\n')
+
+
+async def test_an_error_is_shown_with_its_code_range_and_help_and_goes_when_fixed(client):
+    uri = await open_document(client, "broken.mlx", BROKEN)
+    [diagnostic] = client.diagnostics[uri]
+    assert diagnostic.code == "E021" and diagnostic.source == "mldsl"
+    assert diagnostic.message == ("Dense has no parameter 'unit'\nhelp: did you mean 'units'?\nnote: parameters: "
+                                  "units, activation, use_bias, kernel_initializer, kernel_regularizer")
+    column = BROKEN.splitlines()[1].index("unit=")
+    assert diagnostic.range == types.Range(start=at(1, column), end=at(1, column + 4))
+    assert diagnostic.severity == types.DiagnosticSeverity.Error
+
+    await change_document(client, uri, 2, BROKEN.replace("unit=", "units="))
+    assert list(client.diagnostics[uri]) == []
+
+
+async def test_several_errors_are_all_shown_and_fixing_one_leaves_the_other(client):
+    text = 'let a = Dens(3)\nlet b = Dense(3, activation="rleu")\n'
+    uri = await open_document(client, "two.mlx", text)
+    assert [(d.code, d.range.start.line) for d in client.diagnostics[uri]] == [("E020", 0), ("E024", 1)]
+    await change_document(client, uri, 2, text.replace("Dens(", "Dense("))
+    assert [(d.code, d.range.start.line) for d in client.diagnostics[uri]] == [("E024", 1)]
+
+
+async def test_columns_count_utf16_code_units_after_a_character_outside_the_bmp(client):
+    text = 'let x = ["\U0001F600 ok", Dens(3)]\n'
+    uri = await open_document(client, "emoji.mlx", text)
+    [diagnostic] = client.diagnostics[uri]
+    code_points = text.index("Dens")
+    assert diagnostic.range.start == at(0, code_points + 1)  # the emoji is two UTF-16 code units
+    assert diagnostic.range.end == at(0, code_points + 1 + 4)
+
+
+async def test_an_error_in_an_imported_file_is_shown_on_the_import(client, tmp_path):
+    (tmp_path / "lib.mlx").write_text("let bad = Dens(3)\n")
+    uri = await open_document(client, "main.mlx", 'import "lib.mlx"\nlet x = 1\n', folder=tmp_path)
+    [diagnostic] = client.diagnostics[uri]
+    assert diagnostic.code == "E020" and diagnostic.range.start.line == 0
+    assert diagnostic.message.startswith(f"{tmp_path / 'lib.mlx'}:1:11: unknown component 'Dens'")
+
+
+async def complete(client, uri, line, character):
+    result = await client.text_document_completion_async(types.CompletionParams(
+        text_document=doc(uri), position=at(line, character)))
+    return result.items
+
+
+async def test_completion_inside_a_nested_call_offers_its_parameters(client):
+    text = "experiment e = Experiment(training={optimizer=SGD(mom"
+    uri = await open_document(client, "nested.mlx", text)
+    items = await complete(client, uri, 0, len(text))
+    assert [i.label for i in items] == ["momentum="]
+    edit = items[0].text_edit
+    assert edit.new_text == "momentum=" and edit.range == types.Range(start=at(0, len(text) - 3),
+                                                                     end=at(0, len(text)))
+    assert items[0].kind == types.CompletionItemKind.Property and "Momentum" in items[0].detail
+
+    text = "let d = Sequential([Dense(3, "
+    uri = await open_document(client, "nested2.mlx", text)
+    labels = [i.label for i in await complete(client, uri, 0, len(text))]
+    assert labels[:5] == ["units=", "activation=", "use_bias=", "kernel_initializer=", "kernel_regularizer="]
+
+
+async def test_completion_of_component_names_keywords_and_paths(client):
+    text = "let d = Dens"
+    uri = await open_document(client, "names.mlx", text)
+    [item] = await complete(client, uri, 0, len(text))
+    assert (item.label, item.kind) == ("Dense", types.CompletionItemKind.Class)
+
+    uri = await open_document(client, "keywords.mlx", "let a = 1\nexp")
+    assert [i.label for i in await complete(client, uri, 1, 3)] == ["experiment"]
+
+    # inside `with { }`: the key paths of the experiment being derived, defined in the same document
+    text = ("experiment base = Experiment(model=Sequential([Dense(3)]), data=Digits())\n"
+            "experiment derived = base with {\n    training.optim")
+    uri = await open_document(client, "paths.mlx", text)
+    labels = [i.label for i in await complete(client, uri, 2, len("    training.optim"))]
+    assert labels[0] == "training.optimizer" and "training.optimizer.learning_rate" in labels
+
+
+async def hover_text(client, uri, line, character):
+    result = await client.text_document_hover_async(types.HoverParams(text_document=doc(uri),
+                                                                      position=at(line, character)))
+    return None if result is None else result.contents.value
+
+
+async def test_hover_shows_a_components_schema_and_a_parameters_lines(client):
+    from mldsl.registry import get_registry
+    from mldsl.service.schemas import schema_report
+
+    text = "let d = Dense(3, activation=\"relu\")\n"
+    uri = await open_document(client, "hover.mlx", text)
+    shown = await hover_text(client, uri, 0, text.index("Dense") + 2)
+    assert shown == "```text\n" + "\n".join(schema_report(get_registry(), "Dense")).strip("\n") + "\n```"
+    assert "units: Int(min_value=1)  (required)" in shown
+    parameter = await hover_text(client, uri, 0, text.index("activation") + 1)
+    assert parameter.startswith("**Dense**.`activation`") and "Activation applied to the output" in parameter
+    assert "units" not in parameter
+    assert await hover_text(client, uri, 1, 0) is None
+
+
+async def test_hover_on_a_value_shows_where_it_was_set(client):
+    text = ("experiment base = Experiment(model=Sequential([Dense(3)]), data=Digits(),\n"
+            "    training={batch_size = 32})\n"
+            "experiment big = base with {\n"
+            "    training.batch_size = 256\n"
+            "}\n")
+    uri = await open_document(client, "provenance.mlx", text)
+    shown = await hover_text(client, uri, 3, text.splitlines()[3].index("256"))
+    assert shown.splitlines()[1:-1] == [
+        "big.training.batch_size = 256",
+        "  provenance.mlx:2:28: experiment 'base': 32",
+        "  provenance.mlx:4:27: experiment 'big' `with` block: 256",
+    ]
+    defined = await hover_text(client, uri, 2, text.splitlines()[2].index("base") + 1)
+    assert "experiment `base`, provenance.mlx:1" in defined
+
+
+async def test_formatting_returns_the_formatters_text(client):
+    text = "let   x=[1,2 ,3]\nexperiment e=Experiment(model=Sequential([Dense(3)]),data=Digits())\n"
+    uri = await open_document(client, "format.mlx", text)
+    edits = await client.text_document_formatting_async(types.DocumentFormattingParams(
+        text_document=doc(uri), options=types.FormattingOptions(tab_size=4, insert_spaces=True)))
+    [edit] = edits
+    assert edit.new_text == mldsl.format_source(text) != text
+    assert edit.range == types.Range(start=at(0, 0), end=at(2, 0))
+
+
+async def test_document_symbols_list_the_definitions(client):
+    text = (EXAMPLES / "deep_mlp.mlx").read_text()
+    uri = await open_document(client, "deep_mlp.mlx", text, folder=EXAMPLES)
+    assert list(client.diagnostics[uri]) == []
+    symbols = await client.text_document_document_symbol_async(types.DocumentSymbolParams(text_document=doc(uri)))
+    assert [(s.name, s.detail, s.kind) for s in symbols] == [
+        ("l2", "let", types.SymbolKind.Variable),
+        ("deep_mlp", "experiment", types.SymbolKind.Class),
+        ("deep_mlp_space", "experiment", types.SymbolKind.Class),
+        ("deep_mlp_search", "search", types.SymbolKind.Event),
+    ]
+    line = next(i for i, t in enumerate(text.splitlines()) if t.startswith("experiment deep_mlp ="))
+    assert symbols[1].selection_range == types.Range(start=at(line, 11), end=at(line, 19))
+
+
+async def test_definition_and_references_of_names(client):
+    text = (EXAMPLES / "deep_mlp.mlx").read_text()
+    uri = await open_document(client, "deep_mlp.mlx", text, folder=EXAMPLES)
+    lines = text.splitlines()
+    use = next(i for i, t in enumerate(lines) if "kernel_regularizer=l2" in t)
+    column = lines[use].index("=l2") + 1
+    location = await client.text_document_definition_async(types.DefinitionParams(
+        text_document=doc(uri), position=at(use, column)))
+    assert location.uri == uri and location.range == types.Range(start=at(4, 4), end=at(4, 6))
+
+    refs = await client.text_document_references_async(types.ReferenceParams(
+        text_document=doc(uri), position=at(4, 5), context=types.ReferenceContext(include_declaration=True)))
+    assert sorted(r.range.start.line for r in refs) == [4, use, use + 1]
+
+    # a name defined in the imported file: its definition is there
+    common = (EXAMPLES / "common.mlx").read_text().splitlines()
+    text = 'import "common.mlx"\nexperiment e = Experiment(model=Sequential([Dense(3)]), data=Digits()) with quick\n'
+    uri = await open_document(client, "uses_common.mlx", text, folder=EXAMPLES)
+    location = await client.text_document_definition_async(types.DefinitionParams(
+        text_document=doc(uri), position=at(1, text.splitlines()[1].index("quick") + 1)))
+    line = next(i for i, t in enumerate(common) if t.startswith("patch quick"))
+    assert location.uri == (EXAMPLES / "common.mlx").as_uri() and location.range.start == at(line, 6)
