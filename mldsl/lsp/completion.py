@@ -2,14 +2,19 @@
 the document's text before the cursor, in the scope of the document's definitions."""
 from __future__ import annotations
 
+import re
 from typing import List, Optional
 
 from lsprotocol import types
 
+from mldsl.dsl.vocabulary import STATEMENT_KEYWORDS
 from mldsl.lsp.analysis import Analysis
 from mldsl.lsp.diagnostics import to_range
 from mldsl.lsp.positions import UTF16, Position, offset_at, position_at
 from mldsl.service.completion import RegistryInfo, complete_mlx
+
+#: A line starting with a word (statements start at the start of a line, as ``mldsl fmt`` writes them).
+_WORD_LINE = re.compile(r"^[A-Za-z_]\w*", re.M)
 
 _KINDS = {
     "keyword": types.CompletionItemKind.Keyword,
@@ -27,6 +32,20 @@ _KINDS = {
 }
 
 
+def current_statement(before: str) -> str:
+    """The end of ``before`` (a document's text before the cursor) from the start of the last line that
+    begins with a statement keyword (or, on the cursor's line, with the start of one): completion looks
+    at the statement being written, so that a broken statement above (an unclosed bracket) does not
+    mislead it."""
+    last_line = before.rfind("\n") + 1
+    for m in reversed(list(_WORD_LINE.finditer(before))):
+        word = m.group()
+        if word in STATEMENT_KEYWORDS or (m.start() == last_line and m.end() == len(before)
+                                          and any(k.startswith(word) for k in STATEMENT_KEYWORDS)):
+            return before[m.start():]
+    return before
+
+
 def completion_items(analysis: Analysis, position: Position, registry: Optional[RegistryInfo] = None,
                      encoding: str = UTF16) -> List[types.CompletionItem]:
     """The completions at ``position`` of the analysed document, in the order the REPL offers them;
@@ -34,7 +53,7 @@ def completion_items(analysis: Analysis, position: Position, registry: Optional[
     text = analysis.text
     cursor = offset_at(text, position, encoding)
     items = []
-    for number, s in enumerate(complete_mlx(text[:cursor], analysis, registry)):
+    for number, s in enumerate(complete_mlx(current_statement(text[:cursor]), analysis, registry)):
         start = position_at(text, cursor + s.start, encoding)
         end = position_at(text, cursor, encoding)
         items.append(types.CompletionItem(

@@ -72,7 +72,8 @@ def build_server() -> MlxLanguageServer:
 
     @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
     def did_save(ls: MlxLanguageServer, params: types.DidSaveTextDocumentParams) -> None:
-        ls.refresh(params.text_document.uri)  # an imported file may have changed meanwhile
+        for uri in list(ls.analyses):  # any open document may import the file just saved
+            ls.refresh(uri)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: MlxLanguageServer, params: types.DidCloseTextDocumentParams) -> None:

@@ -219,3 +219,21 @@ async def test_definition_and_references_of_names(client):
         text_document=doc(uri), position=at(1, text.splitlines()[1].index("quick") + 1)))
     line = next(i for i, t in enumerate(common) if t.startswith("patch quick"))
     assert location.uri == (EXAMPLES / "common.mlx").as_uri() and location.range.start == at(line, 6)
+
+
+async def test_completion_looks_at_the_statement_being_written_past_a_broken_one(client):
+    text = "let a = [1, 2\n\nexp"
+    uri = await open_document(client, "unclosed.mlx", text)
+    assert [i.label for i in await complete(client, uri, 2, 3)] == ["experiment"]
+
+
+async def test_saving_an_imported_file_checks_the_open_documents_again(client, tmp_path):
+    lib = tmp_path / "lib.mlx"
+    lib.write_text("let bad = Dens(3)\n")
+    uri = await open_document(client, "main.mlx", 'import "lib.mlx"\nlet x = 1\n', folder=tmp_path)
+    assert [d.code for d in client.diagnostics[uri]] == ["E020"]
+    lib.write_text("let bad = Dense(3)\n")
+    client.text_document_did_save(types.DidSaveTextDocumentParams(text_document=doc(lib.as_uri())))
+    # every open document is checked again; a request answered after that is a barrier
+    await client.text_document_document_symbol_async(types.DocumentSymbolParams(text_document=doc(uri)))
+    assert list(client.diagnostics[uri]) == []
