@@ -67,3 +67,9 @@ def name_at(text: str, offset: int) -> Optional[Token]:
         if tok.start > offset:
             break
     return None
+
+
+def token_at(text: str, offset: int) -> Optional[Token]:
+    """The token under the code-point ``offset`` of ``text``: a name touching it first (the cursor just
+    after a word is on it), else the token containing it."""
+    return name_at(text, offset) or next((t for t in tokenize(text) if t.start <= offset < t.end), None)

@@ -14,7 +14,7 @@ from typing import Any, List, Optional, Tuple
 from lsprotocol import types
 
 from mldsl.dsl.lexing import Token, open_brackets, tokenize
-from mldsl.lsp.analysis import Analysis, name_at
+from mldsl.lsp.analysis import Analysis, token_at
 from mldsl.lsp.diagnostics import to_range
 from mldsl.lsp.positions import UTF16, Position, offset_at, position_at
 
@@ -24,7 +24,7 @@ def hover(analysis: Analysis, position: Position, registry: Any = None,
     """The hover at ``position`` of the analysed document; None where there is nothing to say."""
     text = analysis.text
     offset = offset_at(text, position, encoding)
-    token = _token_at(text, offset)
+    token = token_at(text, offset)
     if token is None or token.kind in ("ws", "comment"):
         return None
     markdown = None
@@ -39,10 +39,6 @@ def hover(analysis: Analysis, position: Position, registry: Any = None,
     span = (position_at(text, token.start, encoding), position_at(text, token.end, encoding))
     return types.Hover(contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=markdown),
                        range=to_range(*span))
-
-
-def _token_at(text: str, offset: int) -> Optional[Token]:
-    return name_at(text, offset) or next((t for t in tokenize(text) if t.start <= offset < t.end), None)
 
 
 def _block(lines: List[str], language: str = "text") -> str:

@@ -10,7 +10,7 @@ from lsprotocol import types
 
 from mldsl.dsl.ir import Span
 from mldsl.dsl.lexing import open_brackets, tokenize
-from mldsl.lsp.analysis import Analysis, name_at
+from mldsl.lsp.analysis import Analysis, name_at, token_at
 from mldsl.lsp.diagnostics import to_range
 from mldsl.lsp.positions import UTF16, Position, offset_at, position_at, source_lines, span_range
 
@@ -36,9 +36,13 @@ def document_symbols(analysis: Analysis, encoding: str = UTF16) -> List[types.Do
 
 def definition(analysis: Analysis, uri: str, position: Position,
                encoding: str = UTF16) -> Optional[types.Location]:
-    """Where the name under the cursor is defined (in this document or in an imported file)."""
-    token = name_at(analysis.text, offset_at(analysis.text, position, encoding))
-    d = analysis.definition(token.text) if token is not None and _is_reference(analysis.text, token) else None
+    """Where the name under the cursor is defined (in this document or in an imported file); on the
+    file name of an ``import``, that file."""
+    token = token_at(analysis.text, offset_at(analysis.text, position, encoding))
+    if token is not None and token.kind == "string":
+        return _imported_file(analysis, token)
+    d = analysis.definition(token.text) if token is not None and token.kind == "name" and \
+        _is_reference(analysis.text, token) else None
     if d is None:
         return None
     span = d.name_span
@@ -49,6 +53,22 @@ def definition(analysis: Analysis, uri: str, position: Position,
     except OSError:
         return None
     return types.Location(uri=Path(span.file).resolve().as_uri(), range=_range(lines, span, encoding))
+
+
+def _imported_file(analysis: Analysis, token) -> Optional[types.Location]:
+    """The file ``import "..."`` at ``token`` reads, found by the compiler's own rules (``ImportPolicy``);
+    None when the string is not an import's or the import is refused."""
+    from mldsl.dsl.imports import ImportPolicy, ImportRefused
+    from mldsl.dsl.parser import decode_string
+
+    before = tokenize(analysis.text[:token.start], significant=True)
+    if not before or before[-1].text != "import" or analysis.path.startswith("<"):
+        return None
+    try:
+        _, real = ImportPolicy.for_source(analysis.path).resolve(decode_string(token.text), analysis.path)
+    except (ImportRefused, ValueError):
+        return None
+    return types.Location(uri=Path(real).as_uri(), range=to_range((0, 0), (0, 0)))
 
 
 def references(analysis: Analysis, uri: str, position: Position, include_declaration: bool = True,

@@ -237,3 +237,24 @@ async def test_saving_an_imported_file_checks_the_open_documents_again(client, t
     # every open document is checked again; a request answered after that is a barrier
     await client.text_document_document_symbol_async(types.DocumentSymbolParams(text_document=doc(uri)))
     assert list(client.diagnostics[uri]) == []
+
+
+async def test_definition_of_an_import_is_the_imported_file(client):
+    text = 'import "common.mlx"\nlet x = 1\n'
+    uri = await open_document(client, "imports.mlx", text, folder=EXAMPLES)
+    location = await client.text_document_definition_async(types.DefinitionParams(
+        text_document=doc(uri), position=at(0, 10)))
+    assert location.uri == (EXAMPLES / "common.mlx").as_uri()
+    # the compiler's rules: a file outside the folders imports may read is not offered
+    uri = await open_document(client, "outside.mlx", 'import "../README.mlx"\n', folder=EXAMPLES)
+    assert await client.text_document_definition_async(types.DefinitionParams(
+        text_document=doc(uri), position=at(0, 10))) is None
+
+
+@pytest.mark.parametrize("example", sorted(p.name for p in EXAMPLES.glob("*.mlx")))
+async def test_every_example_opens_without_diagnostics_and_with_an_outline(client, example):
+    text = (EXAMPLES / example).read_text()
+    uri = await open_document(client, example, text, folder=EXAMPLES)
+    assert list(client.diagnostics[uri]) == []
+    symbols = await client.text_document_document_symbol_async(types.DocumentSymbolParams(text_document=doc(uri)))
+    assert symbols and {s.detail for s in symbols} <= {"let", "experiment", "patch", "search"}
