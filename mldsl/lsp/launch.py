@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from mldsl.errors import MldslError
 
-INSTALL_HINT = 'the language server needs pygls: pip install "mldsl[lsp]"'
+INSTALL_HINT = 'the language server needs pygls and Pygments: pip install "mldsl[lsp]"'
 
 
 def add_parsers(subparsers) -> None:
@@ -22,7 +22,7 @@ def cmd_lsp(args) -> int:
     try:
         from mldsl.lsp.server import serve
     except ImportError as exc:
-        if (exc.name or "").split(".")[0] not in ("pygls", "lsprotocol"):
+        if (exc.name or "").split(".")[0] not in ("pygls", "lsprotocol", "pygments"):
             raise
         raise MldslError(INSTALL_HINT) from None
 

@@ -17,6 +17,7 @@ from mldsl.lsp.diagnostics import diagnostics
 from mldsl.lsp.formatting import format_edits
 from mldsl.lsp.hover import hover
 from mldsl.lsp.symbols import definition, document_symbols, references
+from mldsl.lsp.tokens import TOKEN_MODIFIERS, TOKEN_TYPES, semantic_tokens
 from mldsl.service.completion import RegistryInfo
 
 #: Characters after which an editor asks for completions without being told to.
@@ -110,6 +111,12 @@ def build_server() -> MlxLanguageServer:
     def formatting(ls: MlxLanguageServer, params: types.DocumentFormattingParams) -> List[types.TextEdit]:
         document = ls.workspace.get_text_document(params.text_document.uri)
         return format_edits(document.source, document.path or "<untitled>", ls.encoding)
+
+    @server.feature(types.TEXT_DOCUMENT_SEMANTIC_TOKENS_FULL,
+                    types.SemanticTokensLegend(token_types=TOKEN_TYPES, token_modifiers=TOKEN_MODIFIERS))
+    def tokens(ls: MlxLanguageServer, params: types.SemanticTokensParams) -> types.SemanticTokens:
+        document = ls.workspace.get_text_document(params.text_document.uri)
+        return types.SemanticTokens(data=semantic_tokens(document.source, ls.encoding))
 
     return server
 

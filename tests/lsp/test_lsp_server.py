@@ -258,3 +258,14 @@ async def test_every_example_opens_without_diagnostics_and_with_an_outline(clien
     assert list(client.diagnostics[uri]) == []
     symbols = await client.text_document_document_symbol_async(types.DocumentSymbolParams(text_document=doc(uri)))
     assert symbols and {s.detail for s in symbols} <= {"let", "experiment", "patch", "search"}
+
+
+async def test_semantic_tokens_come_from_the_pygments_lexer(client):
+    from mldsl.lsp.tokens import TOKEN_TYPES, semantic_tokens
+
+    text = 'let x = Dense(3)  # c\n'
+    uri = await open_document(client, "tokens.mlx", text)
+    result = await client.text_document_semantic_tokens_full_async(types.SemanticTokensParams(text_document=doc(uri)))
+    assert list(result.data) == semantic_tokens(text)
+    assert [TOKEN_TYPES[k] for k in result.data[3::5]] == ["keyword", "variable", "operator", "class", "number",
+                                                          "comment"]
