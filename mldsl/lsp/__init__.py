@@ -3,8 +3,9 @@
 A front end beside ``mldsl.commands`` and ``mldsl.repl``: it takes what it shows from the language and
 the service layer, never from another front end. Modules: ``positions`` (mldsl spans and LSP positions,
 UTF-16 columns), ``analysis`` (a document compiled as ``mldsl check`` does), ``diagnostics``,
-``completion`` (``mldsl.service.completion``, as the REPL), ``hover`` (schemas as ``mldsl schema``,
-provenance as ``mldsl explain``), ``symbols`` (outline, definition, references), ``formatting`` (``mldsl
-fmt``'s formatter), ``server`` (the pygls wiring) and ``launch`` (the verb; pygls is imported only when
-the server starts).
+``actions`` (quick fixes from the diagnostics' "did you mean"), ``completion``
+(``mldsl.service.completion``, as the REPL), ``hover`` (schemas as ``mldsl schema``, provenance as
+``mldsl explain``), ``symbols`` (outline, definition, references), ``formatting`` (``mldsl fmt``'s
+formatter), ``tokens`` (semantic tokens from the Pygments lexer), ``server`` (the pygls wiring) and
+``launch`` (the verb; pygls is imported only when the server starts).
 """

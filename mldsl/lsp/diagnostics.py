@@ -1,7 +1,9 @@
 """The errors of a document as LSP diagnostics: the codes, spans, help and notes of ``mldsl check``.
 
 An error inside an imported file is shown on the ``import`` statement that brought it in (or at the
-start of the document), its message prefixed with the file's location."""
+start of the document), its message prefixed with the file's location. A misspelt name whose help says
+``did you mean 'x'?`` carries the candidates in the diagnostic's ``data`` (``{"replacements": [...]}``),
+which the quick fixes of :mod:`mldsl.lsp.actions` offer."""
 from __future__ import annotations
 
 import os
@@ -11,10 +13,12 @@ from typing import List
 from lsprotocol import types
 
 from mldsl.dsl.diagnostics import MlxError
+from mldsl.dsl.vocabulary import is_name
 from mldsl.lsp.analysis import Analysis
 from mldsl.lsp.positions import UTF16, Position, source_lines, span_range
 
 SOURCE = "mldsl"
+_DID_YOU_MEAN = re.compile(r"did you mean ('[^']*'(?: or '[^']*')*)\?\Z")
 
 
 def message_of(err: MlxError) -> str:
@@ -32,14 +36,30 @@ def diagnostics(analysis: Analysis, encoding: str = UTF16) -> List[types.Diagnos
     out = []
     for err in analysis.errors:
         message = message_of(err)
+        data = None
         if _same_file(err.filename, analysis.path):
             start, end = span_range(lines, err.line, err.column, err.end_line, err.end_column, encoding)
+            replacements = replacements_for(err, lines)
+            data = {"replacements": replacements} if replacements else None
         else:
             start, end = _import_range(lines, err.filename, encoding)
             message = f"{err.location}: {message}"
         out.append(types.Diagnostic(range=to_range(start, end), message=message, code=err.code, source=SOURCE,
-                                    severity=types.DiagnosticSeverity.Error))
+                                    severity=types.DiagnosticSeverity.Error, data=data))
     return out
+
+
+def replacements_for(err: MlxError, lines: List[str]) -> List[str]:
+    """The names ``did you mean 'x'?`` proposes for the misspelt name the error's span covers; [] when
+    the help is something else or the span is not one name."""
+    found = _DID_YOU_MEAN.match(err.suggestion or "")
+    if not found or err.line <= 0 or err.end_line != err.line or err.line > len(lines):
+        return []
+    written = lines[err.line - 1][err.column - 1:err.end_column - 1]
+    candidates = re.findall(r"'([^']*)'", found.group(1))
+    if not is_name(written) or not all(is_name(c) for c in candidates):
+        return []
+    return candidates
 
 
 def to_range(start: Position, end: Position) -> types.Range:

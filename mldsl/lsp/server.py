@@ -11,6 +11,7 @@ from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 
 from mldsl import __version__
+from mldsl.lsp.actions import quick_fixes
 from mldsl.lsp.analysis import Analysis, analyse
 from mldsl.lsp.completion import completion_items
 from mldsl.lsp.diagnostics import diagnostics
@@ -111,6 +112,11 @@ def build_server() -> MlxLanguageServer:
     def formatting(ls: MlxLanguageServer, params: types.DocumentFormattingParams) -> List[types.TextEdit]:
         document = ls.workspace.get_text_document(params.text_document.uri)
         return format_edits(document.source, document.path or "<untitled>", ls.encoding)
+
+    @server.feature(types.TEXT_DOCUMENT_CODE_ACTION,
+                    types.CodeActionOptions(code_action_kinds=[types.CodeActionKind.QuickFix]))
+    def code_actions(ls: MlxLanguageServer, params: types.CodeActionParams) -> List[types.CodeAction]:
+        return quick_fixes(params.text_document.uri, params.context.diagnostics)
 
     @server.feature(types.TEXT_DOCUMENT_SEMANTIC_TOKENS_FULL,
                     types.SemanticTokensLegend(token_types=TOKEN_TYPES, token_modifiers=TOKEN_MODIFIERS))

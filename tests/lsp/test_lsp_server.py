@@ -269,3 +269,21 @@ async def test_semantic_tokens_come_from_the_pygments_lexer(client):
     assert list(result.data) == semantic_tokens(text)
     assert [TOKEN_TYPES[k] for k in result.data[3::5]] == ["keyword", "variable", "operator", "class", "number",
                                                           "comment"]
+
+
+async def test_a_did_you_mean_is_a_quick_fix(client):
+    text = 'let p = Dense(3) with relu_to_elux\nlet d = Dense(unit=3)\nlet b = Dense(3, activation="rleu")\n'
+    uri = await open_document(client, "fixes.mlx", text)
+    diagnostics = list(client.diagnostics[uri])
+    assert [d.code for d in diagnostics] == ["E031", "E021", "E024"]
+    actions = await client.text_document_code_action_async(types.CodeActionParams(
+        text_document=doc(uri), range=types.Range(start=at(0, 0), end=at(3, 0)),
+        context=types.CodeActionContext(diagnostics=diagnostics)))
+    assert [(a.title, a.is_preferred) for a in actions] == [
+        ("Replace with 'relu_to_elu'", False), ("Replace with 'relu_to_leaky_relu'", False),
+        ("Replace with 'units'", True)]  # the bad enum value has no "did you mean"
+    [edit] = actions[2].edit.changes[uri]
+    assert edit.new_text == "units" and edit.range == types.Range(start=at(1, 14), end=at(1, 18))
+    fixed = text.replace("unit=", "units=")
+    await change_document(client, uri, 2, fixed)
+    assert [d.code for d in client.diagnostics[uri]] == ["E031", "E024"]
