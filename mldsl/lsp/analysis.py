@@ -2,6 +2,7 @@
 server. Compiling is ``mldsl.dsl.api.compile_source``, the path of ``mldsl check``."""
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional
 
@@ -73,3 +74,10 @@ def token_at(text: str, offset: int) -> Optional[Token]:
     """The token under the code-point ``offset`` of ``text``: a name touching it first (the cursor just
     after a word is on it), else the token containing it."""
     return name_at(text, offset) or next((t for t in tokenize(text) if t.start <= offset < t.end), None)
+
+
+def same_file(a: str, b: str) -> bool:
+    """Whether the file names ``a`` and ``b`` (as spans and errors carry them) are the same file;
+    ``<...>`` pseudo-names only equal themselves."""
+    return a == b or (not a.startswith("<") and not b.startswith("<")
+                      and os.path.realpath(a) == os.path.realpath(b))

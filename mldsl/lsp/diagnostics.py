@@ -14,7 +14,7 @@ from lsprotocol import types
 
 from mldsl.dsl.diagnostics import MlxError
 from mldsl.dsl.vocabulary import is_name
-from mldsl.lsp.analysis import Analysis
+from mldsl.lsp.analysis import Analysis, same_file
 from mldsl.lsp.positions import UTF16, Position, source_lines, span_range
 
 SOURCE = "mldsl"
@@ -37,7 +37,7 @@ def diagnostics(analysis: Analysis, encoding: str = UTF16) -> List[types.Diagnos
     for err in analysis.errors:
         message = message_of(err)
         data = None
-        if _same_file(err.filename, analysis.path):
+        if same_file(err.filename, analysis.path):
             start, end = span_range(lines, err.line, err.column, err.end_line, err.end_column, encoding)
             replacements = replacements_for(err, lines)
             data = {"replacements": replacements} if replacements else None
@@ -66,11 +66,6 @@ def to_range(start: Position, end: Position) -> types.Range:
     """An LSP range of two (line, character) positions."""
     return types.Range(start=types.Position(line=start[0], character=start[1]),
                        end=types.Position(line=end[0], character=end[1]))
-
-
-def _same_file(a: str, b: str) -> bool:
-    return a == b or (not a.startswith("<") and not b.startswith("<")
-                      and os.path.realpath(a) == os.path.realpath(b))
 
 
 def _import_range(lines: List[str], filename: str, encoding: str):

@@ -14,7 +14,7 @@ from typing import Any, List, Optional, Tuple
 from lsprotocol import types
 
 from mldsl.dsl.lexing import Token, open_brackets, tokenize
-from mldsl.lsp.analysis import Analysis, token_at
+from mldsl.lsp.analysis import Analysis, same_file, token_at
 from mldsl.lsp.diagnostics import to_range
 from mldsl.lsp.positions import UTF16, Position, offset_at, position_at
 
@@ -105,9 +105,9 @@ def _provenance(analysis: Analysis, token: Token) -> Optional[str]:
     for name, d in analysis.module.definitions.items():
         for path, chain in d.provenance.records.items():
             for origin in chain:
-                if origin.line != line or origin.column != column or not _same(origin.file, analysis.path):
+                if origin.line != line or origin.column != column or not same_file(origin.file, analysis.path):
                     continue
-                outside = not (_same(d.span.file, analysis.path) and d.span.line <= line <= d.span.end_line)
+                outside = not (same_file(d.span.file, analysis.path) and d.span.line <= line <= d.span.end_line)
                 key = (outside, len(path), name, path)
                 if found is None or key < found:
                     found = key
@@ -143,8 +143,4 @@ def _line_column(text: str, offset: int) -> Tuple[int, int]:
     """1-based line and column (code points) of ``offset``, as the compiler's spans count them."""
     line_start = text.rfind("\n", 0, offset) + 1
     return text.count("\n", 0, offset) + 1, offset - line_start + 1
-
-
-def _same(a: str, b: str) -> bool:
-    return a == b or os.path.realpath(a) == os.path.realpath(b)
 

@@ -2,7 +2,6 @@
 searches), go to definition and find references of a defined name (imported ones included)."""
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import List, Optional
 
@@ -10,7 +9,7 @@ from lsprotocol import types
 
 from mldsl.dsl.ir import Span
 from mldsl.dsl.lexing import open_brackets, tokenize
-from mldsl.lsp.analysis import Analysis, name_at, token_at
+from mldsl.lsp.analysis import Analysis, name_at, same_file, token_at
 from mldsl.lsp.diagnostics import to_range
 from mldsl.lsp.positions import UTF16, Position, offset_at, position_at, source_lines, span_range
 
@@ -46,7 +45,7 @@ def definition(analysis: Analysis, uri: str, position: Position,
     if d is None:
         return None
     span = d.name_span
-    if _same(span.file, analysis.path):
+    if same_file(span.file, analysis.path):
         return types.Location(uri=uri, range=_range(source_lines(analysis.text), span, encoding))
     try:
         lines = source_lines(Path(span.file).read_text(encoding="utf-8"))
@@ -80,7 +79,7 @@ def references(analysis: Analysis, uri: str, position: Position, include_declara
     if token is None or analysis.definition(token.text) is None:
         return []
     d = analysis.definition(token.text)
-    declaration = d.name_span.start if _same(d.name_span.file, analysis.path) else None
+    declaration = d.name_span.start if same_file(d.name_span.file, analysis.path) else None
     out = []
     for tok in tokenize(text, significant=True):
         if tok.kind != "name" or tok.text != token.text or not _is_reference(text, tok):
@@ -110,7 +109,3 @@ def _defines(text: str, token) -> bool:
 
 def _range(lines: List[str], span: Span, encoding: str) -> types.Range:
     return to_range(*span_range(lines, span.line, span.column, span.end_line, span.end_column, encoding))
-
-
-def _same(a: str, b: str) -> bool:
-    return a == b or os.path.realpath(a) == os.path.realpath(b)

@@ -29,4 +29,5 @@ def test_no_replacement_when_the_span_is_not_one_name():
 
 
 def test_the_message_holds_the_help_and_notes_as_check_prints_them():
-    assert message_of(error("did you mean 'Dense'?", notes=["a note"])) == "m\nhelp: did you mean 'Dense'?\nnote: a note"
+    shown = message_of(error("did you mean 'Dense'?", notes=["a note"]))
+    assert shown == "m\nhelp: did you mean 'Dense'?\nnote: a note"

@@ -14,7 +14,8 @@ def test_without_pygls_the_verb_says_what_to_install(monkeypatch, capsys):
     monkeypatch.setitem(sys.modules, "pygls", None)
     monkeypatch.delitem(sys.modules, "mldsl.lsp.server", raising=False)
     assert main(["lsp"]) == 2
-    assert capsys.readouterr().err.strip() == 'error: the language server needs pygls and Pygments: pip install "mldsl[lsp]"'
+    shown = capsys.readouterr().err.strip()
+    assert shown == 'error: the language server needs pygls and Pygments: pip install "mldsl[lsp]"'
 
 
 def test_import_mldsl_and_the_other_verbs_do_not_import_pygls(tmp_path):
