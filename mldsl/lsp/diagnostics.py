@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import os
 import re
-from typing import List
+from pathlib import Path
+from typing import List, Optional
 
 from lsprotocol import types
 
@@ -36,7 +37,7 @@ def diagnostics(analysis: Analysis, encoding: str = UTF16) -> List[types.Diagnos
     out = []
     for err in analysis.errors:
         message = message_of(err)
-        data = None
+        data = related = None
         if same_file(err.filename, analysis.path):
             start, end = span_range(lines, err.line, err.column, err.end_line, err.end_column, encoding)
             replacements = replacements_for(err, lines)
@@ -44,8 +45,10 @@ def diagnostics(analysis: Analysis, encoding: str = UTF16) -> List[types.Diagnos
         else:
             start, end = _import_range(lines, err.filename, encoding)
             message = f"{err.location}: {message}"
+            related = _where_in_other_file(err, encoding)
         out.append(types.Diagnostic(range=to_range(start, end), message=message, code=err.code, source=SOURCE,
-                                    severity=types.DiagnosticSeverity.Error, data=data))
+                                    severity=types.DiagnosticSeverity.Error, data=data,
+                                    related_information=related))
     return out
 
 
@@ -66,6 +69,17 @@ def to_range(start: Position, end: Position) -> types.Range:
     """An LSP range of two (line, character) positions."""
     return types.Range(start=types.Position(line=start[0], character=start[1]),
                        end=types.Position(line=end[0], character=end[1]))
+
+
+def _where_in_other_file(err: MlxError, encoding: str) -> Optional[List[types.DiagnosticRelatedInformation]]:
+    """The error's place in the imported file, for editors that link to it (the error carries its line)."""
+    if err.filename.startswith("<") or err.line <= 0:
+        return None
+    line = [""] * (err.line - 1) + [err.source_line or ""]
+    start, end = span_range(line, err.line, err.column, err.line, err.end_column if err.end_line == err.line
+                            else len(line[-1]) + 1, encoding)
+    location = types.Location(uri=Path(err.filename).resolve().as_uri(), range=to_range(start, end))
+    return [types.DiagnosticRelatedInformation(location=location, message=err.message)]
 
 
 def _import_range(lines: List[str], filename: str, encoding: str):

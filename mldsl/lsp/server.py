@@ -8,16 +8,18 @@ from __future__ import annotations
 from typing import Dict, List, Optional
 
 from lsprotocol import types
+from pygls.exceptions import JsonRpcException
 from pygls.lsp.server import LanguageServer
 
 from mldsl import __version__
+from mldsl.errors import MldslError
 from mldsl.lsp.actions import quick_fixes
 from mldsl.lsp.analysis import Analysis, analyse
 from mldsl.lsp.completion import completion_items
 from mldsl.lsp.diagnostics import diagnostics
 from mldsl.lsp.formatting import format_edits
 from mldsl.lsp.hover import hover
-from mldsl.lsp.symbols import definition, document_symbols, references
+from mldsl.lsp.symbols import definition, document_symbols, references, rename
 from mldsl.lsp.tokens import TOKEN_MODIFIERS, TOKEN_TYPES, semantic_tokens
 from mldsl.service.completion import RegistryInfo
 
@@ -107,6 +109,14 @@ def build_server() -> MlxLanguageServer:
         uri = params.text_document.uri
         return references(ls.analysis(uri), uri, _position(params), params.context.include_declaration,
                           ls.encoding)
+
+    @server.feature(types.TEXT_DOCUMENT_RENAME)
+    def rename_name(ls: MlxLanguageServer, params: types.RenameParams) -> Optional[types.WorkspaceEdit]:
+        uri = params.text_document.uri
+        try:
+            return rename(ls.analysis(uri), uri, _position(params), params.new_name, ls.encoding)
+        except MldslError as exc:  # the editor shows the message
+            raise JsonRpcException(str(exc), code=types.LSPErrorCodes.RequestFailed) from None
 
     @server.feature(types.TEXT_DOCUMENT_FORMATTING)
     def formatting(ls: MlxLanguageServer, params: types.DocumentFormattingParams) -> List[types.TextEdit]:

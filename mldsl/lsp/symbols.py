@@ -1,5 +1,5 @@
 """Names: the document's outline (``textDocument/documentSymbol``: its experiments, lets, patches and
-searches), go to definition and find references of a defined name (imported ones included)."""
+searches), go to definition, find references and rename of a defined name (imported ones included)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -89,6 +89,30 @@ def references(analysis: Analysis, uri: str, position: Position, include_declara
         start, end = position_at(text, tok.start, encoding), position_at(text, tok.end, encoding)
         out.append(types.Location(uri=uri, range=to_range(start, end)))
     return out
+
+
+def rename(analysis: Analysis, uri: str, position: Position, new_name: str,
+           encoding: str = UTF16) -> Optional[types.WorkspaceEdit]:
+    """The edit renaming the name under the cursor, its definition and every use in this document.
+    Raises ``MldslError`` for a new name the language refuses, one already defined, or a name
+    defined in another file (renamed there, its importers would not follow)."""
+    from mldsl.dsl.vocabulary import KEYWORDS, can_define
+    from mldsl.errors import MldslError
+
+    token = name_at(analysis.text, offset_at(analysis.text, position, encoding))
+    d = analysis.definition(token.text) if token is not None else None
+    if d is None or not _is_reference(analysis.text, token):
+        return None
+    if not can_define(new_name) or new_name in KEYWORDS:
+        raise MldslError(f"{new_name!r} cannot name a definition: use letters, digits and _, not a keyword "
+                         "or a constant")
+    if new_name != token.text and analysis.definition(new_name) is not None:
+        raise MldslError(f"{new_name!r} is already defined")
+    if not same_file(d.name_span.file, analysis.path):
+        raise MldslError(f"{token.text!r} is defined in {Path(d.name_span.file).name}: rename it there")
+    edits = [types.TextEdit(range=location.range, new_text=new_name)
+             for location in references(analysis, uri, position, True, encoding)]
+    return types.WorkspaceEdit(changes={uri: edits})
 
 
 def _is_reference(text: str, token) -> bool:

@@ -93,6 +93,9 @@ async def test_an_error_in_an_imported_file_is_shown_on_the_import(client, tmp_p
     [diagnostic] = client.diagnostics[uri]
     assert diagnostic.code == "E020" and diagnostic.range.start.line == 0
     assert diagnostic.message.startswith(f"{tmp_path / 'lib.mlx'}:1:11: unknown component 'Dens'")
+    [related] = diagnostic.related_information
+    assert related.location.uri == (tmp_path / "lib.mlx").resolve().as_uri()
+    assert related.location.range == types.Range(start=at(0, 10), end=at(0, 14))
 
 
 async def complete(client, uri, line, character):
@@ -287,3 +290,21 @@ async def test_a_did_you_mean_is_a_quick_fix(client):
     fixed = text.replace("unit=", "units=")
     await change_document(client, uri, 2, fixed)
     assert [d.code for d in client.diagnostics[uri]] == ["E031", "E024"]
+
+
+async def test_rename_changes_the_definition_and_every_use_and_refuses_bad_names(client):
+    text = ("let hidden = 8\n"
+            "experiment e = Experiment(model=Sequential([Dense(hidden)]), data=Digits())\n"
+            "experiment f = e with { training.batch_size = hidden }\n")
+    uri = await open_document(client, "rename.mlx", text)
+    edit = await client.text_document_rename_async(types.RenameParams(
+        text_document=doc(uri), position=at(2, text.splitlines()[2].index("hidden")), new_name="width"))
+    edits = sorted(edit.changes[uri], key=lambda e: (e.range.start.line, e.range.start.character))
+    assert [(e.range.start.line, e.range.start.character, e.new_text) for e in edits] == [
+        (0, 4, "width"), (1, text.splitlines()[1].index("hidden"), "width"),
+        (2, text.splitlines()[2].index("hidden"), "width")]
+    for bad, why in [("let", "cannot name a definition"), ("2x", "cannot name a definition"),
+                     ("e", "is already defined")]:
+        with pytest.raises(Exception, match=why):
+            await client.text_document_rename_async(types.RenameParams(
+                text_document=doc(uri), position=at(0, 5), new_name=bad))
