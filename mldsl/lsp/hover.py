@@ -53,15 +53,21 @@ def _registry(registry: Any):
     return get_registry()
 
 
-def _component(name: str, registry: Any) -> Optional[str]:
-    """The schema of the component or patcher ``name``; None if the registry has neither."""
+def _schema(name: str, registry: Any) -> Optional[List[str]]:
+    """The lines of ``mldsl schema NAME`` for a component or patcher; None if the registry has neither."""
     from mldsl.errors import MldslError
     from mldsl.service.schemas import schema_report
 
     try:
-        return _block(schema_report(_registry(registry), name))
+        return schema_report(_registry(registry), name)
     except MldslError:
         return None
+
+
+def _component(name: str, registry: Any) -> Optional[str]:
+    """The schema of the component or patcher ``name``; None if the registry has neither."""
+    lines = _schema(name, registry)
+    return None if lines is None else _block(lines)
 
 
 def _parameter(text: str, token: Token, registry: Any) -> Optional[str]:
@@ -77,10 +83,9 @@ def _parameter(text: str, token: Token, registry: Any) -> Optional[str]:
     if index == 0 or before[index - 1].kind != "name":
         return None
     callee = before[index - 1].text
-    report = _component(callee, registry)
-    if report is None:
+    lines = _schema(callee, registry)
+    if lines is None:
         return None
-    lines = report.splitlines()[1:-1]
     head = lines[0]
     for i, line in enumerate(lines):
         if line.startswith(f"  {token.text}:"):
