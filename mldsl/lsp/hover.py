@@ -3,8 +3,9 @@
 - a component or a patcher: its schema and docs, the lines of ``mldsl schema NAME``;
 - a parameter name in a call (``units=``): that parameter's lines of the component's schema;
 - a defined name: its value, printed as ``.mlx``, and where it is defined;
-- a value written in the document: where it ends up and the chain of places that set it, as
-  ``mldsl explain FILE:NAME PATH`` shows it (its definition, the lets it came through, the patches).
+- a value written in the document, or the key it is assigned to (``training.batch_size = 256``): where
+  it ends up and the chain of places that set it, as ``mldsl explain FILE:NAME PATH`` shows it (its
+  definition, the lets it came through, the patches).
 """
 from __future__ import annotations
 
@@ -33,7 +34,7 @@ def hover(analysis: Analysis, position: Position, registry: Any = None,
     if markdown is None and token.kind == "name":
         markdown = _definition(analysis, token.text)
     if markdown is None:
-        markdown = _provenance(analysis, token)
+        markdown = _provenance(analysis, _assigned_value(text, token) or token)
     if markdown is None:
         return None
     span = (position_at(text, token.start, encoding), position_at(text, token.end, encoding))
@@ -126,6 +127,23 @@ def _provenance(analysis: Analysis, token: Token) -> Optional[str]:
     except MldslError:
         return None
     return _block(_relative(str(explanation).splitlines(), analysis.path), "mlx")
+
+
+def _assigned_value(text: str, token: Token) -> Optional[Token]:
+    """The first token of the value after ``token`` when it is (part of) a key path being assigned, as
+    in ``training.batch_size = 256`` or a dict's ``batch_size = 32``; None otherwise."""
+    if token.kind != "name":
+        return None
+    after = tokenize(text[token.end:token.end + 400], significant=True)
+    for i, tok in enumerate(after):
+        if tok.text == "=":
+            if i + 1 < len(after):
+                value = after[i + 1]
+                return Token(value.kind, value.text, token.end + value.start, token.end + value.end)
+            return None
+        if not (tok.text in (".", "[", "]") or tok.kind in ("name", "int")):
+            return None
+    return None
 
 
 def _definition(analysis: Analysis, name: str) -> Optional[str]:

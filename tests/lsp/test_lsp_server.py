@@ -171,6 +171,9 @@ async def test_hover_on_a_value_shows_where_it_was_set(client):
         "  provenance.mlx:2:28: experiment 'base': 32",
         "  provenance.mlx:4:27: experiment 'big' `with` block: 256",
     ]
+    key = await hover_text(client, uri, 3, text.splitlines()[3].index("batch_size") + 2)
+    assert key == shown  # the key a value is assigned to tells the same
+    assert "experiment 'base': 32" in await hover_text(client, uri, 1, text.splitlines()[1].index("batch"))
     defined = await hover_text(client, uri, 2, text.splitlines()[2].index("base") + 1)
     assert "experiment `base`, provenance.mlx:1" in defined
 
