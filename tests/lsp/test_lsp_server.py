@@ -136,6 +136,15 @@ async def test_completion_of_component_names_keywords_and_paths(client):
     labels = [i.label for i in await complete(client, uri, 2, len("    training.optim"))]
     assert labels[0] == "training.optimizer" and "training.optimizer.learning_rate" in labels
 
+    # inside `patch NAME { }`: the key paths of the document's experiments; after `with`: patches, patchers
+    paths_text = text.rsplit("\n", 2)[0] + "\npatch small {\n    training.batch"
+    uri = await open_document(client, "patch_paths.mlx", paths_text)
+    assert [i.label for i in await complete(client, uri, 2, len("    training.batch"))] == ["training.batch_size"]
+    text = paths_text.replace("    training.batch", "    training.batch_size = 8\n}\nlet g = base with ")
+    uri = await open_document(client, "with_patch.mlx", text)
+    labels = [(i.label, i.detail) for i in await complete(client, uri, 4, len("let g = base with "))]
+    assert labels[0] == ("small", "patch") and ("relu_to_elu", "patcher") in labels
+
 
 async def hover_text(client, uri, line, character):
     result = await client.text_document_hover_async(types.HoverParams(text_document=doc(uri),
