@@ -2,9 +2,9 @@
 language server's ``textDocument/completion``).
 
 :func:`complete_mlx` takes the text before the cursor and a *scope* (what is defined: any object with
-``names(kind=None)``, ``kind(name)``, ``value(name)`` and ``in``, such as the REPL's session or
-:class:`ModuleScope`) and returns :class:`Suggestion` values. What is offered depends on where the
-cursor is:
+``names(kind=None)``, ``kind(name)``, ``value(name)`` and ``in``, such as the REPL's session or the
+language server's analysis of a document) and returns :class:`Suggestion` values. What is offered
+depends on where the cursor is:
 
 * at the start of a statement: the statement keywords (``let``, ``experiment``, ...);
 * where a value goes: component names (from the registry, so installed plugins' too), hyper
@@ -44,25 +44,6 @@ class Suggestion:
     display: str
     meta: str
     category: str
-
-
-class ModuleScope:
-    """The definitions of a compiled ``Module`` as a completion scope."""
-
-    def __init__(self, module: Any) -> None:
-        self.module = module
-
-    def names(self, kind: Optional[str] = None) -> List[str]:
-        return self.module.names(kind)
-
-    def kind(self, name: str) -> Optional[str]:
-        return self.module.kinds.get(name)
-
-    def value(self, name: str) -> Any:
-        return self.module[name]
-
-    def __contains__(self, name: str) -> bool:
-        return name in self.module
 
 
 def _short(value: Any, width: int = 40) -> str:
