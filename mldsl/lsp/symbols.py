@@ -47,9 +47,12 @@ def definition(analysis: Analysis, uri: str, position: Position,
     span = d.name_span
     if same_file(span.file, analysis.path):
         return types.Location(uri=uri, range=_range(source_lines(analysis.text), span, encoding))
+    from mldsl.dsl.api import read_source
+    from mldsl.dsl.diagnostics import MlxError
+
     try:
-        lines = source_lines(Path(span.file).read_text(encoding="utf-8"))
-    except OSError:
+        lines = source_lines(read_source(span.file))
+    except MlxError:  # gone or changed since it was compiled
         return None
     return types.Location(uri=Path(span.file).resolve().as_uri(), range=_range(lines, span, encoding))
 
