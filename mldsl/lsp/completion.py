@@ -53,7 +53,8 @@ def completion_items(analysis: Analysis, position: Position, registry: Optional[
     text = analysis.text
     cursor = offset_at(text, position, encoding)
     items = []
-    for number, s in enumerate(complete_mlx(current_statement(text[:cursor]), analysis, registry)):
+    suggestions = complete_mlx(current_statement(text[:cursor]), analysis, registry, after=text[cursor:])
+    for number, s in enumerate(suggestions):
         start = position_at(text, cursor + s.start, encoding)
         end = position_at(text, cursor, encoding)
         items.append(types.CompletionItem(

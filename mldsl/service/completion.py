@@ -73,11 +73,13 @@ def path_suggestions(word: str, paths: Iterable[str], value: Any = None) -> Iter
             yield Suggestion(p, -len(word), p, meta, "path")
 
 
-def complete_mlx(text: str, scope: Any, registry: Optional["RegistryInfo"] = None) -> List[Suggestion]:
+def complete_mlx(text: str, scope: Any, registry: Optional["RegistryInfo"] = None,
+                 after: str = "") -> List[Suggestion]:
     """The suggestions for the cursor at the end of ``text`` (``.mlx`` being typed), each once, in
-    order; never raises (an empty list when something goes wrong)."""
+    order; never raises (an empty list when something goes wrong). ``after``: the text after the
+    cursor, when there is some (in an editor): the parameters a call gives there are not offered."""
     try:
-        items = list(_MlxCompletion(scope, registry or RegistryInfo()).complete(text))
+        items = list(_MlxCompletion(scope, registry or RegistryInfo(), after).complete(text))
     except Exception:  # completion must never break the editor or the prompt
         return []
     seen = set()
@@ -190,9 +192,24 @@ def _literal(value: Any) -> str:
 class _MlxCompletion:
     """The suggestions for ``.mlx`` text in one scope (the REPL's session, a document's module)."""
 
-    def __init__(self, scope: Any, registry: RegistryInfo) -> None:
+    def __init__(self, scope: Any, registry: RegistryInfo, after: str = "") -> None:
         self.session = scope
         self.registry = registry
+        self.after = after
+
+    def _rest_of_call(self) -> List[Token]:
+        """The significant tokens after the cursor, up to the bracket that closes the enclosing one."""
+        out: List[Token] = []
+        depth = 0
+        for t in tokenize(self.after, significant=True):
+            if t.text in OPENERS:
+                depth += 1
+            elif t.text in (")", "]", "}"):
+                if depth == 0:
+                    break
+                depth -= 1
+            out.append(t)
+        return out
 
     def _session_names(self, kinds: Optional[Iterable[str]] = None) -> List[str]:
         names = self.session.names()
@@ -285,13 +302,13 @@ class _MlxCompletion:
         if prev is not None and prev.text in ("(", ","):
             given = set()
             depth = 0
-            for i in range(idx + 1, len(sig)):
-                t = sig[i]
+            args = sig[idx + 1:] + self._rest_of_call()
+            for i, t in enumerate(args):
                 if t.text in OPENERS:
                     depth += 1
                 elif t.text in (")", "]", "}"):
                     depth -= 1
-                elif depth == 0 and t.kind == "name" and i + 1 < len(sig) and sig[i + 1].text == "=":
+                elif depth == 0 and t.kind == "name" and i + 1 < len(args) and args[i + 1].text == "=":
                     given.add(t.text)
             meta = {name: _field_meta(f) for name, f in fields}
             yield from matching(word, [n for n, _ in fields if n not in given], meta.get, "parameter", suffix="=")

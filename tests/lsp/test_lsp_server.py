@@ -119,6 +119,12 @@ async def test_completion_inside_a_nested_call_offers_its_parameters(client):
     labels = [i.label for i in await complete(client, uri, 0, len(text))]
     assert labels[:5] == ["units=", "activation=", "use_bias=", "kernel_initializer=", "kernel_regularizer="]
 
+    # in the middle of a call, the parameters it gives after the cursor are not offered
+    text = 'let d = Dense(3, , activation="relu", use_bias=false)'
+    uri = await open_document(client, "middle.mlx", text)
+    labels = [i.label for i in await complete(client, uri, 0, text.index(", ,") + 2)]
+    assert labels[:3] == ["units=", "kernel_initializer=", "kernel_regularizer="]
+
 
 async def test_completion_of_component_names_keywords_and_paths(client):
     text = "let d = Dens"
