@@ -5,7 +5,8 @@ the service layer, never from another front end. Modules: ``positions`` (mldsl s
 UTF-16 columns), ``analysis`` (a document compiled as ``mldsl check`` does), ``diagnostics``,
 ``actions`` (quick fixes from the diagnostics' "did you mean"), ``completion``
 (``mldsl.service.completion``, as the REPL), ``hover`` (schemas as ``mldsl schema``, provenance as
-``mldsl explain``), ``symbols`` (outline, definition, references, rename), ``formatting`` (``mldsl
-fmt``'s formatter), ``tokens`` (semantic tokens from the Pygments lexer), ``server`` (the pygls wiring)
-and ``launch`` (the verb; pygls is imported only when the server starts).
+``mldsl explain``), ``signature`` (the parameters of the call being written), ``symbols`` (outline,
+definition, references, highlights, rename), ``formatting`` (``mldsl fmt``'s formatter), ``tokens``
+(semantic tokens from the Pygments lexer), ``server`` (the pygls wiring) and ``launch`` (the verb; pygls
+is imported only when the server starts).
 """

@@ -42,7 +42,8 @@ def hover(analysis: Analysis, position: Position, registry: Any = None,
                        range=to_range(*span))
 
 
-def _block(lines: List[str], language: str = "text") -> str:
+def markdown_block(lines: List[str], language: str = "text") -> str:
+    """``lines`` as a fenced code block of ``language``."""
     return f"```{language}\n" + "\n".join(lines).strip("\n") + "\n```"
 
 
@@ -54,7 +55,7 @@ def _registry(registry: Any):
     return get_registry()
 
 
-def _schema(name: str, registry: Any) -> Optional[List[str]]:
+def schema_lines(name: str, registry: Any = None) -> Optional[List[str]]:
     """The lines of ``mldsl schema NAME`` for a component or patcher; None if the registry has neither."""
     from mldsl.errors import MldslError
     from mldsl.service.schemas import schema_report
@@ -67,8 +68,8 @@ def _schema(name: str, registry: Any) -> Optional[List[str]]:
 
 def _component(name: str, registry: Any) -> Optional[str]:
     """The schema of the component or patcher ``name``; None if the registry has neither."""
-    lines = _schema(name, registry)
-    return None if lines is None else _block(lines)
+    lines = schema_lines(name, registry)
+    return None if lines is None else markdown_block(lines)
 
 
 def _parameter(text: str, token: Token, registry: Any) -> Optional[str]:
@@ -84,24 +85,26 @@ def _parameter(text: str, token: Token, registry: Any) -> Optional[str]:
     if index == 0 or before[index - 1].kind != "name":
         return None
     callee = before[index - 1].text
-    lines = _schema(callee, registry)
+    lines = schema_lines(callee, registry)
     if lines is None:
         return None
-    head = lines[0]
+    block = field_lines(lines, token.text)
+    if not block:
+        return None
+    return f"**{callee}**.`{token.text}`\n\n" + markdown_block(block) + f"\n\n{lines[0]}"
+
+
+def field_lines(lines: List[str], name: str) -> List[str]:
+    """The lines of the field ``name`` in a schema report (its spec and default, its description)."""
     for i, line in enumerate(lines):
-        if line.startswith(f"  {token.text}:"):
-            block = [line.strip()] + [more.strip() for more in _indented(lines[i + 1:])]
-            return f"**{callee}**.`{token.text}`\n\n" + _block(block) + f"\n\n{head}"
-    return None
-
-
-def _indented(lines: List[str]) -> List[str]:
-    out = []
-    for line in lines:
-        if not line.startswith("      "):
-            break
-        out.append(line)
-    return out
+        if line.startswith(f"  {name}:"):
+            out = [line.strip()]
+            for more in lines[i + 1:]:
+                if not more.startswith("      "):
+                    break
+                out.append(more.strip())
+            return out
+    return []
 
 
 def _provenance(analysis: Analysis, token: Token) -> Optional[str]:
@@ -126,7 +129,7 @@ def _provenance(analysis: Analysis, token: Token) -> Optional[str]:
         explanation = analysis.module.explain(name, path)
     except MldslError:
         return None
-    return _block(_relative(str(explanation).splitlines(), analysis.path), "mlx")
+    return markdown_block(_relative(str(explanation).splitlines(), analysis.path), "mlx")
 
 
 def _assigned_value(text: str, token: Token) -> Optional[Token]:
@@ -153,7 +156,7 @@ def _definition(analysis: Analysis, name: str) -> Optional[str]:
     from mldsl.service.inspect import mlx_text
 
     where = f"{os.path.basename(d.name_span.file)}:{d.name_span.line}"
-    return _block(mlx_text(d.value, name, d.kind, hide_defaults=True).rstrip("\n").splitlines(), "mlx") + \
+    return markdown_block(mlx_text(d.value, name, d.kind, hide_defaults=True).rstrip("\n").splitlines(), "mlx") + \
         f"\n\n{d.kind} `{name}`, {where}"
 
 

@@ -12,10 +12,10 @@ def add_parsers(subparsers) -> None:
     p = subparsers.add_parser(
         "lsp", help="language server for editors (LSP on stdin/stdout)",
         description="A Language Server Protocol server on stdin/stdout, for editors: diagnostics as `mldsl "
-                    "check` reports them with quick fixes, completion, hover with schemas and provenance, "
-                    "outline, go to definition, references, rename, semantic tokens and formatting as "
-                    "`mldsl fmt` does. Start it from the editor (see the README's Editors section), not by "
-                    "hand.")
+                    "check` reports them with quick fixes, completion, signature help, hover with schemas "
+                    "and provenance, outline, go to definition, references, rename, semantic tokens and "
+                    "formatting as `mldsl fmt` does. Start it from the editor (see the README's Editors "
+                    "section), not by hand.")
     p.set_defaults(handler=cmd_lsp)
 
 

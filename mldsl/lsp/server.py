@@ -19,6 +19,7 @@ from mldsl.lsp.completion import completion_items
 from mldsl.lsp.diagnostics import diagnostics
 from mldsl.lsp.formatting import format_edits
 from mldsl.lsp.hover import hover
+from mldsl.lsp.signature import TRIGGER_CHARACTERS as SIGNATURE_TRIGGERS, signature_help
 from mldsl.lsp.symbols import definition, document_symbols, references, rename
 from mldsl.lsp.tokens import TOKEN_MODIFIERS, TOKEN_TYPES, semantic_tokens
 from mldsl.service.completion import RegistryInfo
@@ -91,6 +92,12 @@ def build_server() -> MlxLanguageServer:
                                  ls.encoding)
         return types.CompletionList(is_incomplete=False, items=items)
 
+    @server.feature(types.TEXT_DOCUMENT_SIGNATURE_HELP,
+                    types.SignatureHelpOptions(trigger_characters=SIGNATURE_TRIGGERS))
+    def signature(ls: MlxLanguageServer, params: types.SignatureHelpParams) -> Optional[types.SignatureHelp]:
+        return signature_help(ls.analysis(params.text_document.uri), _position(params), ls.registry_info,
+                              ls.encoding)
+
     @server.feature(types.TEXT_DOCUMENT_HOVER)
     def on_hover(ls: MlxLanguageServer, params: types.HoverParams) -> Optional[types.Hover]:
         return hover(ls.analysis(params.text_document.uri), _position(params), encoding=ls.encoding)
@@ -109,6 +116,12 @@ def build_server() -> MlxLanguageServer:
         uri = params.text_document.uri
         return references(ls.analysis(uri), uri, _position(params), params.context.include_declaration,
                           ls.encoding)
+
+    @server.feature(types.TEXT_DOCUMENT_DOCUMENT_HIGHLIGHT)
+    def highlight(ls: MlxLanguageServer, params: types.DocumentHighlightParams) -> List[types.DocumentHighlight]:
+        uri = params.text_document.uri
+        return [types.DocumentHighlight(range=location.range)
+                for location in references(ls.analysis(uri), uri, _position(params), True, ls.encoding)]
 
     @server.feature(types.TEXT_DOCUMENT_RENAME)
     def rename_name(ls: MlxLanguageServer, params: types.RenameParams) -> Optional[types.WorkspaceEdit]:

@@ -79,7 +79,7 @@ def references(analysis: Analysis, uri: str, position: Position, include_declara
     or a key that happens to be spelled the same)."""
     text = analysis.text
     token = name_at(text, offset_at(text, position, encoding))
-    if token is None or analysis.definition(token.text) is None:
+    if token is None or analysis.definition(token.text) is None or not _is_reference(text, token):
         return []
     d = analysis.definition(token.text)
     declaration = d.name_span.start if same_file(d.name_span.file, analysis.path) else None

@@ -326,3 +326,39 @@ async def test_rename_changes_the_definition_and_every_use_and_refuses_bad_names
         with pytest.raises(Exception, match=why):
             await client.text_document_rename_async(types.RenameParams(
                 text_document=doc(uri), position=at(0, 5), new_name=bad))
+
+
+async def signature(client, uri, line, character):
+    return await client.text_document_signature_help_async(types.SignatureHelpParams(
+        text_document=doc(uri), position=at(line, character)))
+
+
+async def test_signature_help_shows_the_parameters_and_the_one_being_written(client):
+    text = 'let d = Sequential([Dense(3, activation="relu", use_'
+    uri = await open_document(client, "signature.mlx", text)
+    help_ = await signature(client, uri, 0, len(text))
+    [sig] = help_.signatures
+    assert sig.label == "Dense(units, activation, use_bias, kernel_initializer, kernel_regularizer)"
+    assert [sig.label[p.label[0]:p.label[1]] for p in sig.parameters][:2] == ["units", "activation"]
+    assert help_.active_parameter == 2  # the third argument, by position
+    units = "```text\nunits: Int(min_value=1)  (required)\nNumber of output units.\n```"
+    assert sig.parameters[0].documentation.value == units
+    assert "A fully connected layer" in sig.documentation.value
+    # a keyword argument names its parameter, wherever it is
+    help_ = await signature(client, uri, 0, text.index('"relu"'))
+    assert help_.active_parameter == 1
+    # in the list argument of Sequential: Sequential's own signature; outside a call: none
+    help_ = await signature(client, uri, 0, text.index("Dense"))
+    assert help_.signatures[0].label.startswith("Sequential(")
+    assert await signature(client, uri, 0, 3) is None
+
+
+async def test_document_highlight_marks_the_uses_of_a_name_not_same_named_keys(client):
+    text = "let units = 8\nlet d = Dense(units=units)\n"
+    uri = await open_document(client, "highlight.mlx", text)
+    marks = await client.text_document_document_highlight_async(types.DocumentHighlightParams(
+        text_document=doc(uri), position=at(0, 5)))
+    assert sorted((m.range.start.line, m.range.start.character) for m in marks) == [(0, 4), (1, 20)]
+    marks = await client.text_document_document_highlight_async(types.DocumentHighlightParams(
+        text_document=doc(uri), position=at(1, 15)))  # the parameter `units=`
+    assert not marks
