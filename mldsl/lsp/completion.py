@@ -1,20 +1,24 @@
 """``textDocument/completion``: :func:`mldsl.service.completion.complete_mlx` (the REPL's completion) on
-the document's text before the cursor, in the scope of the document's definitions."""
+the document's text before the cursor, in the scope of the document's definitions; in ``import "``, the
+``.mlx`` files and folders beside the document."""
 from __future__ import annotations
 
+import os
 import re
 from typing import List, Optional
 
 from lsprotocol import types
 
 from mldsl.dsl.vocabulary import STATEMENT_KEYWORDS
-from mldsl.lsp.analysis import Analysis
+from mldsl.lsp.analysis import Analysis, same_file
 from mldsl.lsp.diagnostics import to_range
 from mldsl.lsp.positions import UTF16, Position, offset_at, position_at
-from mldsl.service.completion import RegistryInfo, complete_mlx
+from mldsl.service.completion import RegistryInfo, Suggestion, complete_mlx
 
 #: A line starting with a word (statements start at the start of a line, as ``mldsl fmt`` writes them).
 _WORD_LINE = re.compile(r"^[A-Za-z_]\w*", re.M)
+#: An ``import`` whose file name is being written.
+_IMPORT_NAME = re.compile(r"import\s+[\"']([^\"'\n]*)\Z")
 
 _KINDS = {
     "keyword": types.CompletionItemKind.Keyword,
@@ -29,6 +33,8 @@ _KINDS = {
     "path": types.CompletionItemKind.Field,
     "setting": types.CompletionItemKind.Property,
     "key": types.CompletionItemKind.Field,
+    "file": types.CompletionItemKind.File,
+    "folder": types.CompletionItemKind.Folder,
 }
 
 
@@ -46,6 +52,28 @@ def current_statement(before: str) -> str:
     return before
 
 
+def import_suggestions(statement: str, path: str) -> List[Suggestion]:
+    """In ``import "...``: the ``.mlx`` files (but the document itself) and the folders where the
+    written part of the name points, relative to the document at ``path``; [] elsewhere."""
+    found = _IMPORT_NAME.match(statement)
+    if not found or path.startswith("<"):
+        return []
+    folder, _, prefix = found.group(1).rpartition("/")
+    try:
+        entries = sorted(os.scandir(os.path.join(os.path.dirname(path), folder)), key=lambda e: e.name)
+    except OSError:
+        return []
+    out = []
+    for entry in entries:
+        if entry.name.startswith(".") or not entry.name.startswith(prefix):
+            continue
+        if entry.is_dir():
+            out.append(Suggestion(entry.name + "/", -len(prefix), entry.name + "/", "folder", "folder"))
+        elif entry.name.endswith(".mlx") and not same_file(entry.path, path):
+            out.append(Suggestion(entry.name, -len(prefix), entry.name, "file", "file"))
+    return out
+
+
 def completion_items(analysis: Analysis, position: Position, registry: Optional[RegistryInfo] = None,
                      encoding: str = UTF16) -> List[types.CompletionItem]:
     """The completions at ``position`` of the analysed document, in the order the REPL offers them;
@@ -53,7 +81,9 @@ def completion_items(analysis: Analysis, position: Position, registry: Optional[
     text = analysis.text
     cursor = offset_at(text, position, encoding)
     items = []
-    suggestions = complete_mlx(current_statement(text[:cursor]), analysis, registry, after=text[cursor:])
+    statement = current_statement(text[:cursor])
+    suggestions = import_suggestions(statement, analysis.path) or \
+        complete_mlx(statement, analysis, registry, after=text[cursor:])
     for number, s in enumerate(suggestions):
         start = position_at(text, cursor + s.start, encoding)
         end = position_at(text, cursor, encoding)

@@ -362,3 +362,18 @@ async def test_document_highlight_marks_the_uses_of_a_name_not_same_named_keys(c
     marks = await client.text_document_document_highlight_async(types.DocumentHighlightParams(
         text_document=doc(uri), position=at(1, 15)))  # the parameter `units=`
     assert not marks
+
+
+async def test_completion_of_an_imports_file_name(client, tmp_path):
+    (tmp_path / "lib.mlx").write_text("let a = 1\n")
+    (tmp_path / "notes.txt").write_text("")
+    (tmp_path / "shared").mkdir()
+    (tmp_path / "shared" / "layers.mlx").write_text("let b = 2\n")
+    (tmp_path / "main.mlx").write_text('import "')  # the document itself is not offered
+    uri = await open_document(client, "main.mlx", 'import "', folder=tmp_path)
+    items = await complete(client, uri, 0, 8)
+    assert [(i.label, i.kind) for i in items] == [("lib.mlx", types.CompletionItemKind.File),
+                                                  ("shared/", types.CompletionItemKind.Folder)]
+    uri = await open_document(client, "main2.mlx", 'import "shared/la', folder=tmp_path)
+    [item] = await complete(client, uri, 0, 17)
+    assert item.text_edit.new_text == "layers.mlx" and item.text_edit.range.start == at(0, 15)
