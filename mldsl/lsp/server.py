@@ -115,7 +115,7 @@ def build_server() -> MlxLanguageServer:
     def find_references(ls: MlxLanguageServer, params: types.ReferenceParams) -> List[types.Location]:
         uri = params.text_document.uri
         return references(ls.analysis(uri), uri, _position(params), params.context.include_declaration,
-                          ls.encoding)
+                          ls.encoding, ls.analyses)
 
     @server.feature(types.TEXT_DOCUMENT_DOCUMENT_HIGHLIGHT)
     def highlight(ls: MlxLanguageServer, params: types.DocumentHighlightParams) -> List[types.DocumentHighlight]:
@@ -127,7 +127,7 @@ def build_server() -> MlxLanguageServer:
     def rename_name(ls: MlxLanguageServer, params: types.RenameParams) -> Optional[types.WorkspaceEdit]:
         uri = params.text_document.uri
         try:
-            return rename(ls.analysis(uri), uri, _position(params), params.new_name, ls.encoding)
+            return rename(ls.analysis(uri), uri, _position(params), params.new_name, ls.encoding, ls.analyses)
         except MldslError as exc:  # the editor shows the message
             raise JsonRpcException(str(exc), code=types.LSPErrorCodes.RequestFailed) from None
 

@@ -3,12 +3,13 @@ searches), go to definition, find references and rename of a defined name (impor
 from __future__ import annotations
 
 from pathlib import Path
-from typing import List, Optional
+from typing import Dict, List, Mapping, Optional
 
 from lsprotocol import types
 
 from mldsl.dsl.ir import Span
 from mldsl.dsl.lexing import open_brackets, tokenize
+from mldsl.dsl.module import Definition
 from mldsl.lsp.analysis import Analysis, name_at, same_file, token_at
 from mldsl.lsp.diagnostics import to_range
 from mldsl.lsp.positions import UTF16, Position, offset_at, position_at, source_lines, span_range
@@ -74,18 +75,32 @@ def _imported_file(analysis: Analysis, token) -> Optional[types.Location]:
 
 
 def references(analysis: Analysis, uri: str, position: Position, include_declaration: bool = True,
-               encoding: str = UTF16) -> List[types.Location]:
-    """Every place of this document that names the defined name under the cursor (not a parameter
-    or a key that happens to be spelled the same)."""
+               encoding: str = UTF16, others: Optional[Mapping[str, Analysis]] = None) -> List[types.Location]:
+    """Every place that names the defined name under the cursor (not a parameter or a key that happens
+    to be spelled the same): in this document, and in the ``others`` (the open documents, by URI) that
+    have the same definition (that file's, or one they import)."""
     text = analysis.text
     token = name_at(text, offset_at(text, position, encoding))
-    if token is None or analysis.definition(token.text) is None or not _is_reference(text, token):
+    d = analysis.definition(token.text) if token is not None else None
+    if d is None or not _is_reference(text, token):
         return []
-    d = analysis.definition(token.text)
+    out = _uses(analysis, uri, token.text, d, include_declaration, encoding)
+    for other_uri, other in (others or {}).items():
+        same = other.definition(token.text)
+        if other_uri != uri and same is not None and same.name_span.start == d.name_span.start and \
+                same_file(same.name_span.file, d.name_span.file):
+            out += _uses(other, other_uri, token.text, same, include_declaration, encoding)
+    return out
+
+
+def _uses(analysis: Analysis, uri: str, name: str, d: Definition, include_declaration: bool,
+          encoding: str) -> List[types.Location]:
+    """The places of one document that name ``name`` defined by ``d``."""
+    text = analysis.text
     declaration = d.name_span.start if same_file(d.name_span.file, analysis.path) else None
     out = []
     for tok in tokenize(text, significant=True):
-        if tok.kind != "name" or tok.text != token.text or not _is_reference(text, tok):
+        if tok.kind != "name" or tok.text != name or not _is_reference(text, tok):
             continue
         if tok.start == declaration and not include_declaration:
             continue
@@ -94,11 +109,12 @@ def references(analysis: Analysis, uri: str, position: Position, include_declara
     return out
 
 
-def rename(analysis: Analysis, uri: str, position: Position, new_name: str,
-           encoding: str = UTF16) -> Optional[types.WorkspaceEdit]:
-    """The edit renaming the name under the cursor, its definition and every use in this document.
-    Raises ``MldslError`` for a new name the language refuses, one already defined, or a name
-    defined in another file (renamed there, its importers would not follow)."""
+def rename(analysis: Analysis, uri: str, position: Position, new_name: str, encoding: str = UTF16,
+           others: Optional[Mapping[str, Analysis]] = None) -> Optional[types.WorkspaceEdit]:
+    """The edit renaming the name under the cursor: its definition and every use in this document and in
+    the open ``others`` that import it (files that are not open are not changed). Raises
+    ``MldslError`` for a new name the language refuses, one already defined, or a name defined in
+    another file (rename it there)."""
     from mldsl.dsl.vocabulary import KEYWORDS, can_define
     from mldsl.errors import MldslError
 
@@ -113,9 +129,10 @@ def rename(analysis: Analysis, uri: str, position: Position, new_name: str,
         raise MldslError(f"{new_name!r} is already defined")
     if not same_file(d.name_span.file, analysis.path):
         raise MldslError(f"{token.text!r} is defined in {Path(d.name_span.file).name}: rename it there")
-    edits = [types.TextEdit(range=location.range, new_text=new_name)
-             for location in references(analysis, uri, position, True, encoding)]
-    return types.WorkspaceEdit(changes={uri: edits})
+    changes: Dict[str, List[types.TextEdit]] = {}
+    for location in references(analysis, uri, position, True, encoding, others):
+        changes.setdefault(location.uri, []).append(types.TextEdit(range=location.range, new_text=new_name))
+    return types.WorkspaceEdit(changes=changes)
 
 
 def _is_reference(text: str, token) -> bool:

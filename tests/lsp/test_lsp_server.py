@@ -377,3 +377,26 @@ async def test_completion_of_an_imports_file_name(client, tmp_path):
     uri = await open_document(client, "main2.mlx", 'import "shared/la', folder=tmp_path)
     [item] = await complete(client, uri, 0, 17)
     assert item.text_edit.new_text == "layers.mlx" and item.text_edit.range.start == at(0, 15)
+
+
+async def test_references_and_rename_reach_the_open_documents_that_import_the_name(client, tmp_path):
+    (tmp_path / "lib.mlx").write_text("let width = 8\n")
+    lib = await open_document(client, "lib.mlx", "let width = 8\n", folder=tmp_path)
+    main_text = 'import "lib.mlx"\nlet d = Dense(width)\nlet e = Dense(width, activation="relu")\n'
+    main = await open_document(client, "main.mlx", main_text, folder=tmp_path)
+    other = await open_document(client, "other.mlx", "let width = 3\nlet f = Dense(width)\n", folder=tmp_path)
+    refs = await client.text_document_references_async(types.ReferenceParams(
+        text_document=doc(lib), position=at(0, 5), context=types.ReferenceContext(include_declaration=True)))
+    assert sorted((r.uri == main, r.range.start.line, r.range.start.character) for r in refs) == [
+        (False, 0, 4), (True, 1, 14), (True, 2, 14)]  # not other.mlx's own `width`
+    refs = await client.text_document_references_async(types.ReferenceParams(
+        text_document=doc(main), position=at(1, 15), context=types.ReferenceContext(include_declaration=False)))
+    assert sorted((r.uri == lib, r.range.start.line) for r in refs) == [(False, 1), (False, 2)]
+    assert other not in {r.uri for r in refs}
+
+    edit = await client.text_document_rename_async(types.RenameParams(
+        text_document=doc(lib), position=at(0, 5), new_name="size"))
+    assert {uri: len(edits) for uri, edits in edit.changes.items()} == {lib: 1, main: 2}
+    with pytest.raises(Exception, match="is defined in lib.mlx: rename it there"):
+        await client.text_document_rename_async(types.RenameParams(
+            text_document=doc(main), position=at(1, 15), new_name="size"))
