@@ -25,7 +25,7 @@ from mldsl.lsp.tokens import TOKEN_MODIFIERS, TOKEN_TYPES, semantic_tokens
 from mldsl.service.completion import RegistryInfo
 
 #: Characters after which an editor asks for completions without being told to.
-TRIGGER_CHARACTERS = [".", "(", ",", "=", "{", '"', " "]
+TRIGGER_CHARACTERS = [".", "(", ",", "=", "{", '"', "/"]
 
 
 class MlxLanguageServer(LanguageServer):
