@@ -1,5 +1,5 @@
 """Imports point one way (ARCHITECTURE.md, "Layers"): each area of the package imports only the areas
-below it, the two front ends (``commands/``, the CLI verbs, and ``repl/``) stand side by side on the
+below it, the front ends (``commands/``, the CLI verbs, ``repl/`` and ``lsp/``, the language server) stand side by side on the
 service layer without importing each other, and no package's modules import each other in a circle.
 
 The check reads every module's import statements (top level and inside functions, since a lazy import
@@ -39,8 +39,9 @@ ALLOWED = {
                 "engine", "highlight"},
 }
 
-#: The front ends: each may import any area above, but not another (they stand on ``service``)...
-FRONT_ENDS = ("commands", "repl", "notebook")
+#: The front ends: each may import any area above (``service`` and below), but not another front end: the
+#: CLI verbs, the REPL, the notebook and the language server (``lsp``) stand side by side on ``service``...
+FRONT_ENDS = ("commands", "repl", "notebook", "lsp")
 
 #: ...except these edges, each with its reason.
 FRONT_END_EDGES = {

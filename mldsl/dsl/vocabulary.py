@@ -1,7 +1,7 @@
 """The words and tokens of the ``.mlx`` language, read once from its grammar (``grammars/mlx.lark``).
 
 The grammar is the one home of the statement keywords, the literal constants and the token patterns;
-the parser's error recovery, the REPL's tokenizer (``mldsl.repl.lexing``) and the Pygments lexer
+the parser's error recovery, the tokenizer of text being typed (``mldsl.dsl.lexing``) and the Pygments lexer
 (``mldsl.highlight``) take them from here. Reading uses Lark's grammar loader only (no parse tables,
 a few milliseconds) and imports nothing else of mldsl.
 

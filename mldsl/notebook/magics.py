@@ -30,7 +30,7 @@ from mldsl.notebook.display import DiffView, RunView, SearchView
 from mldsl.notebook.errors import CellError
 from mldsl.notebook.output import NotebookOutput
 from mldsl.repl import commands as repl_commands
-from mldsl.repl.lexing import split_statements
+from mldsl.dsl.lexing import split_statements
 from mldsl.repl.session import Session
 from mldsl.repl.shell import Repl
 from mldsl.service.output import Output

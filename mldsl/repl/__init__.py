@@ -4,9 +4,9 @@ Every statement of the language works at the prompt and accumulates into a sessi
 inspect and use what is defined (``:show``, ``:diff``, ``:query``, ``:space``, ``:patch``, ``:run``,
 ``:search``, ``:load``, ``:save``, ``:help``). Input that is not a terminal runs without prompts.
 
-Modules, each importing only those before it: ``lexing`` (a forgiving tokenizer for text being
-typed), ``session`` (the accumulated program), ``commands`` (the ``:commands``, thin adapters over
-:mod:`mldsl.service`), ``completion`` (tab completion), ``shell`` (the prompt loop and the piped mode),
+Modules, each importing only those before it: ``session`` (the accumulated program), ``commands`` (the
+``:commands``, thin adapters over :mod:`mldsl.service`), ``completion`` (tab completion: the ``.mlx``
+part from :mod:`mldsl.service.completion`, shared with the language server), ``shell`` (the prompt loop and the piped mode),
 ``launch`` (the ``mldsl repl`` verb). Nothing here imports ``mldsl.commands``, nor the reverse.
 """
 from __future__ import annotations

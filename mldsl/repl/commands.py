@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from mldsl.errors import MldslError, suggestion_text
-from mldsl.repl.lexing import tokenize
+from mldsl.dsl.lexing import tokenize
 from mldsl.service.inspect import mlx_text, value_paths
 
 QUIT = "quit"

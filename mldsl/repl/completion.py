@@ -1,139 +1,28 @@
 """Tab completion for the REPL (a prompt_toolkit ``Completer``).
 
-What is offered depends on where the cursor is:
-
-* at the start of a statement: the statement keywords (``let``, ``experiment``, ...);
-* where a value goes: component names (from the registry), hyper primitives, defined names;
-* inside a component's parentheses, where an argument starts: its parameter names (``units=``) from
-  the component's schema; after ``param=`` the choices of an enum parameter;
-* after ``with``: defined patches and the registry's patchers;
-* inside ``with { ... }`` (and ``patch NAME { ... }``): the key paths of the experiment being derived
-  (``training.optimizer.learning_rate``);
-* in ``:commands``: command names, defined names, key paths (``:show NAME PATH``, ``:query NAME``),
-  file names (``:load``, ``:save``) and options.
+``.mlx`` statements complete through :func:`mldsl.service.completion.complete_mlx` (the same code the
+language server uses) in the session's scope; ``:commands`` complete here: command names, defined
+names, key paths (``:show NAME PATH``, ``:query NAME``), file names (``:load``, ``:save``) and options.
 """
 from __future__ import annotations
 
 import re
-from typing import Any, Dict, Iterable, Iterator, List, Optional, Tuple
+from typing import Iterable, Iterator, List, Optional
 
 from prompt_toolkit.completion import Completer, Completion, PathCompleter
 from prompt_toolkit.document import Document
 
-from mldsl.dsl.vocabulary import CONSTANTS, HYPER_PRIMITIVES, SEARCH_SETTINGS, STATEMENT_KEYWORDS
 from mldsl.repl.commands import ALIASES, COMMANDS
-from mldsl.repl.lexing import (CONTINUATION_TOKENS, OPENERS, Token, open_brackets, statement_starts,
-                               statement_tokens, tokenize)
-from mldsl.service.inspect import mlx_text, value_paths
-from mldsl.service.output import shorten
+from mldsl.service.completion import RegistryInfo, Suggestion, complete_mlx, matching, path_suggestions
+from mldsl.service.inspect import value_paths
 
-#: The constants completion offers: the language's canonical (lower-case) spellings.
-CANONICAL_CONSTANTS = tuple(c for c in CONSTANTS if c.islower())
-_PATH_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*|\.|\[[0-9]*\]?)*$|\[?$")
+__all__ = ["MlxCompleter", "RegistryInfo", "value_paths"]
 
 
-def _short(value: Any, width: int = 40) -> str:
-    """A value on one line, defaults left out, cut to ``width`` (a completion's description)."""
-    return shorten(mlx_text(value, hide_defaults=True), width)
+def _completion(s: Suggestion) -> Completion:
+    return Completion(s.text, start_position=s.start, display=s.display, display_meta=s.meta)
 
 
-# ----------------------------------------------------------------------------------- registry
-class RegistryInfo:
-    """Lazy, cached look-ups in the component registry (empty when it cannot be loaded)."""
-
-    def __init__(self) -> None:
-        self._names: Optional[List[str]] = None
-        self._kinds: Dict[str, str] = {}
-        self._patchers: Optional[List[str]] = None
-        self._fields: Dict[str, List[Tuple[str, Any]]] = {}
-
-    def _registry(self):
-        from mldsl.registry import get_registry
-
-        return get_registry()
-
-    def names(self) -> List[str]:
-        if self._names is None:
-            try:
-                reg = self._registry()
-                self._names = list(reg.names())
-                for n in self._names:
-                    try:
-                        self._kinds[n] = reg.kind_of(n)
-                    except Exception:
-                        pass
-            except Exception:
-                self._names = []
-        return self._names
-
-    def kind(self, name: str) -> str:
-        self.names()
-        return self._kinds.get(name, "")
-
-    def patchers(self) -> List[str]:
-        if self._patchers is None:
-            try:
-                self._patchers = list(self._registry().patchers())
-            except Exception:
-                self._patchers = []
-        return self._patchers
-
-    def fields(self, name: str) -> List[Tuple[str, Any]]:
-        """``[(parameter name, Field)]`` of component ``name`` (empty if unknown)."""
-        if name not in self._fields:
-            out: List[Tuple[str, Any]] = []
-            try:
-                cls = self._registry().resolve(name)
-                for key, field in cls.__schema__.fields.items():
-                    out.append((str(key), field))
-            except Exception:
-                pass
-            self._fields[name] = out
-        return self._fields[name]
-
-
-def _field_meta(field: Any) -> str:
-    spec = getattr(field, "value_spec", None)
-    desc = getattr(field, "description", None) or ""
-    text = repr(spec) if spec is not None else ""
-    if desc:
-        text = f"{desc} {text}".strip()
-    return text[:70]
-
-
-def _spec_choices(spec: Any, depth: int = 0) -> Tuple[List[Any], List[str]]:
-    """``(literal choices, component kinds)`` a value spec accepts (Enum values; the ``kind`` of
-    Object specs; through Union candidates and List elements)."""
-    literals: List[Any] = []
-    kinds: List[str] = []
-    if spec is None or depth > 5:
-        return literals, kinds
-    values = getattr(spec, "values", None)
-    if isinstance(values, (list, tuple)):
-        literals.extend(v for v in values if v is None or isinstance(v, (str, int, float, bool)))
-    cls = getattr(spec, "cls", None)
-    kind = getattr(cls, "kind", None) if isinstance(cls, type) else None
-    if isinstance(kind, str):
-        kinds.append(kind)
-    for inner in list(getattr(spec, "candidates", None) or ()) + [getattr(spec, "element_spec", None)]:
-        if inner is not None:
-            more_literals, more_kinds = _spec_choices(inner, depth + 1)
-            literals.extend(v for v in more_literals if v not in literals)
-            kinds.extend(k for k in more_kinds if k not in kinds)
-    return literals, kinds
-
-
-def _literal(value: Any) -> str:
-    if isinstance(value, str):
-        return f'"{value}"'
-    if value is None:
-        return "none"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
-
-
-# ----------------------------------------------------------------------------------- completer
 class MlxCompleter(Completer):
     """Completes ``.mlx`` statements and ``:commands`` in the context of a REPL session."""
 
@@ -143,22 +32,20 @@ class MlxCompleter(Completer):
         self._paths = PathCompleter(expanduser=True)
 
     def get_completions(self, document: Document, complete_event) -> Iterator[Completion]:
+        text = document.text_before_cursor
+        if not (text.lstrip().startswith(":") and "\n" not in text):
+            yield from (_completion(s) for s in complete_mlx(text, self.session, self.registry))
+            return
         try:
-            text = document.text_before_cursor
-            if text.lstrip().startswith(":") and "\n" not in text:
-                items = list(self._command_completions(text, complete_event))
-            else:
-                items = list(self._mlx_completions(text))
+            items = list(self._command_completions(text, complete_event))
         except Exception:  # completion must never break the prompt
             return
         seen = set()
         for c in items:
-            if (c.text, c.start_position) in seen:
-                continue
-            seen.add((c.text, c.start_position))
-            yield c
+            if (c.text, c.start_position) not in seen:
+                seen.add((c.text, c.start_position))
+                yield c
 
-    # ------------------------------------------------------------------------ helpers
     def _session_names(self, kinds: Optional[Iterable[str]] = None) -> List[str]:
         names = self.session.names()
         if kinds is None:
@@ -166,214 +53,17 @@ class MlxCompleter(Completer):
         kinds = set(kinds)
         return [n for n in names if self.session.kind(n) in kinds]
 
-    @staticmethod
-    def _matching(word: str, candidates: Iterable[str], meta=None, suffix: str = "") -> Iterator[Completion]:
-        for c in candidates:
-            if c.startswith(word) and (c + suffix) != word:
-                yield Completion(c + suffix, start_position=-len(word), display=c + suffix,
-                                 display_meta=meta(c) if callable(meta) else (meta or ""))
+    def _matching(self, word: str, candidates: Iterable[str], meta=None) -> Iterator[Completion]:
+        return (_completion(s) for s in matching(word, candidates, meta))
 
-    def _value_completions(self, word: str) -> Iterator[Completion]:
-        yield from self._matching(word, self._session_names(("let", "experiment")),
-                                  lambda n: self.session.kind(n) or "")
-        yield from self._matching(word, self.registry.names(), self.registry.kind)
-        yield from self._matching(word, HYPER_PRIMITIVES, "hyper primitive")
-        yield from self._matching(word, CANONICAL_CONSTANTS, "constant")
+    def _path_completions(self, word: str, paths: Iterable[str], value=None) -> Iterator[Completion]:
+        return (_completion(s) for s in path_suggestions(word, paths, value))
 
-    def _path_completions(self, word: str, paths: Iterable[str], value: Any = None) -> Iterator[Completion]:
-        for p in paths:
-            if p.startswith(word) and p != word:
-                meta = ""
-                if value is not None:
-                    try:
-                        meta = _short(value.sym_get(p))
-                    except Exception:
-                        meta = ""
-                yield Completion(p, start_position=-len(word), display=p, display_meta=meta)
-
-    def _value_of(self, name: str) -> Any:
+    def _value_of(self, name: str):
         if name in self.session:
             return self.session.value(name)
         return None
 
-    # ------------------------------------------------------------------------ .mlx text
-    def _mlx_completions(self, text: str) -> Iterator[Completion]:
-        toks = tokenize(text)
-        if toks and toks[-1].kind == "badstring":
-            yield from self._in_string(text, toks[-1])
-            return
-        if toks and toks[-1].kind == "comment":
-            return
-        m = _PATH_WORD.search(text)
-        path_word = m.group() if m else ""
-        word_m = re.search(r"[A-Za-z_][A-Za-z0-9_]*$", text)
-        word = word_m.group() if word_m else ""
-        if word and len(text) > len(word) and re.match(r"[0-9]", text[-len(word) - 1]):
-            return  # part of a number (1e5)
-        if not word and text and (text[-1].isalnum() or text[-1] in "\"')]}_") and not path_word:
-            return  # right after a number, a string or a closing bracket
-        before = text[: len(text) - len(word)]
-        sig = tokenize(before, significant=True)
-        stack = open_brackets(sig) or []
-        prev = sig[-1] if sig else None
-
-        if stack:
-            opener = stack[-1]
-            idx = next(i for i, t in enumerate(sig) if t.start == opener.start)
-            if opener.text == "(":
-                yield from self._in_call(word, sig, idx, prev)
-                return
-            if opener.text == "{":
-                yield from self._in_block(word, path_word, text, sig, idx, prev)
-                return
-            yield from self._value_completions(word)  # in a list
-            return
-
-        stmt = statement_tokens(sig)
-        if not stmt:  # the start of a statement (or of an expression to evaluate)
-            yield from self._matching(word, STATEMENT_KEYWORDS, "keyword")
-            yield from self._matching(word, self._session_names(), lambda n: self.session.kind(n) or "")
-            return
-        head = stmt[0].text if stmt[0].kind == "name" else None
-        if prev.text == "with" or (prev.text == "," and any(t.text == "with" for t in stmt)):
-            yield from self._matching(word, self._session_names(("patch",)), "patch")
-            yield from self._matching(word, self.registry.patchers(), "patcher")
-            return
-        if head == "search" and prev.text == "over":
-            yield from self._matching(word, self._session_names(("experiment",)), "experiment")
-            return
-        if prev.text == "=":
-            yield from self._value_completions(word)
-            return
-        if head == "search" and len(stmt) == 2:
-            yield from self._matching(word, ["over"], "keyword")
-            return
-        if _ends_statement(stmt) or head not in STATEMENT_KEYWORDS:
-            if head in ("let", "experiment"):
-                yield from self._matching(word, ["with"], "keyword")
-            yield from self._matching(word, STATEMENT_KEYWORDS, "keyword")
-
-    def _in_string(self, text: str, tok: Token) -> Iterator[Completion]:
-        """An unterminated string after ``param=`` in a call: the parameter's string choices."""
-        sig = tokenize(text[: tok.start], significant=True)
-        stack = open_brackets(sig) or []
-        if not stack or stack[-1].text != "(" or len(sig) < 2 or sig[-1].text != "=" or sig[-2].kind != "name":
-            return
-        idx = next(i for i, t in enumerate(sig) if t.start == stack[-1].start)
-        callee = sig[idx - 1].text if idx > 0 and sig[idx - 1].kind == "name" else None
-        param = dict(self.registry.fields(callee)).get(sig[-2].text) if callee else None
-        literals, _ = _spec_choices(getattr(param, "value_spec", None))
-        quote = tok.text[0]
-        for v in literals:
-            if isinstance(v, str) and (quote + v).startswith(tok.text):
-                yield Completion(quote + v + quote, start_position=-len(tok.text), display_meta="choice")
-
-    def _in_call(self, word: str, sig: List[Token], idx: int, prev: Optional[Token]) -> Iterator[Completion]:
-        callee = sig[idx - 1].text if idx > 0 and sig[idx - 1].kind == "name" else None
-        fields = self.registry.fields(callee) if callee else []
-        if prev is not None and prev.text in ("(", ","):
-            given = set()
-            depth = 0
-            for i in range(idx + 1, len(sig)):
-                t = sig[i]
-                if t.text in OPENERS:
-                    depth += 1
-                elif t.text in (")", "]", "}"):
-                    depth -= 1
-                elif depth == 0 and t.kind == "name" and i + 1 < len(sig) and sig[i + 1].text == "=":
-                    given.add(t.text)
-            meta = {name: _field_meta(f) for name, f in fields}
-            yield from self._matching(word, [n for n, _ in fields if n not in given], meta.get, suffix="=")
-            yield from self._value_completions(word)
-            return
-        if prev is not None and prev.text == "=" and len(sig) >= 2 and sig[-2].kind == "name":
-            param = dict(fields).get(sig[-2].text)
-            literals, kinds = _spec_choices(getattr(param, "value_spec", None))
-            yield from self._matching(word, [_literal(v) for v in literals], "choice")
-            if kinds:
-                wanted = [n for n in self.registry.names() if self.registry.kind(n) in kinds]
-                yield from self._matching(word, wanted, self.registry.kind)
-        yield from self._value_completions(word)
-
-    def _block_owner(self, sig: List[Token], idx: int) -> Tuple[str, Any]:
-        """What a ``{`` at ``sig[idx]`` belongs to: ("with", base value), ("patch", None),
-        ("search", None), ("dict", (callee, key)) or ("value", None)."""
-        prev = sig[idx - 1] if idx > 0 else None
-        starts = statement_starts(sig[:idx + 1])
-        stmt_start = starts[-1] if starts else 0
-        head = sig[stmt_start].text
-        if head == "patch" and idx == stmt_start + 2:
-            return "patch", None
-        if head == "search" and prev is not None and prev.kind == "name" and \
-                any(t.text == "over" for t in sig[stmt_start:idx]):
-            return "search", None
-        # `base with {` or `base with p, {`
-        depth = 0
-        for i in range(idx - 1, stmt_start - 1, -1):
-            t = sig[i]
-            if t.text in (")", "]", "}"):
-                depth += 1
-            elif t.text in OPENERS:
-                if depth == 0:
-                    break
-                depth -= 1
-            elif depth == 0 and t.text == "with":
-                base = sig[i - 1] if i > 0 else None
-                if base is not None and base.kind == "name" and base.text in self.session:
-                    return "with", self.session.value(base.text)
-                return "with", None
-        if prev is not None and prev.text == "=" and idx >= 2 and sig[idx - 2].kind == "name":
-            # `training = {` inside `Experiment(`
-            key = sig[idx - 2].text
-            stack = open_brackets(sig[:idx - 2]) or []
-            if stack and stack[-1].text == "(":
-                j = next(k for k, t in enumerate(sig) if t.start == stack[-1].start)
-                if j > 0 and sig[j - 1].kind == "name":
-                    return "dict", (sig[j - 1].text, key)
-        return "value", None
-
-    def _in_block(self, word: str, path_word: str, text: str, sig: List[Token], idx: int,
-                  prev: Optional[Token]) -> Iterator[Completion]:
-        owner, info = self._block_owner(sig, idx)
-        # a key goes after `{`, `,` or (on a new line) after the previous entry; a value after `=`
-        before_path = text[: len(text) - len(path_word)]
-        psig = tokenize(before_path, significant=True)
-        pprev = psig[-1] if psig else None
-        if pprev is None:
-            return
-        if pprev.text in ("{", ","):
-            key_pos = True
-        elif pprev.kind in ("name", "int", "float", "string") or pprev.text in (")", "]", "}"):
-            key_pos = "\n" in before_path[pprev.end:]
-        else:
-            key_pos = False
-        if not key_pos:
-            if pprev.text == "=":
-                yield from self._value_completions(word)
-            return
-        if owner == "with":
-            if info is not None:
-                yield from self._path_completions(path_word, value_paths(info), info)
-            return
-        if owner == "patch":
-            seen: List[str] = []
-            for name in self._session_names(("experiment",)):
-                for p in value_paths(self.session.value(name)):
-                    if p not in seen:
-                        seen.append(p)
-            yield from self._path_completions(path_word, seen)
-            return
-        if owner == "search":
-            yield from self._matching(word, SEARCH_SETTINGS, "setting", suffix=" = ")
-            return
-        if owner == "dict" and info is not None:
-            callee, key = info
-            field = dict(self.registry.fields(callee)).get(key)
-            for sub in _dict_keys(field):
-                if sub.startswith(word) and sub != word:
-                    yield Completion(sub + " = ", start_position=-len(word), display=sub, display_meta="key")
-
-    # ------------------------------------------------------------------------ :commands
     def _command_completions(self, text: str, complete_event) -> Iterator[Completion]:
         body = text.lstrip()
         if " " not in body:
@@ -430,32 +120,3 @@ class MlxCompleter(Completer):
         doc = Document(current, len(current))
         for c in self._paths.get_completions(doc, complete_event):
             yield c
-
-
-def _ends_statement(stmt: List[Token]) -> bool:
-    """Whether the tokens of a statement at depth 0 already form a whole statement."""
-    head = stmt[0].text
-    if head == "import":
-        return len(stmt) >= 2
-    if head in ("let", "experiment"):
-        return len(stmt) >= 4 and stmt[2].text == "=" and stmt[-1].text not in CONTINUATION_TOKENS
-    if head in ("patch", "search"):
-        return stmt[-1].text == "}"
-    return False
-
-
-def _dict_keys(field: Any) -> List[str]:
-    """Keys of a ``Dict(fields=[...])`` value spec (best effort over the spec's attributes)."""
-    spec = getattr(field, "value_spec", None)
-    for attr in ("schema", "fields", "_fields"):
-        inner = getattr(spec, attr, None)
-        if inner is None:
-            continue
-        inner_fields = getattr(inner, "fields", inner)
-        try:
-            if isinstance(inner_fields, dict):
-                return [str(k) for k in inner_fields]
-            return [str(getattr(f, "key", f[0] if isinstance(f, tuple) else f)) for f in inner_fields]
-        except Exception:
-            continue
-    return []

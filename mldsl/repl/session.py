@@ -18,7 +18,7 @@ from typing import Any, Iterable, List, Optional, Tuple
 
 from mldsl.dsl.module import Module
 from mldsl.errors import MldslError, suggestion_text
-from mldsl.repl.lexing import Statement, referenced_names, split_statements
+from mldsl.dsl.lexing import Statement, referenced_names, split_statements
 
 FILENAME = "<repl>"
 

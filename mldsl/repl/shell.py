@@ -21,7 +21,7 @@ from typing import IO, Iterable, List, Optional, Tuple
 from mldsl._warnings import one_line_warnings
 from mldsl.errors import MldslError
 from mldsl.repl.commands import QUIT, run_command, show_value
-from mldsl.repl.lexing import is_command, needs_more, open_brackets, split_statements, tokenize
+from mldsl.dsl.lexing import is_command, needs_more, open_brackets, split_statements, tokenize
 from mldsl.repl.session import Session
 from mldsl.service.output import Output, isatty
 

@@ -5,7 +5,7 @@ from pygments.lexers import get_lexer_by_name, get_lexer_for_filename
 from pygments.token import Error, Keyword, Name, Number, String
 
 from mldsl.highlight import MlxLexer, MlxReplLexer
-from mldsl.repl.lexing import needs_more, referenced_names, split_statements
+from mldsl.dsl.lexing import needs_more, referenced_names, split_statements
 
 DESIGN_EXAMPLE = '''\
 # mnist.mlx

@@ -63,7 +63,7 @@ def test_the_hyper_primitive_names_are_those_of_mldsl_hyper():
 
 def test_import_mldsl_check_and_the_lexers_stay_free_of_numpy_and_tensorflow(tmp_path):
     (tmp_path / "e.mlx").write_text('let x = [1, 2]\n')
-    code = ("import sys\nimport mldsl\nimport mldsl.repl.lexing\nfrom mldsl.cli import main\n"
+    code = ("import sys\nimport mldsl\nimport mldsl.dsl.lexing\nfrom mldsl.cli import main\n"
             f"main(['check', {str(tmp_path / 'e.mlx')!r}])\n"
             "print(sorted(m for m in ('numpy', 'tensorflow') if m in sys.modules) or 'clean')\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)

@@ -1,9 +1,9 @@
-"""A forgiving tokenizer of (possibly incomplete) ``.mlx`` text, for the REPL.
+"""A forgiving tokenizer of (possibly incomplete) ``.mlx`` text, for the REPL and the language server.
 
-The real parser (``mldsl.dsl``) rejects incomplete input; the REPL needs to look at text while it is
+The real parser (``mldsl.dsl``) rejects incomplete input; the front ends need to look at text while it is
 being typed: is a statement finished (:func:`needs_more`), where does each statement of a pasted block
 start (:func:`split_statements`), which names does a statement use (:func:`referenced_names`), and what
-surrounds the cursor (used by the completer). Its keywords and token patterns come from the grammar
+surrounds the cursor (used by completion, ``mldsl.service.completion``). Its keywords and token patterns come from the grammar
 (``mldsl.dsl.vocabulary``); nothing else of mldsl is imported.
 """
 from __future__ import annotations

@@ -1,0 +1,91 @@
+"""The errors of a document as LSP diagnostics: the codes, spans, help and notes of ``mldsl check``.
+
+An error inside an imported file is shown on the ``import`` statement that brought it in (or at the
+start of the document), its message prefixed with the file's location. A misspelt name whose help says
+``did you mean 'x'?`` carries the candidates in the diagnostic's ``data`` (``{"replacements": [...]}``),
+which the quick fixes of :mod:`mldsl.lsp.actions` offer."""
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import List, Optional
+
+from lsprotocol import types
+
+from mldsl.dsl.diagnostics import MlxError
+from mldsl.dsl.vocabulary import is_name
+from mldsl.lsp.analysis import Analysis, same_file
+from mldsl.lsp.positions import UTF16, Position, source_lines, span_range
+
+SOURCE = "mldsl"
+_DID_YOU_MEAN = re.compile(r"did you mean ('[^']*'(?: or '[^']*')*)\?\Z")
+
+
+def message_of(err: MlxError) -> str:
+    """The message with its help and notes, one per line, as ``mldsl check`` prints them after the caret."""
+    lines = [err.message]
+    if err.suggestion:
+        lines.append(f"help: {err.suggestion}")
+    lines += [f"note: {note}" for note in err.notes]
+    return "\n".join(lines)
+
+
+def diagnostics(analysis: Analysis, encoding: str = UTF16) -> List[types.Diagnostic]:
+    """One diagnostic per error of ``analysis``, in the order ``mldsl check`` lists them."""
+    lines = source_lines(analysis.text)
+    out = []
+    for err in analysis.errors:
+        message = message_of(err)
+        data = related = None
+        if same_file(err.filename, analysis.path):
+            start, end = span_range(lines, err.line, err.column, err.end_line, err.end_column, encoding)
+            replacements = replacements_for(err, lines)
+            data = {"replacements": replacements} if replacements else None
+        else:
+            start, end = _import_range(lines, err.filename, encoding)
+            message = f"{err.location}: {message}"
+            related = _where_in_other_file(err, encoding)
+        out.append(types.Diagnostic(range=to_range(start, end), message=message, code=err.code, source=SOURCE,
+                                    severity=types.DiagnosticSeverity.Error, data=data,
+                                    related_information=related))
+    return out
+
+
+def replacements_for(err: MlxError, lines: List[str]) -> List[str]:
+    """The names ``did you mean 'x'?`` proposes for the misspelt name the error's span covers; [] when
+    the help is something else or the span is not one name."""
+    found = _DID_YOU_MEAN.match(err.suggestion or "")
+    if not found or err.line <= 0 or err.end_line != err.line or err.line > len(lines):
+        return []
+    written = lines[err.line - 1][err.column - 1:err.end_column - 1]
+    candidates = re.findall(r"'([^']*)'", found.group(1))
+    if not is_name(written) or not all(is_name(c) for c in candidates):
+        return []
+    return candidates
+
+
+def to_range(start: Position, end: Position) -> types.Range:
+    """An LSP range of two (line, character) positions."""
+    return types.Range(start=types.Position(line=start[0], character=start[1]),
+                       end=types.Position(line=end[0], character=end[1]))
+
+
+def _where_in_other_file(err: MlxError, encoding: str) -> Optional[List[types.DiagnosticRelatedInformation]]:
+    """The error's place in the imported file, for editors that link to it (the error carries its line)."""
+    if err.filename.startswith("<") or err.line <= 0:
+        return None
+    line = [""] * (err.line - 1) + [err.source_line or ""]
+    start, end = span_range(line, err.line, err.column, err.line, err.end_column if err.end_line == err.line
+                            else len(line[-1]) + 1, encoding)
+    location = types.Location(uri=Path(err.filename).resolve().as_uri(), range=to_range(start, end))
+    return [types.DiagnosticRelatedInformation(location=location, message=err.message)]
+
+
+def _import_range(lines: List[str], filename: str, encoding: str):
+    """The range of the ``import`` line naming ``filename`` (by its base name); the file's start if none."""
+    base = os.path.basename(filename)
+    for number, line in enumerate(lines):
+        if re.match(r"\s*import\b", line) and base in line:
+            return span_range(lines, number + 1, 1, number + 1, len(line.rstrip()) + 1, encoding)
+    return (0, 0), (0, 0)

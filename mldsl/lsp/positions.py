@@ -1,0 +1,107 @@
+"""Positions between mldsl and the Language Server Protocol.
+
+mldsl's spans (``MlxError``, ``Span``) have 1-based lines and 1-based columns counted in characters (code
+points), the end column exclusive. LSP positions are 0-based, and their ``character`` counts code units of
+the negotiated encoding: UTF-16 unless the client offered another (``utf-8``, ``utf-32``). A line holding
+characters outside the Basic Multilingual Plane (an emoji in a string) or, for UTF-8, any non-ASCII
+character, has different counts. Plain tuples here; :mod:`mldsl.lsp.server` wraps them in LSP types.
+"""
+from __future__ import annotations
+
+from typing import List, Sequence, Tuple
+
+#: (line, character), both 0-based, ``character`` in code units of the encoding
+Position = Tuple[int, int]
+
+UTF16 = "utf-16"
+
+
+def code_units(text: str, encoding: str = UTF16) -> int:
+    """How many code units of ``encoding`` (``utf-8``, ``utf-16``, ``utf-32``) ``text`` takes."""
+    if encoding == "utf-8":
+        return len(text.encode("utf-8", "surrogatepass"))
+    if encoding == "utf-32":
+        return len(text)
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
+
+
+def to_character(line_text: str, index: int, encoding: str = UTF16) -> int:
+    """The LSP ``character`` of the 0-based code-point ``index`` in ``line_text`` (clamped to the line)."""
+    return code_units(line_text[:max(index, 0)], encoding)
+
+
+def from_character(line_text: str, character: int, encoding: str = UTF16) -> int:
+    """The 0-based code-point index in ``line_text`` of the LSP ``character`` (a position inside a
+    character's code units, or past the end, goes to the end of that character or of the line)."""
+    units = 0
+    for index, char in enumerate(line_text):
+        if units >= character:
+            return index
+        units += code_units(char, encoding)
+    return len(line_text)
+
+
+def source_lines(text: str) -> List[str]:
+    """The lines of ``text`` without their line ends (as LSP counts lines: ``\\n``, ``\\r\\n``, ``\\r``)."""
+    return text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+
+
+def span_range(lines: Sequence[str], line: int, column: int, end_line: int, end_column: int,
+               encoding: str = UTF16) -> Tuple[Position, Position]:
+    """The LSP range of an mldsl span (1-based ``line``/``column``, exclusive ``end_column``) in a
+    document of ``lines``. A span about the whole file (line 0) is the start of the file; a span past
+    the end of its line (a missing token at the end) stays at the line's end; an empty span is widened
+    to one character, so that editors underline something."""
+    if line <= 0:
+        return (0, 0), (0, 0)
+    start = _position(lines, line, column, encoding)
+    end = _position(lines, max(end_line, line), end_column if end_line >= line else column + 1, encoding)
+    if end <= start:
+        start_line = lines[start[0]] if start[0] < len(lines) else ""
+        index = from_character(start_line, start[1], encoding)
+        end = (start[0], to_character(start_line, index + 1, encoding))
+    return start, end
+
+
+def _position(lines: Sequence[str], line: int, column: int, encoding: str) -> Position:
+    row = min(line - 1, max(len(lines) - 1, 0))
+    text = lines[row] if row < len(lines) else ""
+    return row, to_character(text, column - 1, encoding)
+
+
+def offset_at(text: str, position: Position, encoding: str = UTF16) -> int:
+    """The code-point offset in ``text`` of the LSP ``position`` (clamped to the text)."""
+    row, character = position
+    offset = 0
+    for number, line in enumerate(_lines_with_ends(text)):
+        if number == row:
+            body = line.rstrip("\r\n")
+            return offset + from_character(body, character, encoding)
+        offset += len(line)
+    return len(text)
+
+
+def _lines_with_ends(text: str) -> List[str]:
+    out, start = [], 0
+    i = 0
+    while i < len(text):
+        if text[i] in "\r\n":
+            end = i + 2 if text[i] == "\r" and text[i + 1:i + 2] == "\n" else i + 1
+            out.append(text[start:end])
+            start = i = end
+        else:
+            i += 1
+    out.append(text[start:])
+    return out
+
+
+def position_at(text: str, offset: int, encoding: str = UTF16) -> Position:
+    """The LSP position of the code-point ``offset`` in ``text`` (clamped to the text)."""
+    offset = min(max(offset, 0), len(text))
+    start = 0
+    for row, line in enumerate(_lines_with_ends(text)):
+        body = line.rstrip("\r\n")
+        if offset <= start + len(body) or start + len(line) > offset:
+            return row, to_character(body, offset - start, encoding)
+        start += len(line)
+    return 0, 0
