@@ -7,7 +7,7 @@ import pytest
 
 from mldsl.dsl import parser, vocabulary
 from mldsl.dsl.parser import get_lark
-from mldsl.repl import lexing
+from mldsl.dsl import lexing
 
 
 def test_the_vocabulary_is_the_grammars():
