@@ -299,7 +299,10 @@ class Store:
             return dead
         for row in rows:
             if row["id"] in dead and row["artifacts"]:
-                remove_partial_writes(row["artifacts"])
+                folder = self.path.parent / "runs" / row["id"]
+                # only the folder the runner makes for this run, whatever the row says
+                if os.path.realpath(row["artifacts"]) == os.path.realpath(folder):
+                    remove_partial_writes(folder)
         return {}
 
     def get_run(self, run_id: str) -> RunRecord:

@@ -235,6 +235,19 @@ def test_a_crashed_run_loses_its_half_written_files_and_keeps_the_rest(tmp_path)
     assert (outside / "precious").exists()
 
 
+def test_a_crashed_rows_artifacts_path_elsewhere_is_not_cleaned(tmp_path):
+    """The row's artifacts path is data in a file others may write: only the folder the runner makes for
+    the run (``runs/<id>`` beside the store) is ever cleaned."""
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "keep.partial").write_text("x")
+    with Store(tmp_path / "mldsl.db") as store:
+        run_id = _run_row(store, host=socket.gethostname(), pid=2**22 + 7, pid_started="gone")
+        store.set_run_artifacts(run_id, elsewhere)
+        assert store.get_run(run_id).status == "crashed"
+    assert (elsewhere / "keep.partial").exists()
+
+
 @pytest.mark.skipif(os.geteuid() == 0, reason="root writes read-only files: this sub-case needs a normal user")
 def test_a_read_only_store_shows_crashed_runs_and_refuses_writes_clearly(tmp_path):
     path = tmp_path / "mldsl.db"
