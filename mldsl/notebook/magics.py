@@ -154,24 +154,11 @@ class MlxMagics(Magics):
     def search(self, args: str) -> SearchView:
         """``%mlx search NAME [--trials N] [--store PATH | --no-store] ...`` (the REPL's options): runs
         or resumes the search; shows its trials and plot, and defines the best experiment as NAME_best."""
-        from mldsl.service import studies
-        from mldsl.service.stores import store_path
-
-        a = SEARCH_ARGUMENTS.parse_args(repl_commands.split_args(args))
         repl = self.repl()
-        name = a.name.split(".")[0]
-        plan = studies.plan_for(name, repl_commands.resolve(repl, a.name)).with_options(
-            algorithm=a.algorithm, trials=a.trials, objective=a.objective,
-            direction="minimize" if a.minimize else None)
-        store = None if a.no_store else store_path(a.store)
-        for note in studies.space_notes(plan.space):
-            repl.print_dim(note)
         try:
-            with repl.output.trial_progress(plan.objective) as progress:
-                result = studies.run(plan, store=store, executor=a.executor, workers=a.workers, seed=a.seed,
-                                     on_trial=progress, on_start=repl.print_dim)
-        except KeyboardInterrupt:
-            raise CellError(studies.interrupted_message(store)) from None
+            name, result = repl_commands.run_search(repl, args, SEARCH_ARGUMENTS)
+        except repl_commands.SearchInterrupted as exc:
+            raise CellError(str(exc)) from None
         if result.best is not None and result.best.experiment_mlx:
             repl_commands.define_best(repl, f"{name}_best", result.best.experiment_mlx)
         return SearchView(result)

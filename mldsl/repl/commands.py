@@ -389,10 +389,33 @@ def cmd_search(repl, args: str):
     are used), or a value holding hyper primitives (a random search for accuracy unless the options say
     otherwise). Trials are recorded in the store as for :run (--no-store keeps them in memory); running
     the same search again resumes it. The best experiment is defined as NAME_best."""
+    try:
+        name, result = run_search(repl, args)
+    except SearchInterrupted as exc:
+        repl.print_error(str(exc))
+        return
+    from mldsl.service import studies
+
+    for line in studies.result_lines(result):
+        repl.print(line)
+    if result.best is not None and result.best.experiment_mlx:
+        repl.print_mlx(result.best.experiment_mlx.rstrip())
+        define_best(repl, f"{name}_best", result.best.experiment_mlx)
+
+
+class SearchInterrupted(Exception):
+    """Ctrl-C stopped a search; the message says what the store kept."""
+
+
+def run_search(repl, args: str, parser=SEARCH_ARGUMENTS):
+    """Runs or resumes the search that ``:search ARGS`` names, with the session's output and progress:
+    ``(NAME, the engine's SearchResult)``. Ctrl-C raises :class:`SearchInterrupted` with what was kept.
+    Shared by the REPL's ``:search`` and the notebook's ``%mlx search`` (each with its own ``parser`` of
+    the same options, for its usage messages)."""
     from mldsl.service import studies
     from mldsl.service.stores import store_path
 
-    a = SEARCH_ARGUMENTS.parse_args(split_args(args))
+    a = parser.parse_args(split_args(args))
     name = a.name.split(".")[0]
     plan = studies.plan_for(name, resolve(repl, a.name)).with_options(
         algorithm=a.algorithm, trials=a.trials, objective=a.objective, direction="minimize" if a.minimize else None)
@@ -404,13 +427,8 @@ def cmd_search(repl, args: str):
             result = studies.run(plan, store=store, executor=a.executor, workers=a.workers, seed=a.seed,
                                   on_trial=progress, on_start=repl.print_dim)
     except KeyboardInterrupt:
-        repl.print_error(studies.interrupted_message(store))
-        return
-    for line in studies.result_lines(result):
-        repl.print(line)
-    if result.best is not None and result.best.experiment_mlx:
-        repl.print_mlx(result.best.experiment_mlx.rstrip())
-        define_best(repl, f"{name}_best", result.best.experiment_mlx)
+        raise SearchInterrupted(studies.interrupted_message(store)) from None
+    return name, result
 
 
 def define_best(repl, name: str, text: str) -> None:

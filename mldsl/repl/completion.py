@@ -7,13 +7,14 @@ names, key paths (``:show NAME PATH``, ``:query NAME``), file names (``:load``, 
 from __future__ import annotations
 
 import re
-from typing import Iterable, Iterator, List, Optional
+from typing import Iterable, Iterator, Optional
 
 from prompt_toolkit.completion import Completer, Completion, PathCompleter
 from prompt_toolkit.document import Document
 
 from mldsl.repl.commands import ALIASES, COMMANDS
-from mldsl.service.completion import RegistryInfo, Suggestion, complete_mlx, matching, path_suggestions
+from mldsl.service.completion import (RegistryInfo, Suggestion, complete_mlx, matching, names_of_kinds,
+                                      path_suggestions)
 from mldsl.service.inspect import value_paths
 
 __all__ = ["MlxCompleter", "RegistryInfo", "value_paths"]
@@ -46,12 +47,6 @@ class MlxCompleter(Completer):
                 seen.add((c.text, c.start_position))
                 yield c
 
-    def _session_names(self, kinds: Optional[Iterable[str]] = None) -> List[str]:
-        names = self.session.names()
-        if kinds is None:
-            return names
-        kinds = set(kinds)
-        return [n for n in names if self.session.kind(n) in kinds]
 
     def _matching(self, word: str, candidates: Iterable[str], meta=None) -> Iterator[Completion]:
         return (_completion(s) for s in matching(word, candidates, meta))
@@ -105,7 +100,7 @@ class MlxCompleter(Completer):
                 return
             kinds = {"run": ("experiment",), "search": ("search", "experiment"),
                      "space": ("experiment", "let")}.get(cmd)
-            yield from self._matching(current, self._session_names(kinds), lambda x: self.session.kind(x) or "")
+            yield from self._matching(current, names_of_kinds(self.session, kinds), lambda x: self.session.kind(x) or "")
             return
         if cmd in ("show", "query") and n == 1:
             value = self._value_of(positional[0])
@@ -113,7 +108,7 @@ class MlxCompleter(Completer):
                 yield from self._path_completions(current, value_paths(value), value)
             return
         if cmd == "patch" and n >= 1:
-            yield from self._matching(current, self._session_names(("patch",)), "patch")
+            yield from self._matching(current, names_of_kinds(self.session, ("patch",)), "patch")
             yield from self._matching(current, self.registry.patchers(), "patcher")
 
     def _file_completions(self, current: str, complete_event) -> Iterator[Completion]:

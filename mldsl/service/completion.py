@@ -189,6 +189,16 @@ def _literal(value: Any) -> str:
     return str(value)
 
 
+def names_of_kinds(scope: Any, kinds: Optional[Iterable[str]] = None) -> List[str]:
+    """The names ``scope`` defines (a REPL session or an editor's document: ``names()`` and ``kind(name)``),
+    only those of ``kinds`` (``"let"``, ``"experiment"``, ``"patch"``, ``"search"``) when given."""
+    names = scope.names()
+    if kinds is None:
+        return names
+    kinds = set(kinds)
+    return [n for n in names if scope.kind(n) in kinds]
+
+
 class _MlxCompletion:
     """The suggestions for ``.mlx`` text in one scope (the REPL's session, a document's module)."""
 
@@ -212,11 +222,7 @@ class _MlxCompletion:
         return out
 
     def _session_names(self, kinds: Optional[Iterable[str]] = None) -> List[str]:
-        names = self.session.names()
-        if kinds is None:
-            return names
-        kinds = set(kinds)
-        return [n for n in names if self.session.kind(n) in kinds]
+        return names_of_kinds(self.session, kinds)
 
     def _value_completions(self, word: str) -> Iterator[Suggestion]:
         yield from matching(word, self._session_names(("let", "experiment")),

@@ -173,7 +173,23 @@ class _Bar:
             self.progress = None
 
 
-class EpochProgress:
+class _Progress:
+    """A progress display used as a context manager: its bar (or None, for plain lines) closes on exit."""
+
+    bar: Optional[_Bar] = None
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+class EpochProgress(_Progress):
     """Per-epoch progress of one run (see :meth:`Output.epoch_progress`); use as a context manager."""
 
     def __init__(self, output: Output, total_epochs: int, *, plain_lines: bool = False) -> None:
@@ -193,18 +209,9 @@ class EpochProgress:
         elif self.plain_lines:
             self.output.print(self.line(epoch, logs))
 
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
-
-    def __enter__(self) -> "EpochProgress":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
 
 
-class TrialProgress:
+class TrialProgress(_Progress):
     """Progress of a search (see :meth:`Output.trial_progress`); use as a context manager."""
 
     def __init__(self, output: Output, objective: str, *, quiet: bool = False) -> None:
@@ -234,13 +241,4 @@ class TrialProgress:
         self.output.print(f"trial {record.number} {record.status} {detail} · [{progress.done}/{progress.total}] "
                           f"{self.best_text(progress)} · {elapsed_text(progress.elapsed)}")
 
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
-
-    def __enter__(self) -> "TrialProgress":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
 
