@@ -11,6 +11,10 @@ The cache is only trusted when it is ours: its directory is created 0700 and mus
 and writable by no one else, the file must be a regular file (not a link) owned by this user, and it is
 parsed as JSON, never unpickled or evaluated. A cache that fails any check, or does not parse, is ignored
 (and replaced, when its directory is ours).
+
+Processes that start together (a search's worker pool, several ``mldsl run`` at once) measure once: the
+measurement is taken under an exclusive lock on ``sgemm.lock`` in the cache directory, and a process that
+waited for the lock reads the result the first one cached instead of timing again beside it.
 """
 from __future__ import annotations
 
@@ -20,10 +24,12 @@ import os
 import stat
 import tempfile
 import time
+from contextlib import contextmanager
 from typing import Any, Callable, Dict, Optional
 
 CACHE_VERSION = 1
 CACHE_NAME = "sgemm.json"
+LOCK_NAME = "sgemm.lock"
 #: the largest cache file read (a few entries are a few hundred bytes)
 MAX_CACHE_BYTES = 1 << 16
 #: (batch, fan_in, units) of the products timed: the 784-500-300-10 MLP's first two layers at batch 32 and 100
@@ -105,6 +111,32 @@ def save_cache(directory: str, entries: Dict[str, Any]) -> bool:
         return False
 
 
+@contextmanager
+def measuring_lock(directory: str):
+    """Holds an exclusive lock on ``LOCK_NAME`` in ``directory`` (a directory of ours, created 0700) while
+    one process measures; yields whether it holds it. Without a directory of ours or ``fcntl`` it yields
+    False at once and the caller measures unlocked, as before."""
+    try:
+        import fcntl  # noqa: PLC0415
+    except ImportError:  # pragma: no cover - not POSIX
+        yield False
+        return
+    if not _private_dir(directory, create=True):
+        yield False
+        return
+    try:
+        fd = os.open(os.path.join(directory, LOCK_NAME),
+                     os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o600)
+    except OSError:
+        yield False
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield True
+    finally:
+        os.close(fd)  # releases the lock
+
+
 def cpu_model() -> str:
     """This CPU's model name (``/proc/cpuinfo``), or the platform's processor string."""
     try:
@@ -165,10 +197,18 @@ def choose(requested: str, available: bool, key: str, timer: Callable[[], Dict[s
     directory = directory or cache_dir()
     entries = load_cache(directory)
     if key in entries:
-        return {**entries[key], "by": "cached measurement", "cache": os.path.join(directory, CACHE_NAME)}
-    times = timer()
-    entry = {"sgemm": "own" if times["own_s"] < times["blas_s"] else "blas",
-             "own_s": round(times["own_s"], 7), "blas_s": round(times["blas_s"], 7), "measured": time.time()}
-    entries[key] = entry
-    saved = save_cache(directory, entries)
+        return _cached(entries[key], directory)
+    with measuring_lock(directory):
+        entries = load_cache(directory)           # another process may have measured while this one waited
+        if key in entries:
+            return _cached(entries[key], directory)
+        times = timer()
+        entry = {"sgemm": "own" if times["own_s"] < times["blas_s"] else "blas",
+                 "own_s": round(times["own_s"], 7), "blas_s": round(times["blas_s"], 7), "measured": time.time()}
+        entries[key] = entry
+        saved = save_cache(directory, entries)
     return {**entry, "by": "measurement", "cache": os.path.join(directory, CACHE_NAME) if saved else None}
+
+
+def _cached(entry: Dict[str, Any], directory: str) -> Dict[str, Any]:
+    return {**entry, "by": "cached measurement", "cache": os.path.join(directory, CACHE_NAME)}

@@ -108,3 +108,26 @@ def test_the_kernels_apply_the_cached_choice_and_build_info_reports_it(tmp_path)
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout
     sgemm, choice = json.loads(out)
     assert sgemm == "blas" and choice["by"] == "cached measurement" and choice["sgemm"] == "blas"
+
+
+def test_processes_starting_together_measure_once(tmp_path):
+    """A search's workers start at once with no cache: one measures, under the lock, the others wait and
+    read its result instead of timing beside it (which would also skew every measurement)."""
+    d = tmp_path / "cache" / "mldsl"
+    log = tmp_path / "measured.log"
+    code = (
+        "import json, sys, time\n"
+        "from mldsl.kernels import sgemm_select as S\n"
+        "def timer():\n"
+        f"    open({str(log)!r}, 'a').write('x')\n"
+        "    time.sleep(0.5)\n"
+        "    return {'own_s': 1.0, 'blas_s': 2.0}\n"
+        f"print(json.dumps(S.choose('auto', True, {KEY!r}, timer, {str(d)!r})))\n")
+    procs = [subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True) for _ in range(4)]
+    decisions = [json.loads(p.communicate(timeout=120)[0]) for p in procs]
+    assert all(p.returncode == 0 for p in procs)
+    assert log.read_text() == "x"                                        # one measurement in all
+    assert sorted(x["by"] for x in decisions) == ["cached measurement"] * 3 + ["measurement"]
+    assert {x["sgemm"] for x in decisions} == {"own"}
+    assert stat.S_IMODE(os.lstat(d / "sgemm.lock").st_mode) == 0o600
+
