@@ -290,6 +290,15 @@ class Registry:
                 return table[cls]
         return None
 
+    def lowering_plugin(self, backend: str, component_cls: type) -> Optional[str]:
+        """The name of the plugin whose lowering :meth:`lowering` gives for ``component_cls``, or None."""
+        self.lowerings(backend)
+        table = self._lowerings[backend]
+        for cls in getattr(component_cls, "__mro__", (component_cls,)):
+            if cls in table:
+                return table[cls][1]
+        return None
+
     def _collect_lowerings(self, backend: str) -> Dict[type, Tuple[Any, str]]:
         found: Dict[type, Tuple[Any, str]] = {}
         pm = self.plugin_manager
