@@ -98,11 +98,12 @@ class NativeBackend:
         return RunResult(metrics=metrics, history=history, backend=self.name, stopped_early=early, model=trainer,
                          warnings=warnings)
 
-    def gradcheck(self, experiment: Any, *, batch: int = 16, samples: int = 10, seed: int = 0,
-                  eps: Optional[float] = None, threshold: Optional[float] = None):
+    def gradcheck(self, experiment: Any, *, batch: int = 16, samples: int = 10, eps: Optional[float] = None,
+                  threshold: Optional[float] = None):
         """Checks the gradients of ``experiment``'s lowered model (its initial weights, float64, Dropout off)
-        against central differences on ``batch`` rows of its training data drawn with ``seed``; returns a
-        :class:`~.gradcheck.GradcheckReport` (see :func:`~.gradcheck.gradcheck`)."""
+        against central differences on ``batch`` rows of its training data; the experiment's seed draws the
+        weights, the rows and the coordinates compared. Returns a :class:`~.gradcheck.GradcheckReport`
+        (see :func:`~.gradcheck.gradcheck`)."""
         import numpy as np
 
         from mldsl.backends.native import gradcheck as check
@@ -118,9 +119,9 @@ class NativeBackend:
         n = len(splits.x_train)
         if n == 0:
             raise BackendError("the dataset has no training examples to check the gradients on")
-        rows = np.sort(np.random.default_rng(seed).choice(n, size=min(batch, n), replace=False))
+        rows = np.sort(np.random.default_rng(plan.seed).choice(n, size=min(batch, n), replace=False))
         return check.gradcheck(plan, np.asarray(splits.x_train)[rows], np.asarray(splits.y_train)[rows],
-                               samples=samples, seed=seed, kernels=self.kernels,
+                               samples=samples, seed=plan.seed, kernels=self.kernels,
                                eps=check.EPS if eps is None else eps,
                                threshold=check.THRESHOLD if threshold is None else threshold)
 

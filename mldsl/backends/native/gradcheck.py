@@ -5,8 +5,11 @@ The plan is rebuilt in float64 with its Dropout layers removed (a dropout mask d
 forward pass would make the loss a different function at each evaluation); every other layer, the
 plugins' NumPy layers included, runs as it trains. For a sample of coordinates ``k`` of each parameter
 ``p``, the numerical derivative is ``(L(p + eps e_k) - L(p - eps e_k)) / (2 eps)`` and the relative error
-``|analytic - numerical| / max(|analytic|, |numerical|, FLOOR)``: the floor keeps a gradient that is
-zero on both sides (a dead ReLU unit) from dividing rounding noise by nothing.
+``|analytic - numerical| / max(|analytic|, |numerical|, FLOOR)``. The floor (1e-3) is there because the
+numerical derivative carries rounding noise of about ``1e-16 * loss / eps``, some 1e-11 to 1e-10: divided
+by a tiny gradient (a nearly dead unit, a pixel almost always 0) it would look like a large relative
+error. So a gradient under 1e-3 is judged by its absolute error, which must stay under
+``THRESHOLD * FLOOR`` = 1e-9 (ten times the noise, and far below what a wrong term gives).
 """
 from __future__ import annotations
 
@@ -25,7 +28,7 @@ THRESHOLD = 1e-6
 #: The finite-difference step.
 EPS = 1e-5
 #: The smallest denominator of a relative error (see the module's docstring).
-FLOOR = 1e-8
+FLOOR = 1e-3
 
 DROPOUT_NOTE = "Dropout layers are disabled during the check (their random masks would change the loss)"
 
