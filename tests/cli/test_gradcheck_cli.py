@@ -82,3 +82,13 @@ def test_the_repl_command():
     assert "model.layers[3]  Dense  bias" in text and "small: gradients OK" in text
     assert "on 4 training examples" in text
     assert repl.handle(":gradcheck nothing") == FAILED
+
+
+@pytest.mark.parametrize("name", ["sigmoid", "tanh", "relu"])
+def test_the_numpy_notebook_example_passes(name, capsys):
+    from pathlib import Path
+
+    example = Path(__file__).resolve().parents[2] / "examples" / "numpy_notebook.mlx"
+    assert main(["gradcheck", str(example), name, "--json"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    assert d["passed"] and len(d["params"]) == 4 and d["worst"]["max_rel_error"] < 1e-7
