@@ -147,8 +147,8 @@ def cmd_help(repl, args: str):
     repl.print("Type .mlx statements (let, experiment, patch, search, import) or an expression to see "
                "its value.\nMulti-line input continues while a bracket is open or a line ends with "
                "`with`, `,` or `=`.\nTAB completes; Ctrl-C cancels the input; Ctrl-D or :quit leaves.\n")
-    order = ["show", "names", "source", "diff", "query", "space", "patch", "run", "search", "load", "save",
-             "reset", "help", "quit"]
+    order = ["show", "names", "source", "diff", "query", "space", "patch", "run", "search", "gradcheck", "load",
+             "save", "reset", "help", "quit"]
     names = [n for n in order if n in COMMANDS] + [n for n in COMMANDS if n not in order]
     for n in names:
         c = COMMANDS[n]

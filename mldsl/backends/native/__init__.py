@@ -2,10 +2,11 @@
 
 * :class:`Plan` and the layer specs (:class:`DenseSpec`, :class:`DropoutSpec`, :class:`FlattenSpec`,
   :class:`ActivationSpec`; :class:`NumpyLayerSpec` for a plugin's own NumPy math), :class:`OptimizerSpec`,
-  :class:`LossSpec`, :class:`MetricSpec`, :class:`L2Spec`, :class:`EarlyStoppingSpec`: what to train (what native lowerings return, see ``mldsl_lowerings``).
+  :class:`LossSpec`, :class:`MetricSpec`, :class:`L2Spec`, :class:`EarlyStoppingSpec`: what to train (what
+  native lowerings return, see ``mldsl_lowerings``).
 * :class:`NativeUnsupported`: the error for what the native backend cannot run as Keras would.
 * :class:`MLPTrainer` / :func:`train`: preallocated, seeded, Keras-semantics training and evaluation.
-* :func:`gradcheck` / :class:`GradcheckReport`: a plan's gradients against float64 central differences.
+* :mod:`.gradcheck` (:class:`GradcheckReport`): a plan's gradients against float64 central differences.
 * :class:`NativeBackend` (``name = "native"``): runs symbolic experiments built from the standard
   components by lowering them to a :class:`Plan`.
 """
@@ -30,7 +31,6 @@ _EXPORTS = {
     "train": "mldsl.backends.native.trainer",
     "load_kernels": "mldsl.backends.native.trainer",
     "NativeBackend": "mldsl.backends.native.backend",
-    "gradcheck": "mldsl.backends.native.gradcheck",
     "GradcheckReport": "mldsl.backends.native.gradcheck",
     "lower_experiment": "mldsl.backends.native.lowering",
 }

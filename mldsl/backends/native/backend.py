@@ -106,7 +106,7 @@ class NativeBackend:
         (see :func:`~.gradcheck.gradcheck`)."""
         import numpy as np
 
-        from mldsl.backends.native import gradcheck as check
+        from mldsl.backends.native.gradcheck import EPS, THRESHOLD, gradcheck
         from mldsl.backends.native.lowering import field
 
         if not isinstance(batch, int) or isinstance(batch, bool) or batch < 1:
@@ -120,10 +120,9 @@ class NativeBackend:
         if n == 0:
             raise BackendError("the dataset has no training examples to check the gradients on")
         rows = np.sort(np.random.default_rng(plan.seed).choice(n, size=min(batch, n), replace=False))
-        return check.gradcheck(plan, np.asarray(splits.x_train)[rows], np.asarray(splits.y_train)[rows],
-                               samples=samples, seed=plan.seed, kernels=self.kernels,
-                               eps=check.EPS if eps is None else eps,
-                               threshold=check.THRESHOLD if threshold is None else threshold)
+        return gradcheck(plan, np.asarray(splits.x_train)[rows], np.asarray(splits.y_train)[rows],
+                         samples=samples, seed=plan.seed, kernels=self.kernels, eps=EPS if eps is None else eps,
+                         threshold=THRESHOLD if threshold is None else threshold)
 
     def save_model(self, model: MLPTrainer, folder: Any) -> Path:
         """Writes the Dense weights to ``folder/weights.npz`` (``kernel_i``/``bias_i``, the format the Keras

@@ -152,7 +152,6 @@ class NumpyLayer(RuntimeLayer):
         super().__init__(spec.units or fan_in, capacity, dtype, has_grad)
         self.spec = spec
         self.fan_in = fan_in
-        self.dtype = dtype
         self.shapes: dict = {}
         self.shapes = {name: self.initial_value(name, np.random.default_rng(0)).shape for name in spec.params}
         self.n_params = sum(int(np.prod(shape)) for shape in self.shapes.values())

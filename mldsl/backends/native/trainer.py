@@ -31,6 +31,15 @@ EpochCallback = Callable[[int, dict], Optional[bool]]
 KERNEL_MODULES = {"cython": "mldsl.kernels", "numpy": "mldsl.kernels.reference"}
 
 
+def output_width(spec: Any, shape: tuple) -> int:
+    """The features per example a (non-Flatten) layer spec outputs, given its input ``shape``."""
+    if isinstance(spec, DenseSpec):
+        return spec.units
+    if isinstance(spec, NumpyLayerSpec):
+        return spec.units or shape[0]
+    return shape[0]
+
+
 def memory_needed(plan: Plan, n_features: int, specs: Sequence[tuple], capacity: int, itemsize: int) -> int:
     """Bytes the trainer allocates for ``plan``: the flat parameters, gradients, optimizer states (and the
     best weights kept for early stopping), each layer's batch buffers, the input and target buffers, and
@@ -41,8 +50,7 @@ def memory_needed(plan: Plan, n_features: int, specs: Sequence[tuple], capacity:
     flat = params * (2 + len(plan.optimizer.states) + restore)
     rows = 0
     for _, s, shape in specs:
-        units = s.units if isinstance(s, DenseSpec) else (s.units or shape[0]) if isinstance(s, NumpyLayerSpec) \
-            else shape[0]
+        units = output_width(s, shape)
         per_row = 2 + (isinstance(s, DropoutSpec) or (isinstance(s, DenseSpec) and
                                                       catalogue.ACTIVATIONS[s.activation].needs_x))
         rows += per_row * units
@@ -145,10 +153,7 @@ class MLPTrainer:
             if isinstance(spec, DropoutSpec) and spec.rate == 0:
                 continue
             specs.append((idx, spec, shape))
-            if isinstance(spec, DenseSpec):
-                shape = (spec.units,)
-            elif isinstance(spec, NumpyLayerSpec):
-                shape = (spec.units or shape[0],)
+            shape = (output_width(spec, shape),)
         self.n_features = int(np.prod(self.input_shape))
         if len(shape) != 1:
             raise BackendError(f"the model's output has shape {shape}; end it with a Dense layer")
@@ -511,16 +516,19 @@ class MLPTrainer:
                 res[s:s + n] = out
         return res
 
+    def _numpy_layer_params(self) -> Dict[str, tuple]:
+        """``{"layers[I].NAME": (layer, NAME)}`` for every parameter of the plugins' NumPy layers."""
+        return {f"layers[{l.index}].{name}": (l, name) for l in self.weighted_layers if isinstance(l, NumpyLayer)
+                for name in l.P}
+
     def get_layer_params(self) -> Dict[str, np.ndarray]:
         """Copies of the parameters of the plugins' NumPy layers: ``{"layers[I].NAME": array}``, ``I`` the
         layer's index in the plan (the Dense weights are :meth:`get_weights`')."""
-        return {f"layers[{l.index}].{name}": np.array(p) for l in self.weighted_layers if isinstance(l, NumpyLayer)
-                for name, p in l.P.items()}
+        return {key: np.array(layer.P[name]) for key, (layer, name) in self._numpy_layer_params().items()}
 
     def set_layer_params(self, params: Dict[str, Any]) -> None:
         """Sets the plugins' layers' parameters from :meth:`get_layer_params`' format (every one, shapes equal)."""
-        mine = {f"layers[{l.index}].{name}": (l, name) for l in self.weighted_layers if isinstance(l, NumpyLayer)
-                for name in l.P}
+        mine = self._numpy_layer_params()
         if set(params) != set(mine):
             raise BackendError(f"the plugin layers' parameters are {sorted(mine)}, got {sorted(params)}")
         for key, (layer, name) in mine.items():
