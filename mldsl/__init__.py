@@ -85,6 +85,8 @@ _EXPORTS: dict[str, str] = {
     "Patch": "mldsl.patching",
     "PatchWarning": "mldsl.patching",
     "PatchError": "mldsl.errors",
+    # checking a model's gradients (native backend, float64 central differences)
+    "gradcheck": "mldsl.service.gradcheck",
     # running searches
     "run_search": "mldsl.engine.search",
     "SearchResult": "mldsl.engine.search",

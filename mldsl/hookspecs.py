@@ -129,7 +129,7 @@ def mldsl_lowerings(backend: str) -> Optional[Mapping[Any, Any]]:
     ============  ========================================================================================
     model         a list of layer specs (``ctx.layers(child)`` lowers each child layer)
     layer         a layer spec or a list of them: ``DenseSpec``, ``DropoutSpec``, ``FlattenSpec``,
-                  ``ActivationSpec``
+                  ``ActivationSpec`` (the kernels), or ``NumpyLayerSpec`` for math the kernels lack (below)
     activation    an ``ActivationSpec(name, alpha)``, ``name`` one of ``mldsl.kernels.catalogue.ACTIVATIONS``
                   (``ctx.activation(value)`` turns a layer's ``activation`` field, a string or a component,
                   into one)
@@ -140,6 +140,31 @@ def mldsl_lowerings(backend: str) -> Optional[Mapping[Any, Any]]:
     regularizer   an ``L2Spec(l2)`` (``ctx.l2(value)`` turns a ``kernel_regularizer`` field into the factor)
     callback      an ``EarlyStoppingSpec``
     ============  ========================================================================================
+
+    **New math: a layer with its own NumPy code.** ``NumpyLayerSpec(forward, backward, params, units=None,
+    name=...)`` runs on the native backend's slower per-layer path, on flat inputs ``x`` of shape
+    ``(n, in_units)``, in the plan's dtype:
+
+    ============  ========================================================================================
+    field         what the plugin gives
+    ============  ========================================================================================
+    forward       ``forward(params, x, training) -> (y, cache)``: ``y`` of shape ``(n, units)``; ``cache``
+                  is handed back to ``backward`` unchanged; ``training`` is False when evaluating
+    backward      ``backward(params, cache, dy) -> (dx, grads)``, ``dy`` = dLoss/dy of the batch's loss:
+                  ``dx`` = dLoss/dx (shape of ``x``) and ``grads = {name: dLoss/dparams[name]}`` (one array
+                  per parameter, of its shape)
+    params        ``{name: initial value}``: an array, or ``init(in_units, rng) -> array`` (``rng`` a NumPy
+                  generator seeded from the experiment's seed); ``{}`` for a layer without parameters
+    units         the output width; None keeps the input's
+    name          what messages and ``mldsl gradcheck`` call the layer (e.g. the component's type name)
+    ============  ========================================================================================
+
+    ``params`` reach ``forward``/``backward`` as read-only arrays; the optimizer updates them with its state,
+    like the Dense weights, and a run saves them to ``layer_params.npz`` beside ``weights.npz``. Each
+    result is checked: a wrong shape, a missing gradient, NaN or inf, or an exception is an error naming
+    the layer's path and the plugin. ``mldsl gradcheck FILE`` compares ``backward`` with central
+    differences of ``forward``; run it on a model using the layer (``mldsl_hello``'s ``HelloPReLU`` is an
+    example).
 
     Specs are plain data; the context stamps each with the component's path for error messages. The plan
     then checks that the model means on the native kernels what it means in Keras (how a cross-entropy

@@ -284,7 +284,18 @@ class Registry:
     def lowering(self, backend: str, component_cls: type) -> Optional[Any]:
         """The lowering of ``component_cls`` (or of its nearest registered base class) for
         ``backend``, or None when no plugin provides one (the backend then reports it by name)."""
-        table = self.lowerings(backend)
+        found = self._lowering_entry(backend, component_cls)
+        return None if found is None else found[0]
+
+    def lowering_plugin(self, backend: str, component_cls: type) -> Optional[str]:
+        """The name of the plugin whose lowering :meth:`lowering` gives for ``component_cls``, or None."""
+        found = self._lowering_entry(backend, component_cls)
+        return None if found is None else found[1]
+
+    def _lowering_entry(self, backend: str, component_cls: type) -> Optional[Tuple[Any, str]]:
+        """``(lowering, plugin name)`` of ``component_cls`` or of its nearest registered base class."""
+        self.lowerings(backend)
+        table = self._lowerings[backend]
         for cls in getattr(component_cls, "__mro__", (component_cls,)):
             if cls in table:
                 return table[cls]

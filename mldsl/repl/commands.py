@@ -147,8 +147,8 @@ def cmd_help(repl, args: str):
     repl.print("Type .mlx statements (let, experiment, patch, search, import) or an expression to see "
                "its value.\nMulti-line input continues while a bracket is open or a line ends with "
                "`with`, `,` or `=`.\nTAB completes; Ctrl-C cancels the input; Ctrl-D or :quit leaves.\n")
-    order = ["show", "names", "source", "diff", "query", "space", "patch", "run", "search", "load", "save",
-             "reset", "help", "quit"]
+    order = ["show", "names", "source", "diff", "query", "space", "patch", "run", "search", "gradcheck", "load",
+             "save", "reset", "help", "quit"]
     names = [n for n in order if n in COMMANDS] + [n for n in COMMANDS if n not in order]
     for n in names:
         c = COMMANDS[n]
@@ -474,3 +474,25 @@ def cmd_save(repl, args: str):
         text = mlx_text(value, name=re.sub(r"\W", "_", name), kind=keyword)
         path.write_text(text + "\n")
     repl.print_dim(f"saved {name} to {path}")
+
+
+GRADCHECK_ARGUMENTS = arguments("gradcheck", "name", batch={"type": int, "default": 16},
+                                samples={"type": int, "default": 10}, seed={"type": int})
+
+
+@command("gradcheck", "NAME [--batch N] [--samples K] [--seed N]",
+         "check an experiment's gradients against finite differences (float64)", parser=GRADCHECK_ARGUMENTS)
+def cmd_gradcheck(repl, args: str):
+    """As `mldsl gradcheck`: the native backend's gradient of the training loss against central differences,
+    per parameter, in float64 with Dropout disabled; prints the table and the worst relative error."""
+    from mldsl.service import gradcheck, runs
+
+    a = GRADCHECK_ARGUMENTS.parse_args(split_args(args))
+    experiment = resolve(repl, a.name)
+    runs.require_experiment(a.name, experiment, repl.session.experiments())
+    report = gradcheck.gradcheck(experiment, batch=a.batch, samples=a.samples, seed=a.seed)
+    repl.output.table(gradcheck.HEADERS, gradcheck.rows(report))
+    lines = gradcheck.summary_lines(report, a.name)
+    for line in lines[:-1]:
+        repl.print_dim(line)
+    (repl.print if report.passed else repl.print_error)(lines[-1])

@@ -6,6 +6,7 @@ show what they return.
 - ``stores``: the one precedence for the results store (``--store`` > ``$MLDSL_STORE`` > ``./mldsl.db``).
 - ``runs``: run one experiment (or a recorded run again), and the run records as tables, text and JSON.
 - ``studies``: a search's plan from a ``search`` statement or a space, run or resume it, read its trials.
+- ``gradcheck``: an experiment's gradients against float64 finite differences (the native backend's check).
 - ``inspect``: values as ``.mlx``, queries by path and type, search spaces, what a backend cannot run.
 - ``schemas``: a component's or patcher's schema as ``mldsl schema NAME`` shows it.
 - ``completion``: completion of ``.mlx`` being typed (the REPL's tab completion, the language server's).

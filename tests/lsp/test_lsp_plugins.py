@@ -55,7 +55,7 @@ async def test_a_plugins_component_and_patcher_complete_and_hover(client):
     await client.wait_for_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
     result = await client.text_document_completion_async(types.CompletionParams(
         text_document=types.TextDocumentIdentifier(uri=uri), position=types.Position(line=0, character=len(text))))
-    assert [i.label for i in result.items] == ["HelloDense"]
+    assert [i.label for i in result.items] == ["HelloDense", "HelloPReLU"]
 
     text2 = "experiment e = Experiment(model=Sequential([HelloDense(3)]), data=Digits()) with hello_"
     client.text_document_did_change(types.DidChangeTextDocumentParams(

@@ -27,6 +27,11 @@ experiment base = Experiment(
     training = { batch_size = 16, num_epochs = 2 },
 )
 experiment more = base with 'hello_dropout?rate=0.3'
+experiment prelu = Experiment(
+    model = Sequential([Flatten(), Dense(16), HelloPReLU(alpha=0.1), Dense(3, activation="softmax")]),
+    data = Synthetic(num_samples=120, input_shape=[6], num_classes=3, seed=1),
+    training = { batch_size = 16, num_epochs = 3, optimizer = Adam(learning_rate=0.01) },
+)
 '''
 
 
@@ -84,8 +89,9 @@ def test_mldsl_plugins_lists_hello_with_version_and_contributions(hello):
     res = _mldsl("plugins")
     assert res.returncode == 0, res.stderr
     block = res.stdout[res.stdout.index("hello  mldsl-hello 0.1.0  (mldsl_hello)"):]
-    assert block.splitlines()[1:7] == ["  components:", "    layer: HelloDense", "  patchers: hello_dropout",
-                                       "  lowerings:", "    keras: HelloDense", "    native: HelloDense"]
+    assert block.splitlines()[1:7] == ["  components:", "    layer: HelloDense, HelloPReLU",
+                                       "  patchers: hello_dropout", "  lowerings:", "    keras: HelloDense, HelloPReLU",
+                                       "    native: HelloDense, HelloPReLU"]
     res = _mldsl("plugins", "--kind", "patchers")
     assert "hello  mldsl-hello 0.1.0  (mldsl_hello)\n  patchers: hello_dropout" in res.stdout
     res = _mldsl("--version", "-v")
@@ -144,3 +150,30 @@ def test_after_uninstalling_the_component_is_unknown_with_the_plugins_hint(hello
 
     with pytest.raises(UnknownComponentError, match=r"unknown component 'HelloDense'.*mldsl plugins"):
         build_registry().resolve("HelloDense")
+
+
+def test_hello_prelu_brings_its_own_numpy_math_to_the_native_backend(hello, tmp_path):
+    hello.install()
+    (tmp_path / "hello.mlx").write_text(MLX)
+    res = _mldsl("run", "hello.mlx:prelu", "--backend", "native", "--json", "--store", "runs.db", cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    record = json.loads(res.stdout)
+    import numpy as np
+
+    with np.load(tmp_path / record["artifacts"] / "model" / "layer_params.npz", allow_pickle=False) as saved:
+        alpha = saved["layers[2].alpha"]
+    assert alpha.shape == (16,) and not np.allclose(alpha, 0.1)       # learned by the optimizer
+    res = _mldsl("gradcheck", "hello.mlx", "prelu", "--json", cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    rows = json.loads(res.stdout)["params"]
+    assert [(r["layer"], r["type"], r["param"], r["passed"]) for r in rows][2] == (
+        "model.layers[2]", "HelloPReLU (plugin hello)", "alpha", True)
+
+
+def test_hello_prelu_lowers_to_keras_prelu(hello):
+    hello.install()
+    reg = build_registry()
+    cls = reg.resolve("HelloPReLU", kind="layer")
+    assert reg.lowering("keras", cls).__name__ == "lower_prelu_keras"
+    spec = reg.lowering("native", cls)(cls(alpha=0.3))
+    assert type(spec).__name__ == "NumpyLayerSpec" and spec.name == "HelloPReLU"

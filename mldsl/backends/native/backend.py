@@ -98,9 +98,37 @@ class NativeBackend:
         return RunResult(metrics=metrics, history=history, backend=self.name, stopped_early=early, model=trainer,
                          warnings=warnings)
 
+    def gradcheck(self, experiment: Any, *, batch: int = 16, samples: int = 10, eps: Optional[float] = None,
+                  threshold: Optional[float] = None):
+        """Checks the gradients of ``experiment``'s lowered model (its initial weights, float64, Dropout off)
+        against central differences on ``batch`` rows of its training data; the experiment's seed draws the
+        weights, the rows and the coordinates compared. Returns a :class:`~.gradcheck.GradcheckReport`
+        (see :func:`~.gradcheck.gradcheck`)."""
+        import numpy as np
+
+        from mldsl.backends.native.gradcheck import EPS, THRESHOLD, gradcheck
+        from mldsl.backends.native.lowering import field
+
+        if not isinstance(batch, int) or isinstance(batch, bool) or batch < 1:
+            raise BackendError(f"the gradient check's batch must be an integer >= 1, got {batch!r}")
+        plan = self.plan(experiment)
+        data = field(experiment, "data")
+        if data is None or not hasattr(data, "load"):
+            raise BackendError("the experiment has no dataset to load (field 'data')")
+        splits = data.load()
+        n = len(splits.x_train)
+        if n == 0:
+            raise BackendError("the dataset has no training examples to check the gradients on")
+        rows = np.sort(np.random.default_rng(plan.seed).choice(n, size=min(batch, n), replace=False))
+        return gradcheck(plan, np.asarray(splits.x_train)[rows], np.asarray(splits.y_train)[rows],
+                         samples=samples, seed=plan.seed, kernels=self.kernels, eps=EPS if eps is None else eps,
+                         threshold=THRESHOLD if threshold is None else threshold)
+
     def save_model(self, model: MLPTrainer, folder: Any) -> Path:
         """Writes the Dense weights to ``folder/weights.npz`` (``kernel_i``/``bias_i``, the format the Keras
-        backend reads too); returns the path."""
+        backend reads too), and the parameters of plugins' NumPy layers, if any, to
+        ``folder/layer_params.npz`` (``layers[I].NAME``, what ``MLPTrainer.set_layer_params`` reads);
+        returns the path of ``weights.npz``."""
         import numpy as np
 
         folder = Path(folder)
@@ -112,6 +140,9 @@ class NativeBackend:
                 arrays[f"bias_{i}"] = w["bias"]
         path = folder / "weights.npz"
         np.savez(os.fspath(path), **arrays)
+        layer_params = model.get_layer_params()
+        if layer_params:
+            np.savez(os.fspath(folder / "layer_params.npz"), **layer_params)
         return path
 
     def _get_registry(self) -> Any:

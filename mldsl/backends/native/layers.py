@@ -12,6 +12,7 @@ from typing import Any, Optional
 
 import numpy as np
 
+from mldsl.errors import BackendError
 from mldsl.kernels.catalogue import ACTIVATIONS
 
 
@@ -56,6 +57,12 @@ class DenseLayer(RuntimeLayer):
         self.z = np.empty((capacity, spec.units), dtype) if ACTIVATIONS[spec.activation].needs_x else None
         self.W = self.b = self.dW = self.db = None
         self.n_params = fan_in * spec.units + (spec.units if spec.use_bias else 0)
+
+    def param_slices(self) -> dict:
+        """``{"kernel": (lo, hi), "bias": (lo, hi)}``: where each weight lies in the flat buffer (once bound)."""
+        lo, hi = self.param_range
+        cut = lo + self.fan_in * self.units
+        return {"kernel": (lo, cut), **({"bias": (cut, hi)} if self.spec.use_bias else {})}
 
     def bind(self, params: np.ndarray, grads: np.ndarray, offset: int) -> int:
         """Takes its weights from ``params[offset:]`` (and grads alike); returns the next offset."""
@@ -134,3 +141,104 @@ class ActivationLayer(RuntimeLayer):
         if prev_grad is not None:
             out, g = self.views(n)
             self.K.activation_backward(self.activation, x, out, g, prev_grad, self.alpha)
+
+
+class NumpyLayer(RuntimeLayer):
+    """A plugin's layer (:class:`~.plan.NumpyLayerSpec`): its NumPy ``forward``/``backward`` called once per
+    pass, their results checked (shape, finiteness) and copied into the layer's buffers. Its parameters
+    are views into the trainer's flat buffers, like a Dense layer's, so the optimizer updates them."""
+
+    def __init__(self, spec: Any, fan_in: int, capacity: int, dtype: np.dtype, has_grad: bool):
+        super().__init__(spec.units or fan_in, capacity, dtype, has_grad)
+        self.spec = spec
+        self.fan_in = fan_in
+        self.shapes: dict = {}
+        self.shapes = {name: self.initial_value(name, np.random.default_rng(0)).shape for name in spec.params}
+        self.n_params = sum(int(np.prod(shape)) for shape in self.shapes.values())
+        self.P: dict = {}          # name -> read-only view of the parameter (what the plugin's code gets)
+        self.G: dict = {}          # name -> its gradient's view
+        self.flat: dict = {}       # name -> writable flat view of the parameter
+        self.param_range = (0, 0)
+        self.cache: Any = None
+
+    def fail(self, message: str) -> BackendError:
+        return BackendError(f"{self.spec.name}{self.spec.where}: {message}")
+
+    def initial_value(self, name: str, rng: np.random.Generator) -> np.ndarray:
+        """The initial value of parameter ``name``: the spec's array, or its ``init(in_units, rng)``."""
+        init = self.spec.params[name]
+        try:
+            value = init(self.fan_in, rng) if callable(init) else init
+            value = np.array(value, dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            raise self.fail(f"the initial value of parameter {name!r} is not an array of numbers ({exc})") from None
+        if self.shapes.get(name, value.shape) != value.shape:
+            raise self.fail(f"the initializer of parameter {name!r} gave shape {value.shape}, then "
+                            f"{self.shapes[name]}: it must depend only on the input width")
+        if not np.all(np.isfinite(value)):
+            raise self.fail(f"the initial value of parameter {name!r} holds NaN or inf")
+        return value
+
+    def param_slices(self) -> dict:
+        """``{name: (lo, hi)}``: where each parameter lies in the flat buffer (once bound)."""
+        out, lo = {}, self.param_range[0]
+        for name, shape in self.shapes.items():
+            size = int(np.prod(shape))
+            out[name] = (lo, lo + size)
+            lo += size
+        return out
+
+    def bind(self, params: np.ndarray, grads: np.ndarray, offset: int) -> int:
+        """Takes its parameters from ``params[offset:]`` (and grads alike); returns the next offset."""
+        self.param_range = (offset, offset + self.n_params)
+        for name, (lo, hi) in self.param_slices().items():
+            self.flat[name] = params[lo:hi]
+            view = params[lo:hi].reshape(self.shapes[name]).view()
+            view.flags.writeable = False          # the plugin reads them; the optimizer writes them
+            self.P[name] = view
+            self.G[name] = grads[lo:hi].reshape(self.shapes[name])
+        return offset + self.n_params
+
+    def reset(self, rng: np.random.Generator) -> None:
+        """Sets every parameter to its initial value."""
+        for name in self.shapes:
+            self.flat[name][...] = self.initial_value(name, rng).reshape(-1)
+
+    def _checked(self, value: Any, shape: tuple, what: str) -> np.ndarray:
+        arr = np.asarray(value)
+        if arr.shape != shape:
+            raise self.fail(f"{what} has shape {arr.shape}, expected {shape}")
+        if arr.dtype.kind not in "fiub":
+            raise self.fail(f"{what} holds {arr.dtype} values, not numbers")
+        if not np.all(np.isfinite(arr)):
+            raise self.fail(f"{what} holds NaN or inf values")
+        return arr
+
+    def _call(self, fn: Any, what: str, *args: Any) -> Any:
+        try:
+            result = fn(*args)
+        except BackendError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a plugin's bug, reported with the layer it happened in
+            raise self.fail(f"its {what} raised {type(exc).__name__}: {exc}") from exc
+        if not isinstance(result, tuple) or len(result) != 2:
+            raise self.fail(f"its {what} must return a pair {'(y, cache)' if what == 'forward' else '(dx, grads)'}, "
+                            f"got {type(result).__name__}")
+        return result
+
+    def forward(self, x, n, training):
+        out, _ = self.views(n)
+        y, self.cache = self._call(self.spec.forward, "forward", self.P, x, training)
+        out[...] = self._checked(y, (n, self.units), "the output of its forward")
+        return out
+
+    def backward(self, x, n, prev_grad):
+        _, g = self.views(n)
+        dx, grads = self._call(self.spec.backward, "backward", self.P, self.cache, g)
+        if not isinstance(grads, dict) or set(grads) != set(self.shapes):
+            got = sorted(grads) if isinstance(grads, dict) else type(grads).__name__
+            raise self.fail(f"its backward must return the gradients of {sorted(self.shapes)} as a dict, got {got}")
+        for name, shape in self.shapes.items():
+            self.G[name][...] = self._checked(grads[name], shape, f"the gradient of {name!r} from its backward")
+        if prev_grad is not None:
+            prev_grad[...] = self._checked(dx, (n, self.fan_in), "dx from its backward")

@@ -59,9 +59,12 @@ class LoweringContext:
             where = f" at {path_of(component)}" if path_of(component) else ""
             raise BackendError(f"could not lower {type_name_of(component)}{where} to the native backend: "
                                f"{exc}") from exc
+        owner = getattr(self.registry, "lowering_plugin", None)
         for spec in out if isinstance(out, (list, tuple)) else [out]:
             if hasattr(spec, "path") and not spec.path:
                 spec.path = path_of(component)
+            if hasattr(spec, "plugin") and not spec.plugin and owner is not None:
+                spec.plugin = owner(BACKEND_NAME, type(component)) or ""
         return out
 
     def layers(self, component: Any) -> List[Any]:

@@ -14,7 +14,7 @@ Defaults follow Keras (glorot_uniform kernels, zero biases, Adam(1e-3, 0.9, 0.99
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Any, List, Optional, Union
+from typing import Any, Callable, List, Mapping, Optional, Union
 
 from mldsl.backends.native.initializers import NAMES as INITIALIZERS
 from mldsl.errors import BackendError, suggestion_text
@@ -108,7 +108,53 @@ class ActivationSpec:
         _choice("activation", self.activation, ACTIVATIONS, _at(self))
 
 
-LayerSpec = Union[DenseSpec, DropoutSpec, FlattenSpec, ActivationSpec]
+@dataclass
+class NumpyLayerSpec:
+    """A layer whose math is a plugin's own NumPy code: the native backend's slower path for what its
+    kernels do not have (the kernels' layers are the fast one). It takes flat features ``(n, in_units)``.
+
+    * ``forward(params, x, training) -> (y, cache)``: ``y`` of shape ``(n, units)``; ``cache`` is anything
+      the backward pass needs (it is handed back unchanged); ``training`` is False when evaluating.
+    * ``backward(params, cache, dy) -> (dx, grads)``: ``dx`` = dLoss/dx, shaped as ``x``; ``grads`` =
+      ``{name: dLoss/dparams[name]}``, one array per parameter, shaped as it.
+    * ``params``: ``{name: initial value}``, each an array (or number), or a function
+      ``init(in_units, rng) -> array`` (``rng`` a ``numpy.random.Generator`` seeded from the plan's seed).
+      ``params`` handed to ``forward``/``backward`` are read-only float arrays; the optimizer updates them.
+    * ``units``: the output width (None: the same as the input's).
+
+    The trainer checks every result's shape and finiteness and names the layer's path and the plugin when
+    one is wrong; ``mldsl gradcheck`` checks ``backward`` against finite differences of ``forward``."""
+
+    forward: Callable[..., Any]
+    backward: Callable[..., Any]
+    params: Mapping[str, Any] = field(default_factory=dict)
+    units: Optional[int] = None
+    name: str = "NumPy layer"        # what the layer is called in messages and in gradcheck's table
+    path: str = _path_field()
+    plugin: str = field(default="", compare=False, repr=False, kw_only=True)   # stamped by the lowering
+
+    def __post_init__(self):
+        for what in ("forward", "backward"):
+            if not callable(getattr(self, what)):
+                raise BackendError(f"{self.name}{_at(self)}: {what} must be a function, got "
+                                   f"{getattr(self, what)!r}")
+        if self.units is not None and (isinstance(self.units, bool) or not isinstance(self.units, int)
+                                       or self.units < 1):
+            raise BackendError(f"{self.name}{_at(self)}: units must be an integer >= 1 or None, got {self.units!r}")
+        if not isinstance(self.params, Mapping) or not all(isinstance(k, str) and k.isidentifier()
+                                                           for k in self.params):
+            raise BackendError(f"{self.name}{_at(self)}: params must be a dict {{name: initial value}} with "
+                               f"identifier names, got {self.params!r}")
+
+    @property
+    def where(self) -> str:
+        """``' (at PATH, plugin NAME)'``: where a message about this layer points."""
+        parts = [f"at {self.path}"] if self.path else []
+        parts += [f"plugin {self.plugin}"] if self.plugin else []
+        return f" ({', '.join(parts)})" if parts else ""
+
+
+LayerSpec = Union[DenseSpec, DropoutSpec, FlattenSpec, ActivationSpec, NumpyLayerSpec]
 
 
 @dataclass
@@ -221,6 +267,8 @@ def _describe(spec: Any) -> str:
         return f"Dense with activation {spec.activation!r}"
     if isinstance(spec, ActivationSpec):
         return f"Activation({spec.activation!r})"
+    if isinstance(spec, NumpyLayerSpec):
+        return spec.name
     return type(spec).__name__.replace("Spec", "")
 
 
@@ -307,9 +355,9 @@ class Plan:
         if not self.layers or not any(isinstance(s, DenseSpec) for s in self.layers):
             raise BackendError("the plan needs at least one Dense layer")
         for spec in self.layers:
-            if not isinstance(spec, (DenseSpec, DropoutSpec, FlattenSpec, ActivationSpec)):
+            if not isinstance(spec, (DenseSpec, DropoutSpec, FlattenSpec, ActivationSpec, NumpyLayerSpec)):
                 raise BackendError(f"the native trainer cannot run layer {spec!r} "
-                                   "(it runs Dense, Dropout, Flatten and Activation)")
+                                   "(it runs Dense, Dropout, Flatten, Activation and NumpyLayerSpec)")
         if not isinstance(self.batch_size, int) or self.batch_size < 1:
             raise BackendError(f"batch_size must be an integer >= 1, got {self.batch_size!r}")
         if not isinstance(self.eval_batch_size, int) or self.eval_batch_size < 1:

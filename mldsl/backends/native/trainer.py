@@ -18,9 +18,9 @@ import numpy as np
 
 from mldsl.backends.base import lower_learning_rate
 from mldsl.backends.native.initializers import initialize
-from mldsl.backends.native.layers import ActivationLayer, DenseLayer, DropoutLayer
+from mldsl.backends.native.layers import ActivationLayer, DenseLayer, DropoutLayer, NumpyLayer
 from mldsl.backends.native.optim import FlatOptimizer
-from mldsl.backends.native.plan import DenseSpec, DropoutSpec, FlattenSpec, Plan
+from mldsl.backends.native.plan import DenseSpec, DropoutSpec, FlattenSpec, NumpyLayerSpec, Plan
 from mldsl.backends.native.threads import choose_threads, step_work, usable_cores
 from mldsl.errors import BackendError
 from mldsl.kernels import catalogue
@@ -29,6 +29,15 @@ from mldsl.kernels import catalogue
 EpochCallback = Callable[[int, dict], Optional[bool]]
 
 KERNEL_MODULES = {"cython": "mldsl.kernels", "numpy": "mldsl.kernels.reference"}
+
+
+def output_width(spec: Any, shape: tuple) -> int:
+    """The features per example a (non-Flatten) layer spec outputs, given its input ``shape``."""
+    if isinstance(spec, DenseSpec):
+        return spec.units
+    if isinstance(spec, NumpyLayerSpec):
+        return spec.units or shape[0]
+    return shape[0]
 
 
 def memory_needed(plan: Plan, n_features: int, specs: Sequence[tuple], capacity: int, itemsize: int) -> int:
@@ -41,7 +50,7 @@ def memory_needed(plan: Plan, n_features: int, specs: Sequence[tuple], capacity:
     flat = params * (2 + len(plan.optimizer.states) + restore)
     rows = 0
     for _, s, shape in specs:
-        units = s.units if isinstance(s, DenseSpec) else shape[0]
+        units = output_width(s, shape)
         per_row = 2 + (isinstance(s, DropoutSpec) or (isinstance(s, DenseSpec) and
                                                       catalogue.ACTIVATIONS[s.activation].needs_x))
         rows += per_row * units
@@ -136,46 +145,50 @@ class MLPTrainer:
             if isinstance(spec, FlattenSpec):
                 shape = (int(np.prod(shape)),)
                 continue
-            if isinstance(spec, DenseSpec) and len(shape) != 1:
-                where = f"the Dense layer at {spec.path}" if spec.path else f"layer {idx} (Dense)"
-                raise BackendError(f"{where} gets inputs of shape {shape}; the native backend runs Dense on flat "
+            if isinstance(spec, (DenseSpec, NumpyLayerSpec)) and len(shape) != 1:
+                kind = "Dense" if isinstance(spec, DenseSpec) else spec.name
+                where = f"the {kind} layer at {spec.path}" if spec.path else f"layer {idx} ({kind})"
+                raise BackendError(f"{where} gets inputs of shape {shape}; the native backend runs {kind} on flat "
                                    "features only: put a Flatten layer before it")
             if isinstance(spec, DropoutSpec) and spec.rate == 0:
                 continue
             specs.append((idx, spec, shape))
-            if isinstance(spec, DenseSpec):
-                shape = (spec.units,)
+            shape = (output_width(spec, shape),)
         self.n_features = int(np.prod(self.input_shape))
         if len(shape) != 1:
             raise BackendError(f"the model's output has shape {shape}; end it with a Dense layer")
         self.output_units = shape[0]
         self._check_memory(specs)
 
-        first_dense = next(i for i, (_, s, _) in enumerate(specs) if isinstance(s, DenseSpec))
+        first_weighted = next(i for i, (_, s, _) in enumerate(specs)      # the first layer with weights
+                           if isinstance(s, DenseSpec) or (isinstance(s, NumpyLayerSpec) and s.params))
         self.layers: List[Any] = []
         seed = int(plan.seed)
         for pos, (idx, spec, in_shape) in enumerate(specs):
-            has_grad = pos >= first_dense      # gradients are needed from the first weighted layer on
+            has_grad = pos >= first_weighted      # gradients are needed from the first weighted layer on
             units = in_shape[0]
             if isinstance(spec, DenseSpec):
                 layer = DenseLayer(self.K, spec, units, cap, dt, has_grad)
             elif isinstance(spec, DropoutSpec):
                 dseed = spec.seed if spec.seed is not None else (seed * 1_000_003 + idx) & (2 ** 63 - 1)
                 layer = DropoutLayer(self.K, spec.rate, dseed, units, cap, dt, has_grad)
+            elif isinstance(spec, NumpyLayerSpec):
+                layer = NumpyLayer(spec, units, cap, dt, has_grad)
             else:
                 layer = ActivationLayer(self.K, spec.activation, spec.alpha, units, cap, dt, has_grad)
             layer.index = idx
             self.layers.append(layer)
         self.dense_layers = [l for l in self.layers if isinstance(l, DenseLayer)]
+        self.weighted_layers = [l for l in self.layers if l.n_params]     # in order: Dense and plugin layers
         self._has_l2 = any(l.l2 for l in self.dense_layers)
         # which layers need dx: every layer after the first weighted one
-        self._prev_grad_needed = [pos > first_dense for pos in range(len(self.layers))]
+        self._prev_grad_needed = [pos > first_weighted for pos in range(len(self.layers))]
 
-        n_params = sum(l.n_params for l in self.dense_layers)
+        n_params = sum(l.n_params for l in self.weighted_layers)
         self.params = np.empty(n_params, dt)
         self.grads = np.zeros(n_params, dt)
         off = 0
-        for l in self.dense_layers:
+        for l in self.weighted_layers:
             off = l.bind(self.params, self.grads, off)
         self.reset_weights()
         self.optimizer = FlatOptimizer(self.K, plan.optimizer, self.params, self.grads)
@@ -216,9 +229,13 @@ class MLPTrainer:
                                f"({self.plan.eval_batch_size}) smaller")
 
     def reset_weights(self, seed: Optional[int] = None) -> None:
-        """(Re)initialises every Dense layer: kernels with their initializer, biases with zeros."""
+        """(Re)initialises every layer with weights, in order from one generator: Dense kernels with their
+        initializer, biases with zeros; a plugin's layer with its parameters' initial values."""
         rng = np.random.default_rng(self.plan.seed if seed is None else seed)
-        for l in self.dense_layers:
+        for l in self.weighted_layers:
+            if isinstance(l, NumpyLayer):
+                l.reset(rng)
+                continue
             w = np.empty((l.fan_in, l.units), np.float64)
             l.W[...] = initialize(l.spec.kernel_initializer, w, rng)
             if l.b is not None:
@@ -314,6 +331,17 @@ class MLPTrainer:
             if update and layer.n_params:
                 opt.update(*layer.param_range)
         return loss, hits
+
+    def training_loss(self, x: Any, y: Any) -> float:
+        """The training loss (regularisers included) of ``x``/``y`` as one batch (at most ``capacity`` rows):
+        a training-mode forward pass only, no gradients; what :meth:`gradients` differentiates."""
+        xs = self._prepare_x(x)
+        ys = self._prepare_y(y, len(xs))
+        n = len(xs)
+        if not 0 < n <= self.capacity:
+            raise BackendError(f"training_loss() takes 1..{self.capacity} rows, got {n}")
+        loss = self._loss(self._forward(xs, n, True), ys, None)
+        return loss + self._penalty() if self._has_l2 else loss
 
     def train_step(self, indices: np.ndarray, x: np.ndarray, y: np.ndarray) -> tuple:
         """One optimizer step on the rows ``indices`` of the prepared arrays ``x``/``y``; returns
@@ -487,6 +515,27 @@ class MLPTrainer:
             else:
                 res[s:s + n] = out
         return res
+
+    def _numpy_layer_params(self) -> Dict[str, tuple]:
+        """``{"layers[I].NAME": (layer, NAME)}`` for every parameter of the plugins' NumPy layers."""
+        return {f"layers[{l.index}].{name}": (l, name) for l in self.weighted_layers if isinstance(l, NumpyLayer)
+                for name in l.P}
+
+    def get_layer_params(self) -> Dict[str, np.ndarray]:
+        """Copies of the parameters of the plugins' NumPy layers: ``{"layers[I].NAME": array}``, ``I`` the
+        layer's index in the plan (the Dense weights are :meth:`get_weights`')."""
+        return {key: np.array(layer.P[name]) for key, (layer, name) in self._numpy_layer_params().items()}
+
+    def set_layer_params(self, params: Dict[str, Any]) -> None:
+        """Sets the plugins' layers' parameters from :meth:`get_layer_params`' format (every one, shapes equal)."""
+        mine = self._numpy_layer_params()
+        if set(params) != set(mine):
+            raise BackendError(f"the plugin layers' parameters are {sorted(mine)}, got {sorted(params)}")
+        for key, (layer, name) in mine.items():
+            value = np.asarray(params[key])
+            if value.shape != layer.shapes[name]:
+                raise BackendError(f"parameter {key}: shape {value.shape}, expected {layer.shapes[name]}")
+            layer.flat[name][...] = value.reshape(-1)
 
     def get_weights(self) -> List[Dict[str, Optional[np.ndarray]]]:
         """Copies of the Dense weights: ``[{"kernel": (in, out), "bias": (out,) | None}, ...]``."""

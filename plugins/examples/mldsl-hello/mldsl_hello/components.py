@@ -1,4 +1,4 @@
-"""The ``HelloDense`` layer component."""
+"""The layer components ``HelloDense`` and ``HelloPReLU``."""
 from mldsl import components as c
 from mldsl import hookimpl
 from mldsl import symbolic as sym
@@ -16,6 +16,16 @@ class HelloDense(c.Layer):
     type_name = "HelloDense"
 
 
+@sym.members([
+    ("alpha", c.FloatRange(0.25), "Initial slope for negative inputs (one learnable slope per unit)."),
+])
+class HelloPReLU(c.Layer):
+    """A parametric ReLU, ``x if x > 0 else alpha * x``, with one learnable ``alpha`` per unit. On the native
+    backend its math is this plugin's own NumPy code (:mod:`mldsl_hello.prelu`); on Keras, ``PReLU``."""
+
+    type_name = "HelloPReLU"
+
+
 @hookimpl
 def mldsl_components():
-    return [HelloDense]
+    return [HelloDense, HelloPReLU]

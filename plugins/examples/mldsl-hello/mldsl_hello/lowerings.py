@@ -1,12 +1,13 @@
-"""How ``HelloDense`` runs on each backend (the ``mldsl_lowerings`` hook).
+"""How ``HelloDense`` and ``HelloPReLU`` run on each backend (the ``mldsl_lowerings`` hook).
 
-* ``native``: ``fn(component) -> [layer specs]`` of :mod:`mldsl.backends.native.plan`;
+* ``native``: ``fn(component) -> [layer specs]`` of :mod:`mldsl.backends.native.plan`: ``HelloDense``
+  recombines the kernels' layers; ``HelloPReLU`` brings its own NumPy math (a ``NumpyLayerSpec``);
 * ``keras``: ``fn(component, ctx) -> [keras layers]`` (``ctx.keras`` is the imported Keras module).
 
 Backend modules are imported inside the lowerings, when a backend runs, never at plugin load.
 """
 from mldsl import hookimpl
-from mldsl_hello.components import HelloDense
+from mldsl_hello.components import HelloDense, HelloPReLU
 
 
 def lower_native(component):
@@ -19,6 +20,21 @@ def lower_native(component):
     return specs
 
 
+def lower_prelu_native(component):
+    """``HelloPReLU`` as a layer with this plugin's NumPy forward and backward, and one parameter."""
+    from mldsl.backends.native.plan import NumpyLayerSpec
+    from mldsl_hello import prelu
+
+    return NumpyLayerSpec(prelu.forward, prelu.backward, {"alpha": prelu.initial_alpha(component.alpha)},
+                          name="HelloPReLU")
+
+
+def lower_prelu_keras(component, ctx):
+    """``HelloPReLU`` as Keras' ``PReLU`` (one slope per unit, starting at ``alpha``)."""
+    keras = ctx.keras
+    return keras.layers.PReLU(alpha_initializer=keras.initializers.Constant(float(component.alpha)))
+
+
 def lower_keras(component, ctx):
     """``HelloDense`` as Keras layers: Dense (+ Dropout)."""
     layers = [ctx.keras.layers.Dense(int(component.units), activation=component.activation)]
@@ -29,4 +45,5 @@ def lower_keras(component, ctx):
 
 @hookimpl
 def mldsl_lowerings(backend):
-    return {"native": {HelloDense: lower_native}, "keras": {HelloDense: lower_keras}}.get(backend)
+    return {"native": {HelloDense: lower_native, HelloPReLU: lower_prelu_native},
+            "keras": {HelloDense: lower_keras, HelloPReLU: lower_prelu_keras}}.get(backend)
