@@ -85,7 +85,9 @@ _EXPORTS: dict[str, str] = {
     "Patch": "mldsl.patching",
     "PatchWarning": "mldsl.patching",
     "PatchError": "mldsl.errors",
-    # running searches
+    # running experiments and searches
+    "run": "mldsl.service.python_run",
+    "RunReport": "mldsl.service.python_run",
     "run_search": "mldsl.engine.search",
     "SearchResult": "mldsl.engine.search",
     "SearchError": "mldsl.errors",
