@@ -25,7 +25,7 @@ print(mldsl.diff(base, patched))
 report = mldsl.run(patched, name="guide_patched")
 print(f"patched: accuracy {report.metrics['accuracy']:.4f} (run {report.run_id})")
 
-# 3. A search space: hidden width, activation and one shared learning rate decision, as in the guide.
+# 3. A search space: hidden width, activation and learning rate, as in the guide.
 space = base.clone(deep=True, override={
     "model.layers[1].units": mldsl.oneof([16, 32, 64]),
     "model.layers[1].activation": mldsl.oneof(["relu", "tanh", "sigmoid"]),

@@ -138,3 +138,17 @@ def test_a_stored_and_resumed_search_keeps_one_decision(space, tmp_path):
         recorded = mldsl.parse(trial.experiment_mlx)
         assert len(set(l2_values(next(iter(recorded.values()))))) == 1
     assert result.best is not None
+
+
+def test_the_practical_search_example_samples_one_l2_lambda_for_every_layer():
+    from pathlib import Path
+
+    module = mldsl.load_mlx(Path(__file__).parents[2] / "examples" / "practical_search.mlx")
+    search = module["practical_search"]
+    spec = dna_spec(search.space)
+    assert [e.name for e in spec.elements] == ["l2_lambda", "learning_rate"]
+    assert len(spec.elements[0].shared_locations) == 2
+    for exp, feedback in mldsl.sample(search.space, Random(seed=0), num_examples=5):
+        factors = {layer.kernel_regularizer.l2 for layer in exp.model.layers[1:]}
+        assert len(factors) == 1
+        feedback(0.0)
