@@ -1,4 +1,5 @@
-"""The native stack's catalogue: each activation, optimizer update and loss the kernels implement, once.
+"""The native stack's catalogue: each activation, optimizer update, loss and weight regularizer the kernels
+implement, once.
 
 Everything that names an activation or an optimizer reads it from here: the DSL's string activations
 (:data:`ACTIVATION_NAMES`, used by :mod:`mldsl.components`), the kernels' Python side (their argument
@@ -23,7 +24,8 @@ from types import MappingProxyType
 from typing import Any, Callable, Dict, Mapping, Optional, Tuple
 
 __all__ = ["Activation", "ACTIVATIONS", "ACTIVATION_NAMES", "Update", "UPDATES", "Optimizer", "OPTIMIZERS",
-           "Loss", "LOSSES", "Regularizer", "REGULARIZERS", "PENALTY", "PENALTY_GRADIENT", "activation", "optimizer", "update_of", "state_buffers", "named_activation_kernels"]
+           "Loss", "LOSSES", "Regularizer", "REGULARIZERS", "PENALTY", "PENALTY_GRADIENT", "activation", "optimizer",
+           "update_of", "state_buffers", "named_activation_kernels"]
 
 
 # ------------------------------------------------------------------------------------------ activations

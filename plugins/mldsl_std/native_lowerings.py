@@ -30,7 +30,8 @@ def _dense(c, ctx):
 
 def _regularizer(name):
     def lower(c, ctx):
-        l1, l2 = REGULARIZERS[name].factors(**{arg: float(c.sym_get(arg)) for arg in REGULARIZERS[name].defaults})
+        regularizer = REGULARIZERS[name]
+        l1, l2 = regularizer.factors(**{arg: float(c.sym_get(arg)) for arg in regularizer.defaults})
         return RegularizerSpec(l1=l1, l2=l2)
     return lower
 
