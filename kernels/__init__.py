@@ -92,6 +92,8 @@ KERNELS: dict[str, str] = {
     "count_correct": "losses",
     "l2_penalty": "regularizers",
     "l2_grad": "regularizers",
+    "l1_penalty": "regularizers",
+    "l1_grad": "regularizers",
     "dropout_forward": "dropout",
     "dropout_backward": "dropout",
     "optimizer_update": "optimizers",

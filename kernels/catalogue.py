@@ -1,4 +1,5 @@
-"""The native stack's catalogue: each activation, optimizer update and loss the kernels implement, once.
+"""The native stack's catalogue: each activation, optimizer update, loss and weight regularizer the kernels
+implement, once.
 
 Everything that names an activation or an optimizer reads it from here: the DSL's string activations
 (:data:`ACTIVATION_NAMES`, used by :mod:`mldsl.components`), the kernels' Python side (their argument
@@ -23,7 +24,8 @@ from types import MappingProxyType
 from typing import Any, Callable, Dict, Mapping, Optional, Tuple
 
 __all__ = ["Activation", "ACTIVATIONS", "ACTIVATION_NAMES", "Update", "UPDATES", "Optimizer", "OPTIMIZERS",
-           "Loss", "LOSSES", "activation", "optimizer", "update_of", "state_buffers", "named_activation_kernels"]
+           "Loss", "LOSSES", "Regularizer", "REGULARIZERS", "PENALTY", "PENALTY_GRADIENT", "activation", "optimizer",
+           "update_of", "state_buffers", "named_activation_kernels"]
 
 
 # ------------------------------------------------------------------------------------------ activations
@@ -271,4 +273,37 @@ LOSSES: Mapping[str, Loss] = MappingProxyType({l.name: l for l in (
     Loss("sparse_categorical_crossentropy", 0, "SparseCategoricalCrossentropy", True, True),
     Loss("categorical_crossentropy", 1, "CategoricalCrossentropy", True, False),
     Loss("mse", 2, "MeanSquaredError", False, False),
+)})
+
+
+# ------------------------------------------------------------------------------------------ regularizers
+
+#: What every weight regularizer adds to the loss, given its factors (the kernels ``l1_penalty`` and
+#: ``l2_penalty``, the fused training step, and Keras' ``L1``/``L2``/``L1L2`` compute exactly this).
+PENALTY = "l1 * sum(|w|) + l2 * sum(w**2)"
+#: Its gradient: ``sign(0) = 0``, as TensorFlow's ``sign`` (the kernels ``l1_grad`` and ``l2_grad``).
+PENALTY_GRADIENT = "l1 * sign(w) + 2 * l2 * w"
+
+
+@dataclass(frozen=True)
+class Regularizer:
+    """One kernel regularizer: Keras' class of the same name, as factors of :data:`PENALTY`."""
+
+    #: Keras' class (``keras.regularizers.<name>``), also the DSL component's name.
+    name: str
+    #: Its arguments, each a factor of :data:`PENALTY` (``"l1"``, ``"l2"``), with Keras' defaults.
+    defaults: Mapping[str, float]
+
+    def factors(self, **values: float) -> Tuple[float, float]:
+        """``(l1, l2)`` of :data:`PENALTY` for this regularizer's arguments (missing ones: the defaults)."""
+        merged = {**self.defaults, **values}
+        return float(merged.get("l1", 0.0)), float(merged.get("l2", 0.0))
+
+
+#: Every kernel regularizer, by name (Keras' defaults: ``keras.regularizers.L1(l1=0.01)``, ``L2(l2=0.01)``,
+#: ``L1L2(l1=0.0, l2=0.0)``).
+REGULARIZERS: Mapping[str, Regularizer] = MappingProxyType({r.name: r for r in (
+    Regularizer("L1", MappingProxyType({"l1": 0.01})),
+    Regularizer("L2", MappingProxyType({"l2": 0.01})),
+    Regularizer("L1L2", MappingProxyType({"l1": 0.0, "l2": 0.0})),
 )})

@@ -18,7 +18,7 @@ from mldsl.kernels import catalogue
 
 __all__ = [
     "matmul", "dense_forward", "dense_backward", "activation_forward", "activation_backward",
-    "softmax_cross_entropy", "mse", "count_correct", "l2_penalty", "l2_grad", "dropout_forward",
+    "softmax_cross_entropy", "mse", "count_correct", "l2_penalty", "l2_grad", "l1_penalty", "l1_grad", "dropout_forward",
     "dropout_backward", "optimizer_update", "sgd_update", "momentum_update", "nesterov_update", "adam_update",
     "rmsprop_update", "adagrad_update", "gather_rows", "DenseTrainStep",
 ]
@@ -344,7 +344,7 @@ def count_correct(scores, labels):
     return int((scores.argmax(axis=1) == labels).sum())
 
 
-# ---------------------------------------------------------------- L2
+# ---------------------------------------------------------------- weight penalties (L2, L1)
 
 def l2_penalty(w, l2):
     """Returns ``l2 * sum(w**2)``."""
@@ -357,6 +357,20 @@ def l2_grad(w, dw, l2):
     w = _fa("l2_grad", "w", w)
     dw = _out("l2_grad", "dw", dw, w.dtype, w.shape)
     dw += w.dtype.type(2.0 * l2) * w
+    return dw
+
+
+def l1_penalty(w, l1):
+    """Returns ``l1 * sum(|w|)``."""
+    w = _fa("l1_penalty", "w", w)
+    return float(l1) * float(np.abs(w.astype(np.float64)).sum())
+
+
+def l1_grad(w, dw, l1):
+    """Adds ``l1 * sign(w)`` (``sign(0) = 0``) to ``dw`` in place; returns ``dw``."""
+    w = _fa("l1_grad", "w", w)
+    dw = _out("l1_grad", "dw", dw, w.dtype, w.shape)
+    dw += w.dtype.type(l1) * np.sign(w)
     return dw
 
 
@@ -596,6 +610,7 @@ class DenseTrainStep:
                 layer["b"] = layer["db"] = None
             act, _ = _act(fn, spec.get("activation"), spec.get("alpha"))
             layer["activation"] = act
+            layer["l1"] = float(spec.get("l1") or 0.0)
             layer["l2"] = float(spec.get("l2") or 0.0)
             _out(fn, f"{name} out", spec["out"], dt, (cap, o))
             _out(fn, f"{name} grad", spec["grad"], dt, (cap, o))
@@ -680,6 +695,7 @@ class DenseTrainStep:
             loss = softmax_cross_entropy(h, yb, g)
             hits = float(count_correct(h, yb)) if self.count_hits else 0.0
         loss += sum(l2_penalty(L["W"], L["l2"]) for L in self.layers if L["l2"])
+        loss += sum(l1_penalty(L["W"], L["l1"]) for L in self.layers if L["l1"])
         for k in range(len(self.layers) - 1, -1, -1):
             L = self.layers[k]
             x_in = self.layers[k - 1]["out"][:n] if k else xb
@@ -689,6 +705,8 @@ class DenseTrainStep:
                            L["alpha"])
             if L["l2"]:
                 l2_grad(L["W"], L["dW"], L["l2"])
+            if L["l1"]:
+                l1_grad(L["W"], L["dW"], L["l1"])
             if update:
                 for lo, hi in L["segments"]:
                     self._update(lo, hi, iteration)

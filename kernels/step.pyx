@@ -20,7 +20,7 @@ include "_check.pxi"
 include "_act.pxi"
 include "_dense.pxi"
 include "_loss.pxi"
-include "_l2.pxi"
+include "_penalty.pxi"
 include "_gather.pxi"
 include "_optim.pxi"
 
@@ -40,7 +40,7 @@ cdef class _Layer:
     cdef Py_ssize_t i, o, w_off, b_off
     cdef int act
     cdef bint has_b, has_z
-    cdef double alpha, l2
+    cdef double alpha, l1, l2
 
 
 cdef inline object params_dtype(int t):
@@ -61,7 +61,8 @@ cdef class DenseTrainStep:
 
     layers: one dict per Dense layer, in order, with ``W`` (i, o) and ``dW`` (views into ``params`` and
     ``grads`` at the same offset), ``b``/``db`` ((o,) views, or None for no bias), ``activation`` and
-    ``alpha`` (as for :func:`dense_forward`), ``l2`` (the kernel's L2 factor, 0 for none), and the
+    ``alpha`` (as for :func:`dense_forward`), ``l1`` and ``l2`` (the factors of the kernel's penalty,
+``mldsl.kernels.catalogue.PENALTY``; 0 or absent for none), and the
     per-layer buffers ``out`` (capacity, o), ``grad`` (capacity, o) and ``z`` ((capacity, o) for
     gelu/gelu_tanh/swish, else None).
     loss: a name of ``mldsl.kernels.catalogue.LOSSES``: "sparse_categorical_crossentropy" /
@@ -150,6 +151,7 @@ cdef class DenseTrainStep:
                 raise ValueError(f"{fn}: {name} db must sit at the same offset in grads as b in params")
         code, alpha = _act_code(fn, spec.get("activation"), spec.get("alpha"))
         L.act, L.alpha = code, alpha
+        L.l1 = float(spec.get("l1") or 0.0)
         L.l2 = float(spec.get("l2") or 0.0)
         rows = (self.capacity, L.o)
         out = _as_output(fn, f"{name} out", spec["out"], t, rows)
@@ -294,11 +296,14 @@ cdef class DenseTrainStep:
             total = _mse(h, yt, g, True) / (n * self.n_out)
             if self.count_hits:
                 hits = _exact_matches(h, yt) if self.n_out == 1 else _count_dense(h, yt)
-        for k in range(nl):                                   # the L2 penalty, before any update
+        for k in range(nl):                                   # the weight penalties, before any update
             L = <_Layer>self.layers[k]
-            if L.l2:
+            if L.l2 or L.l1:
                 wflat = self.params[L.w_off:L.w_off + L.i * L.o]
+            if L.l2:
                 penalty += L.l2 * _l2_penalty(wflat)
+            if L.l1:
+                penalty += L.l1 * _l1_penalty(wflat)
 
         if update and hyp.kind == OPT_ADAM:
             adam_at(&hyp, iteration)
@@ -341,7 +346,8 @@ cdef class DenseTrainStep:
                 h, prev_g, ppre = xb, g, g                    # no dX for the first layer
                 alpha = 0
             _backward_update(h, W, g, dW, b, db, L.has_b, prev_g, k > 0, pact, ppre, <floating>alpha,
-                             <floating>(2.0 * L.l2), L.l2 != 0, &hyp, update, s0, s1, L.w_off, L.b_off)
+                             <floating>(2.0 * L.l2), L.l2 != 0, <floating>L.l1, L.l1 != 0, &hyp, update, s0, s1,
+                             L.w_off, L.b_off)
             fused_act = pact != ACT_LINEAR
         return total + penalty, hits
 
@@ -369,18 +375,24 @@ cdef struct _WTile:
     Py_ssize_t ld
     float l2x2
     bint has_l2
+    float l1
+    bint has_l1
     bint update
     OptHyper* hyp
 
 
 cdef inline void _finish_grad(floating* wp, floating* gp, floating* s0, floating* s1, Py_ssize_t cnt,
-                              floating l2x2, bint has_l2, OptHyper* hyp, bint update) noexcept nogil:
-    """``cnt`` contiguous weights' gradient finished: its L2 term, then (with ``update``) the optimizer
-    (``s0``/``s1``: the state buffers at the same position, or NULL)."""
+                              floating l2x2, bint has_l2, floating l1, bint has_l1, OptHyper* hyp,
+                              bint update) noexcept nogil:
+    """``cnt`` contiguous weights' gradient finished: its L2 term, its L1 term, then (with ``update``) the
+    optimizer (``s0``/``s1``: the state buffers at the same position, or NULL)."""
     cdef Py_ssize_t k
     if has_l2:
         for k in range(cnt):
             gp[k] += l2x2 * wp[k]
+    if has_l1:
+        for k in range(cnt):
+            gp[k] += l1 * _sign(wp[k])
     if update:
         opt_core(hyp, wp, gp, s0, s1, cnt)
 
@@ -392,13 +404,15 @@ cdef void _wtile_epilogue(void* ctx, int row0, int rows, int col0, int cols) noe
     for r in range(row0, row0 + rows):
         off = r * t.ld + col0
         _finish_grad(t.w + off, t.dw + off, t.s0 + off if t.s0 != NULL else NULL,
-                     t.s1 + off if t.s1 != NULL else NULL, cols, t.l2x2, t.has_l2, t.hyp, t.update)
+                     t.s1 + off if t.s1 != NULL else NULL, cols, t.l2x2, t.has_l2, t.l1, t.has_l1, t.hyp,
+                     t.update)
 
 
 cdef inline void _wgrad_update(floating[:, ::1] x, floating[:, ::1] w, floating[:, ::1] dz, floating[:, ::1] dw,
-                               Py_ssize_t lo, Py_ssize_t hi, floating l2x2, bint has_l2, OptHyper* hyp,
-                               bint update, floating* s0, floating* s1, Py_ssize_t w_off) noexcept nogil:
-    """Rows [lo, hi) of dW = x^T dz, plus their L2 term, then (with ``update``) the optimizer on those rows.
+                               Py_ssize_t lo, Py_ssize_t hi, floating l2x2, bint has_l2, floating l1,
+                               bint has_l1, OptHyper* hyp, bint update, floating* s0, floating* s1,
+                               Py_ssize_t w_off) noexcept nogil:
+    """Rows [lo, hi) of dW = x^T dz, plus their penalty terms, then (with ``update``) the optimizer on those rows.
     With the own sgemm (float32), both run on each strip of dW as soon as it is computed."""
     cdef Py_ssize_t n = x.shape[0], i = x.shape[1], o = w.shape[1]
     cdef floating* wp = &w[0, 0] + lo * o
@@ -412,14 +426,14 @@ cdef inline void _wgrad_update(floating[:, ::1] x, floating[:, ::1] w, floating[
             tile.w, tile.dw, tile.ld, tile.hyp = wp, gp, o, hyp
             tile.s0 = s0 + off if s0 != NULL else NULL
             tile.s1 = s1 + off if s1 != NULL else NULL
-            tile.l2x2, tile.has_l2, tile.update = l2x2, has_l2, update
+            tile.l2x2, tile.has_l2, tile.l1, tile.has_l1, tile.update = l2x2, has_l2, l1, has_l1, update
             mldsl_sgemm_ep(True, False, <int>(hi - lo), <int>o, <int>n, &x[0, lo], <int>i, &dz[0, 0], <int>o,
                            False, gp, <int>o, _wtile_epilogue, &tile)
             return
     gemm_rowmajor(True, False, <int>(hi - lo), <int>o, <int>n, <floating>1.0, &x[0, lo], <int>i,
                   &dz[0, 0], <int>o, <floating>0.0, gp, <int>o)
     _finish_grad(wp, gp, s0 + off if s0 != NULL else NULL, s1 + off if s1 != NULL else NULL, (hi - lo) * o,
-                 l2x2, has_l2, hyp, update)
+                 l2x2, has_l2, l1, has_l1, hyp, update)
 
 
 cdef inline void _bias_update(floating* bp, floating* dbp, Py_ssize_t lo, Py_ssize_t hi, OptHyper* hyp,
@@ -433,13 +447,13 @@ cdef inline void _bias_update(floating* bp, floating* dbp, Py_ssize_t lo, Py_ssi
 cdef void _backward_update(floating[:, ::1] x, floating[:, ::1] w, floating[:, ::1] dz, floating[:, ::1] dw,
                            floating[::1] b, floating[::1] db, bint has_b, floating[:, ::1] dx, bint has_dx,
                            int xact, floating[:, ::1] xpre, floating xalpha,
-                           floating l2x2, bint has_l2, OptHyper* hyp, bint update, floating* s0, floating* s1,
-                           Py_ssize_t w_off, Py_ssize_t b_off) noexcept:
+                           floating l2x2, bint has_l2, floating l1, bint has_l1, OptHyper* hyp, bint update,
+                           floating* s0, floating* s1, Py_ssize_t w_off, Py_ssize_t b_off) noexcept:
     """A Dense layer's backward pass from dz (the gradient at its pre-activation) and its update.
 
     First dX (it needs the old weights), columns split, each thread then applying the previous layer's
     elementwise activation gradient ``xact`` to its columns (``x`` is that layer's output, ``xpre`` its
-    pre-activation); then db by columns and dW by blocks of rows, each block's L2 term and optimizer
+    pre-activation); then db by columns and dW by blocks of rows, each block's penalty terms and optimizer
     update done by the thread that computed it."""
     cdef Py_ssize_t n = x.shape[0], i = x.shape[1], o = w.shape[1], lo, hi
     cdef int nt = _team(n * i * o), t
@@ -456,7 +470,7 @@ cdef void _backward_update(floating[:, ::1] x, floating[:, ::1] w, floating[:, :
                     act_backward(xact, xpre, x, dx, dx, xalpha)
             if has_b:
                 _colsum(dz, db, 0, o)
-            _wgrad_update(x, w, dz, dw, 0, i, l2x2, has_l2, hyp, update, s0, s1, w_off)
+            _wgrad_update(x, w, dz, dw, 0, i, l2x2, has_l2, l1, has_l1, hyp, update, s0, s1, w_off)
             if has_b and update:
                 _bias_update(bp, dbp, 0, o, hyp, s0, s1, b_off)
             _csr_restore(csr)
@@ -487,5 +501,5 @@ cdef void _backward_update(floating[:, ::1] x, floating[:, ::1] w, floating[:, :
                         _bias_update(bp, dbp, lo, hi, hyp, s0, s1, b_off)
             lo = _chunk_lo(t, nt, i, 16)
             hi = _chunk_hi(t, nt, i, 16)
-            _wgrad_update(x, w, dz, dw, lo, hi, l2x2, has_l2, hyp, update, s0, s1, w_off)
+            _wgrad_update(x, w, dz, dw, lo, hi, l2x2, has_l2, l1, has_l1, hyp, update, s0, s1, w_off)
             _csr_restore(csr)

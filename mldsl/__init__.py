@@ -87,7 +87,9 @@ _EXPORTS: dict[str, str] = {
     "PatchError": "mldsl.errors",
     # checking a model's gradients (native backend, float64 central differences)
     "gradcheck": "mldsl.service.gradcheck",
-    # running searches
+    # running experiments and searches
+    "run": "mldsl.service.python_run",
+    "RunReport": "mldsl.service.python_run",
     "run_search": "mldsl.engine.search",
     "SearchResult": "mldsl.engine.search",
     "SearchError": "mldsl.errors",

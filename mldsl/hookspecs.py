@@ -137,7 +137,7 @@ def mldsl_lowerings(backend: str) -> Optional[Mapping[Any, Any]]:
                   ``OPTIMIZERS`` lists them)
     loss          a ``LossSpec(name, from_logits)`` (a name of the catalogue's ``LOSSES``)
     metric        a ``MetricSpec(name)`` (the key the accuracy is logged under)
-    regularizer   an ``L2Spec(l2)`` (``ctx.l2(value)`` turns a ``kernel_regularizer`` field into the factor)
+    regularizer   a ``RegularizerSpec(l1, l2)`` (``ctx.regularizer(value)`` lowers a ``kernel_regularizer`` field)
     callback      an ``EarlyStoppingSpec``
     ============  ========================================================================================
 

@@ -4,7 +4,7 @@ search is checked whole: its space, algorithm, early-stopping rule and objective
 from __future__ import annotations
 
 import os
-from typing import Any, Dict, Optional
+from typing import Any, Dict, Optional, Tuple
 
 from mldsl import symbolic as sym
 from mldsl.dsl import ir
@@ -102,7 +102,35 @@ class StatementCompiler:
                 value = self.error(f"experiment '{st.name}' must be an experiment component, not "
                                    f"{article(type(value).kind)} ({type_name(value)})", st.value.span,
                                    "E006")
+            else:
+                value = self.check_shared_decisions(value, st, ctx)
         self.declare(st, kind, value, ctx.prov)
+
+    def check_shared_decisions(self, value: Any, st, ctx: StatementContext) -> Any:
+        """E040 at the second of two primitives that share a ``name`` but not their definition (they
+        would have to be one decision); ``value`` itself otherwise."""
+        from mldsl.hyper import find_primitives
+        from mldsl.hyper.space import SharedDecisionError, dna_spec
+
+        if not find_primitives(value):
+            return value
+        try:
+            dna_spec(value)
+        except SharedDecisionError as exc:
+            first, second = (sym.KeyPath.parse(p).keys for p in exc.paths)
+            notes = [f"the other is at {where(self._span_at(first, ctx, st))}"]
+            return self.error(str(exc), self._span_at(second, ctx, st), "E040", notes=notes)
+        except MldslError:
+            pass  # any other problem of the space is reported where it is searched
+        return value
+
+    @staticmethod
+    def _span_at(path: Tuple, ctx: StatementContext, st):
+        """The span of the value at ``path`` of a statement (or of the nearest enclosing value)."""
+        for n in range(len(path), -1, -1):
+            if tuple(path[:n]) in ctx.spans:
+                return ctx.spans[tuple(path[:n])]
+        return st.value.span
 
     def define_patch(self, st: ir.PatchDef) -> None:
         ctx = StatementContext(f"patch '{st.name}'")

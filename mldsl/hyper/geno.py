@@ -41,10 +41,20 @@ def join_path(parent: str, location: str) -> str:
 
 
 class DNASpec:
-    """Base class of every node of a DNA spec."""
+    """Base class of every node of a DNA spec.
+
+    ``location`` is where the decision sits relative to its space; a decision shared by several
+    primitives of one name also sets the value at each of ``shared_locations``."""
 
     location: str = ""
     parent: Optional["DNASpec"] = None
+
+    @property
+    def shared_locations(self) -> List[str]:
+        shared = self.__dict__.get("_shared_locations")
+        if shared is None:
+            shared = self.__dict__["_shared_locations"] = []
+        return shared
 
     @property
     def id(self) -> str:
@@ -232,7 +242,8 @@ class Space(DNASpec):
         pad = "  " * (indent + 1)
         lines = ["Space({"]
         for i, e in enumerate(self.elements):
-            lines.append(f"{pad}{i} = {e.location!r}: {e._format(indent + 1)}")
+            shared = "".join(f", {where!r}" for where in e.shared_locations)
+            lines.append(f"{pad}{i} = {e.location!r}{shared}: {e._format(indent + 1)}")
         lines.append("  " * indent + "})")
         return "\n".join(lines)
 

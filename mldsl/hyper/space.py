@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import re
 import random as _random
 from typing import Any, Iterator, List, Optional, Tuple, Union
 
@@ -12,7 +13,17 @@ from mldsl.hyper.dna import DNA
 from mldsl.hyper.geno import Choices, DNASpec, FloatDecision, IntDecision, Space
 from mldsl.hyper.primitives import FloatValue, HyperPrimitive, IntValue, ManyOf, OneOf
 
-__all__ = ["dna_spec", "materialize", "is_deterministic", "iter_dna", "random_dna", "find_primitives"]
+__all__ = ["dna_spec", "materialize", "is_deterministic", "iter_dna", "random_dna", "find_primitives",
+           "SharedDecisionError"]
+
+
+class SharedDecisionError(SearchError):
+    """Primitives of one ``name`` that cannot be one decision; ``paths`` are where the two sit (key-path
+    strings relative to the value ``dna_spec`` was given), the second being the one in conflict."""
+
+    def __init__(self, message: str, paths: Tuple[str, str]):
+        super().__init__(message)
+        self.paths = paths
 
 
 def find_primitives(value: Any) -> List[Tuple[sym.KeyPath, HyperPrimitive]]:
@@ -51,7 +62,52 @@ def dna_spec(space: Any) -> Space:
 
 
 def _space_of(value: Any) -> Space:
-    return Space([_decision_of(p, str(path)) for path, p in find_primitives(value)])
+    """One decision per primitive, except that primitives with the same ``name`` in one space are one
+    decision (PyGlove's rule for named decisions): it sits where the name first occurs and lists the
+    other places as ``shared_locations``."""
+    elements: List[DNASpec] = []
+    named: dict = {}
+    for path, p in find_primitives(value):
+        first = named.get(p.name) if p.name is not None else None
+        if first is None:
+            element = _decision_of(p, str(path))
+            elements.append(element)
+            if p.name is not None:
+                named[p.name] = (path, p, element)
+            continue
+        first_path, first_p, element = first
+        if not sym.eq(first_p, p):
+            raise SharedDecisionError(
+                f"two decisions are named {p.name!r} but differ: {_literal(first_p)} at {str(first_path)!r} "
+                f"and {_literal(p)} at {str(path)!r}; primitives sharing a name are one decision and must "
+                f"be written the same (or give them different names)", (str(first_path), str(path)))
+        element.shared_locations.append(str(path))
+    space = Space(elements)
+    _check_names_unique_across_spaces(space)
+    return space
+
+
+def _check_names_unique_across_spaces(space: Space) -> None:
+    """A name shared by decisions of different (conditional) spaces would be two decisions under one
+    name: a SharedDecisionError naming both."""
+    seen: dict = {}
+    for d in space.elements:
+        for point in [d] + d.decision_points():
+            name = getattr(point, "name", None)
+            if name is None:
+                continue
+            other = seen.setdefault(name, point)
+            if other is not point:
+                raise SharedDecisionError(
+                    f"decisions named {name!r} at {other.id!r} and {point.id!r} are in different branches "
+                    f"of a choice, so they cannot be one decision; give them different names, or move the "
+                    f"shared decision out of the choice's candidates", (_key_path(other.id), _key_path(point.id)))
+
+
+def _key_path(decision_id: str) -> str:
+    """A decision's id (``a[=1/2].b``) as the key path of its primitive in the space
+    (``a.candidates[1].b``)."""
+    return re.sub(r"\[=(\d+)/\d+\]", r".candidates[\1]", decision_id)
 
 
 def _literal(value: Any) -> str:
@@ -117,10 +173,11 @@ def _materialize(value: Any, space: Space, dna: DNA) -> Any:
     changes = []
     replaced = {}
     for element, child in zip(space.elements, dna.children):
-        path = sym.KeyPath.parse(element.location)
-        primitive = value.sym_get(path)
-        replaced[id(primitive)] = primitive
-        changes.append((path, _decide(primitive, element, child)))
+        for location in [element.location, *element.shared_locations]:  # a shared decision: every place
+            path = sym.KeyPath.parse(location)
+            primitive = value.sym_get(path)
+            replaced[id(primitive)] = primitive
+            changes.append((path, _decide(primitive, element, child)))
     # A deep copy of the space that keeps (does not copy) the primitives it is about to replace,
     # then the decided values set in it, each validated against its field's spec. The copy is ours
     # and dropped if a value does not fit, so the values are set one by one, without the trial

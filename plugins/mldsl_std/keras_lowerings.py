@@ -152,6 +152,8 @@ LOWERINGS = {
     losses.MeanSquaredError: _mse,
     metrics.SparseCategoricalAccuracy: _accuracy_metric,
     metrics.Accuracy: _accuracy_metric,
+    regularizers.L1: lambda c, ctx: ctx.keras.regularizers.L1(float(c.l1)),
     regularizers.L2: lambda c, ctx: ctx.keras.regularizers.L2(float(c.l2)),
+    regularizers.L1L2: lambda c, ctx: ctx.keras.regularizers.L1L2(float(c.l1), float(c.l2)),
     callbacks.EarlyStopping: _early_stopping,
 }

@@ -2,13 +2,14 @@
 :mod:`mldsl_std.backends`): each maps a component to the specs of :mod:`mldsl.backends.native.plan`.
 
 Written against the public API only, as a third-party plugin's would be (``mldsl-hello`` does the same):
-the plan's spec classes, the lowering context's helpers (``ctx.layers``, ``ctx.activation``, ``ctx.l2``)
-and the kernels' catalogue for the optimizers' Keras defaults. Components the native backend cannot run
+the plan's spec classes, the lowering context's helpers (``ctx.layers``, ``ctx.activation``,
+``ctx.regularizer``) and the kernels' catalogue for the optimizers' Keras defaults and the regularizers'
+factors. Components the native backend cannot run
 (Conv2D, PReLU, ...) have no entry, so the backend names them in its error.
 """
 from mldsl.backends.native.plan import (ActivationSpec, DenseSpec, DropoutSpec, EarlyStoppingSpec, FlattenSpec,
-                                        L2Spec, LossSpec, MetricSpec, OptimizerSpec)
-from mldsl.kernels.catalogue import OPTIMIZERS
+                                        LossSpec, MetricSpec, OptimizerSpec, RegularizerSpec)
+from mldsl.kernels.catalogue import OPTIMIZERS, REGULARIZERS
 from mldsl_std import activations as a
 from mldsl_std import callbacks, layers, losses, metrics, models, optimizers, regularizers
 
@@ -22,8 +23,17 @@ def _sequential(c, ctx):
 
 def _dense(c, ctx):
     act = ctx.activation(c.activation)
-    return DenseSpec(int(c.units), act.activation, ctx.l2(c.kernel_regularizer), bool(c.use_bias),
-                     str(c.kernel_initializer), act.alpha)
+    penalty = ctx.regularizer(c.kernel_regularizer)
+    return DenseSpec(int(c.units), act.activation, penalty.l2, bool(c.use_bias), str(c.kernel_initializer),
+                     act.alpha, l1=penalty.l1)
+
+
+def _regularizer(name):
+    def lower(c, ctx):
+        regularizer = REGULARIZERS[name]
+        l1, l2 = regularizer.factors(**{arg: float(c.sym_get(arg)) for arg in regularizer.defaults})
+        return RegularizerSpec(l1=l1, l2=l2)
+    return lower
 
 
 def _dropout(c, ctx):
@@ -74,6 +84,8 @@ LOWERINGS = {
     losses.MeanSquaredError: _loss("mse"),
     metrics.SparseCategoricalAccuracy: lambda c, ctx: MetricSpec(str(c.name)),
     metrics.Accuracy: lambda c, ctx: MetricSpec(str(c.name)),
-    regularizers.L2: lambda c, ctx: L2Spec(float(c.l2)),
+    regularizers.L1: _regularizer("L1"),
+    regularizers.L2: _regularizer("L2"),
+    regularizers.L1L2: _regularizer("L1L2"),
     callbacks.EarlyStopping: _early_stopping,
 }

@@ -2,7 +2,7 @@
 
 Hypothesis builds Sequential models from every component the native backend accepts (Dense with every
 activation name and activation component, ``Activation`` layers anywhere, before and after softmax included,
-Dropout, Flatten, L2, every loss with ``from_logits`` both ways, every optimizer and option), plus PReLU,
+Dropout, Flatten, L1, L2 and L1L2, every loss with ``from_logits`` both ways, every optimizer and option), plus PReLU,
 which native does not run. Each model is lowered by both backends exactly as a run lowers it (the Keras
 model compiled by ``KerasBackend.prepare``, the native plan by ``NativeBackend.plan``), the native
 trainer (compiled kernels and NumPy twin) takes the Keras model's initial weights, and then the two agree
@@ -62,10 +62,17 @@ def activations(allow_none=True):
     return st.one_of(*choices)
 
 
+def regularizers():
+    return st.one_of(st.none(), st.none(),
+                     st.builds(lambda l2: R("L2")(l2), st.sampled_from([0.01, 0.1])),
+                     st.builds(lambda l1: R("L1")(l1), st.sampled_from([0.01, 0.1])),
+                     st.builds(lambda l1, l2: R("L1L2")(l1=l1, l2=l2), st.sampled_from([0.0, 0.05]),
+                               st.sampled_from([0.0, 0.05])))
+
+
 def dense(units, activation=None):
-    return st.builds(lambda act, bias, l2: R("Dense")(units, activation=act, use_bias=bias,
-                                                      kernel_regularizer=None if l2 is None else R("L2")(l2)),
-                     activation or activations(), st.booleans(), st.sampled_from([None, None, 0.01, 0.1]))
+    return st.builds(lambda act, bias, reg: R("Dense")(units, activation=act, use_bias=bias, kernel_regularizer=reg),
+                     activation or activations(), st.booleans(), regularizers())
 
 
 def extra_layers():
@@ -208,6 +215,19 @@ def test_issue_14_model_is_the_same_model_on_both_backends():
     gradients and parameters after three steps (the native trainer used to make the last Dense linear)."""
     layers, loss = issue_14_model()
     assert check_same_model(experiment(layers, loss, R("Adam")()), digits(64)) == "agree"
+
+
+@pytest.mark.parametrize("regularizer", [("L1", dict(l1=0.05)), ("L1L2", dict(l1=0.02, l2=0.05)), ("L1L2", {})],
+                         ids=["L1", "L1L2", "L1L2-defaults"])
+def test_l1_and_l1l2_are_the_same_penalty_on_both_backends(regularizer):
+    """Keras' L1 and L1L2 on every Dense: the same loss, gradients (sign(0) = 0 included: the bias-free
+    layers' kernels never sit at 0 here) and parameters after three steps, on both kernel sets."""
+    name, args = regularizer
+    reg = R(name)(**args)
+    layers = [R("Flatten")(), R("Dense")(8, activation="tanh", kernel_regularizer=reg),
+              R("Dense")(CLASSES, activation="softmax", kernel_regularizer=reg.clone())]
+    assert check_same_model(experiment(layers, R("SparseCategoricalCrossentropy")(), R("SGD")(learning_rate=0.1)),
+                            data(1)) == "agree"
 
 
 @settings(max_examples=int(os.environ.get("MLDSL_DIFFERENTIAL_EXAMPLES", "60")), deadline=None,

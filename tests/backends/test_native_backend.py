@@ -76,3 +76,42 @@ def test_save_model_writes_the_shared_weight_format(backend, tmp_path):
     with np.load(path) as z:
         assert sorted(z.files) == ["bias_0", "bias_1", "kernel_0", "kernel_1"]
         assert z["kernel_0"].shape == (64, 32) and z["bias_1"].shape == (10,)
+
+
+@pytest.mark.parametrize("regularizer, factors", [("L1(0.03)", (0.03, 0.0)), ("L1()", (0.01, 0.0)),
+                                                  ("L2()", (0.0, 0.01)), ("L1L2(l1=0.01, l2=0.02)", (0.01, 0.02)),
+                                                  ("L1L2()", (0.0, 0.0))])
+def test_regularizers_lower_to_the_factors_of_one_penalty(backend, regularizer, factors):
+    """Keras' names and defaults (L1(l1=0.01), L2(l2=0.01), L1L2(l1=0.0, l2=0.0)) as the Dense layer's l1/l2."""
+    e = _experiment(model=f"Sequential([Flatten(), Dense(10, activation=\"softmax\", kernel_regularizer={regularizer})])")
+    dense = backend.plan(e).layers[1]
+    assert (dense.l1, dense.l2) == factors
+
+
+def test_l1_raises_the_loss_it_reports(backend):
+    """The same weights with and without L1: the training loss differs by l1 * sum(|W|) of the kernel."""
+    from mldsl.backends.native.trainer import MLPTrainer
+    plain = backend.plan(_experiment(model="Sequential([Flatten(), Dense(10, activation=\"softmax\")])"))
+    l1 = backend.plan(_experiment(model="Sequential([Flatten(), Dense(10, activation=\"softmax\", "
+                                        "kernel_regularizer=L1(0.05))])"))
+    x, y = np.random.default_rng(0).standard_normal((16, 64)).astype(np.float32), np.arange(16) % 10
+    a, b = MLPTrainer(plain, (64,)), MLPTrainer(l1, (64,))
+    b.set_weights(a.get_weights())
+    W = a.dense_layers[0].W
+    assert b.gradients(x, y)[0] - a.gradients(x, y)[0] == pytest.approx(0.05 * np.abs(W).sum(), rel=1e-4)
+
+
+@pytest.mark.parametrize("source, message", [("L1(-0.1)", "out of range"), ("L1L2(l2=inf)", "not a finite number"),
+                                             ("L1(l1=nan)", "not a number"), ("L1L2(l1=-1.0)", "out of range")])
+def test_bad_factors_are_located_errors(source, message):
+    text = f"let r = {source}\n"
+    with pytest.raises(mldsl.MlxError, match=message) as info:
+        mldsl.parse(text, filename="reg.mlx")
+    assert str(info.value).startswith("reg.mlx:1:")
+
+
+@pytest.mark.parametrize("field, value", [("l1", -0.5), ("l1", float("inf")), ("l2", -1.0)])
+def test_dense_spec_refuses_bad_factors(field, value):
+    from mldsl.backends.native.plan import DenseSpec
+    with pytest.raises(BackendError, match=f"Dense {field} must be a finite number >= 0"):
+        DenseSpec(4, **{field: value})

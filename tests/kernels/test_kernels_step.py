@@ -43,12 +43,12 @@ class Net:
     """Flat params/grads/states with per-layer views and buffers, as the trainer lays them out
     (``[W0, b0, W1, b1, ...]``), and (with ``build``) the step object of namespace ``K`` over them."""
 
-    def __init__(self, K, dtype, sizes, acts, *, bias=True, l2=0.0, alphas=None, opt="adam",
+    def __init__(self, K, dtype, sizes, acts, *, bias=True, l2=0.0, l1=0.0, alphas=None, opt="adam",
                  loss="sparse_categorical_crossentropy", capacity=8, count_hits=True, seed=0, build=True):
         nl = len(sizes) - 1
         self.dtype, self.sizes, self.loss, self.capacity = np.dtype(dtype), list(sizes), loss, capacity
         self.acts, self.bias = list(acts), _per_layer(bias, nl)
-        self.l2, self.alphas = _per_layer(l2, nl), _per_layer(alphas, nl)
+        self.l2, self.l1, self.alphas = _per_layer(l2, nl), _per_layer(l1, nl), _per_layer(alphas, nl)
         self.opt = optimizer_spec(opt)
         total = sum(i * o + (o if b else 0) for i, o, b in zip(sizes[:-1], sizes[1:], self.bias))
         self.params = rand(total, np.float64, seed).astype(dtype)    # W rescaled below to keep z = O(1)
@@ -59,6 +59,7 @@ class Net:
         for k, (i, o) in enumerate(zip(sizes[:-1], sizes[1:])):
             spec = {"W": self.params[off:off + i * o].reshape(i, o), "dW": self.grads[off:off + i * o].reshape(i, o),
                     "b": None, "db": None, "activation": self.acts[k], "alpha": self.alphas[k], "l2": self.l2[k],
+                    "l1": self.l1[k],
                     "out": np.empty((capacity, o), dtype), "grad": np.empty((capacity, o), dtype),
                     "z": np.empty((capacity, o), dtype) if self.acts[k] in NEEDS_Z else None}
             spec["W"] *= self.dtype.type(1.5 / np.sqrt(i))
@@ -139,6 +140,7 @@ def manual_step(K, net, x, y, idx, iteration, update=True):
         loss = K.softmax_cross_entropy(h, yb, g)
         hits = float(K.count_correct(h, yb))
     loss += sum(K.l2_penalty(s["W"], s["l2"]) for s in net.specs if s["l2"])
+    loss += sum(K.l1_penalty(s["W"], s["l1"]) for s in net.specs if s["l1"])
     for k in range(len(net.specs) - 1, -1, -1):
         s = net.specs[k]
         dx = np.empty((n, s["W"].shape[0]), dt) if k else None
@@ -146,6 +148,8 @@ def manual_step(K, net, x, y, idx, iteration, update=True):
                          s["alpha"])
         if s["l2"]:
             K.l2_grad(s["W"], s["dW"], s["l2"])
+        if s["l1"]:
+            K.l1_grad(s["W"], s["dW"], s["l1"])
         if update:
             for lo, hi in net.segments[k]:
                 _update(K, net, lo, hi, iteration)
@@ -177,7 +181,8 @@ def _cases():
         last = MSE_LAST[(c // 3) % len(MSE_LAST)] if loss == "mse" else "linear"
         bias = [(c % 4) != 1, (c % 4) != 2, (c % 4) != 3]       # each layer bias-free in some case
         l2 = [0.01 if c % 3 == 0 else 0.0, 0.0, 0.02 if c % 2 else 0.0]
-        cases.append(pytest.param(opt, loss, acts + (last,), bias, l2,
+        l1 = [0.0, 0.01 if c % 2 == 0 else 0.0, 0.02 if c % 3 == 1 else 0.0]     # alone and with l2 (L1L2)
+        cases.append(pytest.param(opt, loss, acts + (last,), bias, l2, l1,
                                   id=f"{opt}-{LOSS_IDS[loss]}-{'-'.join(acts + (last,))}"))
     return cases
 
@@ -203,11 +208,11 @@ def _check_against_single_kernels(K, dtype, tol, sizes, acts, **kw):
     _assert_same(net.snapshot(), ref.snapshot(), **tol)
 
 
-@pytest.mark.parametrize("opt, loss, acts, bias, l2", _cases())
-def test_step_equals_single_kernels(K, dtype, tol, opt, loss, acts, bias, l2):
+@pytest.mark.parametrize("opt, loss, acts, bias, l2, l1", _cases())
+def test_step_equals_single_kernels(K, dtype, tol, opt, loss, acts, bias, l2, l1):
     alphas = [0.1 if a == "leaky_relu" else 0.5 if a == "elu" and loss == "mse" else None for a in acts]
-    _check_against_single_kernels(K, dtype, tol, [5, 7, 6, 3], acts, bias=bias, l2=l2, alphas=alphas, opt=opt,
-                                  loss=loss)
+    _check_against_single_kernels(K, dtype, tol, [5, 7, 6, 3], acts, bias=bias, l2=l2, l1=l1, alphas=alphas,
+                                  opt=opt, loss=loss)
 
 
 @pytest.mark.parametrize("loss, last, opt", [("sparse_categorical_crossentropy", "linear", "adam"),
@@ -250,7 +255,7 @@ def test_inputs_are_converted_like_the_single_kernels(K, dtype, tol):
 def test_gradients_without_update_match_finite_differences(K, loss, acts):
     last = "tanh" if loss == "mse" else "linear"
     net = Net(K, np.float64, [3, 4, 3, 3], acts + (last,), bias=[True, True, False], l2=[0.05, 0.0, 0.1],
-              opt="adam", loss=loss, capacity=6, seed=7)
+              l1=[0.03, 0.02, 0.0], opt="adam", loss=loss, capacity=6, seed=7)
     for s in net.states:
         s[...] = 0.25
     x, y = data(np.float64, loss, 8, 3, 3, seed=2)
@@ -284,7 +289,8 @@ def test_two_threads_match_one_thread_and_the_twin(impl, dtype, acts, opt, loss)
     K, R = load_impl(impl), load_impl("numpy")
     sizes = [40, 300, 200, 10]
     alphas = [0.1 if a == "leaky_relu" else 0.5 if a == "elu" else None for a in acts]
-    kw = dict(bias=[True, False, True], l2=[0.001, 0.002, 0.0], alphas=alphas, opt=opt, loss=loss, capacity=64,
+    kw = dict(bias=[True, False, True], l2=[0.001, 0.002, 0.0], l1=[0.0, 0.001, 0.002], alphas=alphas, opt=opt,
+              loss=loss, capacity=64,
               seed=9)
     x, y = data(dtype, loss, 150, 40, 10, seed=3)
     batches = [np.random.default_rng(t).permutation(150)[:64] for t in range(3)] + [np.arange(37)]

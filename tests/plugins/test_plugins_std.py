@@ -23,7 +23,7 @@ EXPECTED = {
     "optimizer": ["Adagrad", "Adam", "RMSprop", "SGD"],
     "loss": ["CategoricalCrossentropy", "MeanSquaredError", "SparseCategoricalCrossentropy"],
     "metric": ["Accuracy", "SparseCategoricalAccuracy"],
-    "regularizer": ["L2"],
+    "regularizer": ["L1", "L1L2", "L2"],
     "callback": ["EarlyStopping"],
     "dataset": ["Cifar10", "Cifar100", "Csv", "Digits", "Mnist", "Npz", "Synthetic"],
 }
@@ -50,6 +50,8 @@ DEFAULTS = {
     "SparseCategoricalCrossentropy": {"from_logits": False}, "CategoricalCrossentropy": {"from_logits": False},
     "MeanSquaredError": {},
     "SparseCategoricalAccuracy": {"name": "accuracy"}, "Accuracy": {"name": "accuracy"},
+    "L1": {"l1": 0.01},
+    "L1L2": {"l1": 0.0, "l2": 0.0},
     "L2": {"l2": 0.01},
     "EarlyStopping": {"monitor": "val_loss", "patience": 0, "min_delta": 0.0, "mode": "auto",
                       "restore_best_weights": False},

@@ -2,8 +2,8 @@
 
 * :class:`Plan` and the layer specs (:class:`DenseSpec`, :class:`DropoutSpec`, :class:`FlattenSpec`,
   :class:`ActivationSpec`; :class:`NumpyLayerSpec` for a plugin's own NumPy math), :class:`OptimizerSpec`,
-  :class:`LossSpec`, :class:`MetricSpec`, :class:`L2Spec`, :class:`EarlyStoppingSpec`: what to train (what
-  native lowerings return, see ``mldsl_lowerings``).
+  :class:`LossSpec`, :class:`MetricSpec`, :class:`RegularizerSpec`, :class:`EarlyStoppingSpec`: what to train
+  (what native lowerings return, see ``mldsl_lowerings``).
 * :class:`NativeUnsupported`: the error for what the native backend cannot run as Keras would.
 * :class:`MLPTrainer` / :func:`train`: preallocated, seeded, Keras-semantics training and evaluation.
 * :mod:`.gradcheck` (:class:`GradcheckReport`): a plan's gradients against float64 central differences.
@@ -23,8 +23,8 @@ _EXPORTS = {
     "OptimizerSpec": "mldsl.backends.native.plan",
     "LossSpec": "mldsl.backends.native.plan",
     "MetricSpec": "mldsl.backends.native.plan",
-    "L2Spec": "mldsl.backends.native.plan",
     "NumpyLayerSpec": "mldsl.backends.native.plan",
+    "RegularizerSpec": "mldsl.backends.native.plan",
     "NativeUnsupported": "mldsl.backends.native.plan",
     "EarlyStoppingSpec": "mldsl.backends.native.plan",
     "MLPTrainer": "mldsl.backends.native.trainer",

@@ -53,7 +53,7 @@ class DenseLayer(RuntimeLayer):
         self.fan_in = fan_in
         self.activation = spec.activation
         self.alpha = spec.alpha
-        self.l2 = float(spec.l2)
+        self.l1, self.l2 = float(spec.l1), float(spec.l2)
         self.z = np.empty((capacity, spec.units), dtype) if ACTIVATIONS[spec.activation].needs_x else None
         self.W = self.b = self.dW = self.db = None
         self.n_params = fan_in * spec.units + (spec.units if spec.use_bias else 0)
@@ -89,9 +89,13 @@ class DenseLayer(RuntimeLayer):
         self.K.dense_backward(x, self.W, g, self.dW, self.db, prev_grad, self.activation, out, z, self.alpha)
         if self.l2:
             self.K.l2_grad(self.W, self.dW, self.l2)
+        if self.l1:
+            self.K.l1_grad(self.W, self.dW, self.l1)
 
     def penalty(self) -> float:
-        return self.K.l2_penalty(self.W, self.l2) if self.l2 else 0.0
+        """The kernel's penalty (``mldsl.kernels.catalogue.PENALTY``)."""
+        return ((self.K.l1_penalty(self.W, self.l1) if self.l1 else 0.0)
+                + (self.K.l2_penalty(self.W, self.l2) if self.l2 else 0.0))
 
 
 class DropoutLayer(RuntimeLayer):

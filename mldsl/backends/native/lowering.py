@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any, Callable, List, Optional
 
 from mldsl.backends.base import path_of, takes_context, type_name_of
-from mldsl.backends.native.plan import (ActivationSpec, EarlyStoppingSpec, L2Spec, LossSpec, MetricSpec,
+from mldsl.backends.native.plan import (ActivationSpec, EarlyStoppingSpec, RegularizerSpec, LossSpec, MetricSpec,
                                         NativeUnsupported, OptimizerSpec, Plan)
 from mldsl.errors import BackendError
 from mldsl.kernels import catalogue
@@ -90,14 +90,15 @@ class LoweringContext:
                                "ActivationSpec")
         return spec
 
-    def l2(self, value: Any) -> float:
-        """A ``kernel_regularizer`` field as the Dense layer's L2 factor (None: 0)."""
+    def regularizer(self, value: Any) -> RegularizerSpec:
+        """A ``kernel_regularizer`` field as the factors of the Dense layer's penalty (None: no penalty)."""
         if value is None:
-            return 0.0
+            return RegularizerSpec()
         spec = self.lower(value)
-        if not isinstance(spec, L2Spec):
-            raise BackendError(f"the native lowering of {type_name_of(value)} returned {spec!r}, not an L2Spec")
-        return float(spec.l2)
+        if not isinstance(spec, RegularizerSpec):
+            raise BackendError(f"the native lowering of {type_name_of(value)} returned {spec!r}, not a "
+                               "RegularizerSpec")
+        return spec
 
 
 def native_component_names(registry: Any, kind: Optional[str] = None) -> List[str]:

@@ -13,6 +13,7 @@ Defaults follow Keras (glorot_uniform kernels, zero biases, Adam(1e-3, 0.9, 0.99
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable, List, Mapping, Optional, Union
 
@@ -53,7 +54,8 @@ def _path_field() -> Any:
 
 @dataclass
 class DenseSpec:
-    """A fully connected layer ``activation(x @ W + b)``; ``l2`` adds ``l2 * sum(W**2)`` to the loss."""
+    """A fully connected layer ``activation(x @ W + b)``; ``l1`` and ``l2`` are the factors of its kernel's
+    penalty (``mldsl.kernels.catalogue.PENALTY``: ``l1 * sum(|W|) + l2 * sum(W**2)`` added to the loss)."""
 
     units: int
     activation: str = "linear"
@@ -61,6 +63,7 @@ class DenseSpec:
     use_bias: bool = True
     kernel_initializer: str = "glorot_uniform"
     alpha: Optional[float] = None   # leaky_relu slope (default 0.2) / elu alpha (default 1.0)
+    l1: float = 0.0
     path: str = _path_field()
 
     def __post_init__(self):
@@ -70,8 +73,10 @@ class DenseSpec:
             raise BackendError(f"Dense units must be an integer >= 1, got {self.units!r}{_at(self)}")
         _choice("activation", self.activation, ACTIVATIONS, _at(self))
         _choice("kernel initializer", self.kernel_initializer, INITIALIZERS, _at(self))
-        if self.l2 < 0:
-            raise BackendError(f"Dense l2 must be >= 0, got {self.l2}{_at(self)}")
+        for factor in ("l1", "l2"):
+            value = getattr(self, factor)
+            if not 0 <= value < math.inf:
+                raise BackendError(f"Dense {factor} must be a finite number >= 0, got {value}{_at(self)}")
 
 
 @dataclass
@@ -243,10 +248,12 @@ class MetricSpec:
 
 
 @dataclass
-class L2Spec:
-    """A kernel regularizer adding ``l2 * sum(W**2)`` to the loss (:attr:`DenseSpec.l2`)."""
+class RegularizerSpec:
+    """A kernel regularizer as the factors of ``mldsl.kernels.catalogue.PENALTY`` (``l1 * sum(|W|) +
+    l2 * sum(W**2)``), which the Dense layer it regularizes adds to the loss (:attr:`DenseSpec.l1`/``l2``)."""
 
-    l2: float
+    l1: float = 0.0
+    l2: float = 0.0
     path: str = _path_field()
 
 

@@ -180,7 +180,7 @@ class MLPTrainer:
             self.layers.append(layer)
         self.dense_layers = [l for l in self.layers if isinstance(l, DenseLayer)]
         self.weighted_layers = [l for l in self.layers if l.n_params]     # in order: Dense and plugin layers
-        self._has_l2 = any(l.l2 for l in self.dense_layers)
+        self._has_penalty = any(l.l1 or l.l2 for l in self.dense_layers)
         # which layers need dx: every layer after the first weighted one
         self._prev_grad_needed = [pos > first_weighted for pos in range(len(self.layers))]
 
@@ -209,7 +209,7 @@ class MLPTrainer:
         if not all(isinstance(l, DenseLayer) for l in self.layers):
             return None
         layers = [{"W": l.W, "b": l.b, "dW": l.dW, "db": l.db, "activation": l.activation, "alpha": l.alpha,
-                   "l2": l.l2, "out": l.out, "grad": l.grad, "z": l.z} for l in self.dense_layers]
+                   "l1": l.l1, "l2": l.l2, "out": l.out, "grad": l.grad, "z": l.z} for l in self.dense_layers]
         return self.K.DenseTrainStep(layers, self.plan.loss, self.plan.optimizer, self.params, self.grads,
                                      self.xbuf, self.ybuf, count_hits=self.plan.metric is not None,
                                      states=self.optimizer.states)
@@ -310,7 +310,7 @@ class MLPTrainer:
         return float(self.K.count_correct(out, y))             # the argmax, of the target row too
 
     def _penalty(self) -> float:
-        return sum(l.penalty() for l in self.dense_layers if l.l2)
+        return sum(l.penalty() for l in self.dense_layers)
 
     def _forward_backward(self, xb: np.ndarray, yb: np.ndarray, n: int, update: bool) -> tuple:
         """Training-mode forward and backward on a batch already in place; fills ``self.grads`` and,
@@ -318,7 +318,7 @@ class MLPTrainer:
         out = self._forward(xb, n, True)
         loss = self._loss(out, yb, self.layers[-1].views(n)[1])
         hits = self._hits(out, yb)
-        if self._has_l2:
+        if self._has_penalty:
             loss += self._penalty()
         layers, need, opt = self.layers, self._prev_grad_needed, self.optimizer
         if update:
@@ -341,7 +341,7 @@ class MLPTrainer:
         if not 0 < n <= self.capacity:
             raise BackendError(f"training_loss() takes 1..{self.capacity} rows, got {n}")
         loss = self._loss(self._forward(xs, n, True), ys, None)
-        return loss + self._penalty() if self._has_l2 else loss
+        return loss + self._penalty() if self._has_penalty else loss
 
     def train_step(self, indices: np.ndarray, x: np.ndarray, y: np.ndarray) -> tuple:
         """One optimizer step on the rows ``indices`` of the prepared arrays ``x``/``y``; returns
