@@ -26,7 +26,7 @@ from mldsl.kernels.catalogue import ACTIVATION_NAMES
 
 __all__ = [
     "ACTIVATION_NAMES", "Component", "Model", "Layer", "Activation", "Optimizer", "Loss", "Metric",
-    "Regularizer", "Callback", "Dataset", "ExperimentBase", "FloatRange", "activation_spec",
+    "Regularizer", "Callback", "Dataset", "ExperimentBase", "FloatRange", "activation_spec", "field_error",
 ]
 
 
@@ -148,14 +148,14 @@ class FloatRange(sym.typing.Float):
 
     def _check_range(self, value: float, path: Any) -> float:
         if math.isnan(value):
-            raise _range_error(f"Value {value!r} is not a number.", path)
+            raise field_error(f"Value {value!r} is not a number.", path)
         if self.finite and math.isinf(value):
-            raise _range_error(f"Value {value!r} is not a finite number.", path)
+            raise field_error(f"Value {value!r} is not a finite number.", path)
         value = super()._check_range(value, path)
         at_min = self.min_value is not None and not self.min_inclusive and value == self.min_value
         at_max = self.max_value is not None and not self.max_inclusive and value == self.max_value
         if at_min or at_max:
-            raise _range_error(f"Value {value!r} is out of range {self._interval()}.", path)
+            raise field_error(f"Value {value!r} is out of range {self._interval()}.", path)
         return value
 
     def _interval(self) -> str:
@@ -174,7 +174,9 @@ class FloatRange(sym.typing.Float):
         return args
 
 
-def _range_error(message: str, path: Any) -> ValidationError:
+def field_error(message: str, path: Any) -> ValidationError:
+    """The ValidationError of a component's field (or of a rule across its fields) at ``path``: ``mldsl check``
+    shows it at that field's ``file:line:col``; ``.path`` and ``.reason`` are kept as attributes."""
     err = ValidationError(f"{message} (path={path if path is not None else ''})")
     err.path, err.reason = str(path) if path is not None else "", message
     return err
