@@ -44,3 +44,37 @@ def test_backends_train_on_wrapped_datasets(backend):
     data = R("Standardized")(R("RandomLabels")(R("Subset")(R("Digits")(), size=64, seed=2)))
     result = run(digits_experiment(backend, data=data))
     assert len(result.history) == 2 and 0 <= result.metrics["accuracy"] <= 1
+
+
+# -- num_epochs = 0: the untrained model's evaluation ---------------------------------------------------
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_zero_epochs_evaluate_the_untrained_model_near_log_c_and_l2_raises_it(backend):
+    plain = run(digits_experiment(backend, epochs=0))
+    assert plain.history == [] and not plain.stopped_early
+    assert abs(plain.metrics["loss"] - math.log(10)) < 0.5          # initial loss ~ ln C for C = 10 classes
+    assert plain.metrics["accuracy"] < 0.35                          # an untrained model is near chance
+    with_l2 = run(digits_experiment(backend, epochs=0, l2=0.01))
+    assert with_l2.metrics["loss"] > plain.metrics["loss"] + 0.1     # the L2 penalty of the initial weights
+    trained = run(digits_experiment(backend, epochs=1))
+    assert trained.metrics["loss"] < plain.metrics["loss"]
+
+
+def test_zero_epochs_give_the_same_initial_loss_on_both_backends():
+    if not HAS_TF:
+        pytest.skip("TensorFlow is not installed")
+    native = run(digits_experiment("native", epochs=0, l2=0.01)).metrics["loss"]
+    keras = run(digits_experiment("keras", epochs=0, l2=0.01)).metrics["loss"]
+    assert native == pytest.approx(keras, rel=0.05)
+
+
+# -- eval_every: the test split evaluated into the history ----------------------------------------------
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_eval_every_adds_the_test_evaluation_to_every_nth_epoch(backend):
+    result = run(digits_experiment(backend, epochs=4, eval_every=2))
+    assert [("test_loss" in row, "test_accuracy" in row) for row in result.history] == \
+        [(False, False), (True, True), (False, False), (True, True)]
+    last = result.history[-1]
+    assert last["test_loss"] == pytest.approx(result.metrics["loss"], rel=1e-4)       # the end evaluation
+    assert last["test_accuracy"] == pytest.approx(result.metrics["accuracy"], abs=1e-6)
+    assert result.history[1]["test_loss"] > last["test_loss"]
+    assert all("test_loss" not in row for row in run(digits_experiment(backend, epochs=2)).history)
