@@ -16,7 +16,7 @@ Components describe; they do not compute. Backends *lower* them (see the ``mldsl
 from __future__ import annotations
 
 import math
-from typing import Any, ClassVar, Optional
+from typing import Any, ClassVar, Optional, Tuple
 
 from mldsl import symbolic as sym
 from mldsl.errors import ValidationError
@@ -27,6 +27,7 @@ from mldsl.kernels.catalogue import ACTIVATION_NAMES
 __all__ = [
     "ACTIVATION_NAMES", "Component", "Model", "Layer", "Activation", "Optimizer", "Loss", "Metric",
     "Regularizer", "Callback", "Dataset", "ExperimentBase", "FloatRange", "activation_spec", "field_error",
+    "activation_params",
 ]
 
 
@@ -44,9 +45,23 @@ class Model(Component):
 
 
 class Layer(Component):
-    """A layer of a model (``Dense``, ``Conv2D``, ...)."""
+    """A layer of a model (``Dense``, ``Conv2D``, ...).
+
+    For ``mldsl summary`` a layer says, without building it, what Keras would compute for one example of
+    shape ``input_shape`` (no batch axis): :meth:`output_shape` and :meth:`count_params`. A layer that does
+    not say is shown without them.
+    """
 
     kind = "layer"
+
+    def output_shape(self, input_shape: Tuple[int, ...]) -> Tuple[int, ...]:
+        """The shape of one example's output; a ValueError saying why when ``input_shape`` does not fit."""
+        raise NotImplementedError(f"{type(self).__name__} does not compute its output shape")
+
+    def count_params(self, input_shape: Tuple[int, ...]) -> int:
+        """How many parameters the layer holds (trainable or not, as Keras' ``count_params``), its
+        activation's included."""
+        raise NotImplementedError(f"{type(self).__name__} does not count its parameters")
 
 
 class Activation(Component):
@@ -58,6 +73,15 @@ class Activation(Component):
 
     kind = "activation"
     function_name: ClassVar[Optional[str]] = None
+
+    def count_params(self, shape: Tuple[int, ...]) -> int:
+        """How many parameters it holds on values of ``shape`` (one example's): none by default."""
+        return 0
+
+
+def activation_params(activation: Any, shape: Tuple[int, ...]) -> int:
+    """The parameters of a layer's ``activation`` field (a name or None: 0; a component: its count)."""
+    return activation.count_params(shape) if isinstance(activation, Activation) else 0
 
 
 class Optimizer(Component):
