@@ -151,10 +151,11 @@ class Subset(c.Dataset):
     def _on_bound(self) -> None:
         super()._on_bound()
         fraction, size = self.fraction, self.size
-        if fraction is None and size is None:
+        if fraction is None and size is None and not self._sym_partial:
             raise c.field_error("Subset needs fraction (in (0, 1]) or size (>= 1); give one of them.", self.sym_path)
         if fraction is not None and size is not None:
-            raise c.field_error("Subset takes fraction or size, not both; remove one of them.",
+            raise c.field_error("Subset takes fraction or size, not both; remove one of them (a patch that switches "
+                                "from one to the other replaces the whole Subset).",
                                 self.sym_path + "size")
 
     def load(self) -> "mldsl.data.DataSplits":
