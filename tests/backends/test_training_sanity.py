@@ -78,3 +78,17 @@ def test_eval_every_adds_the_test_evaluation_to_every_nth_epoch(backend):
     assert last["test_accuracy"] == pytest.approx(result.metrics["accuracy"], abs=1e-6)
     assert result.history[1]["test_loss"] > last["test_loss"]
     assert all("test_loss" not in row for row in run(digits_experiment(backend, epochs=2)).history)
+
+
+# -- the example: a small subset is memorised, and so is noise ------------------------------------------
+def test_the_overfit_example_memorises_its_subset_and_noise_on_native():
+    from pathlib import Path
+
+    import mldsl
+
+    examples = mldsl.load_mlx(str(Path(__file__).resolve().parents[2] / "examples" / "overfit_subset.mlx"))
+    overfit = run(examples.experiments["overfit"].clone(deep=True, override={"backend": "native"}))
+    assert overfit.history[-1]["accuracy"] == 1.0
+    assert overfit.metrics["accuracy"] < 0.95 and overfit.metrics["loss"] > 5 * overfit.history[-1]["loss"]
+    noise = run(examples.experiments["noise"].clone(deep=True, override={"backend": "native"}))
+    assert noise.history[-1]["accuracy"] > 0.9 and noise.metrics["accuracy"] < 0.2
