@@ -202,8 +202,12 @@ class EpochProgress(_Progress):
             parts.append(f"{logs['seconds']:.2f}s")
         return "  ".join(p for p in parts if p)
 
+    def reports(self, epoch: int) -> bool:
+        """Whether ``epoch`` gets a progress line: every ``every``-th epoch, and the last."""
+        return epoch % self.every == 0 or epoch == self.total
+
     def __call__(self, epoch: int, logs: dict) -> None:
-        report = epoch % self.every == 0 or epoch == self.total
+        report = self.reports(epoch)
         if self.bar is not None:
             self.bar.update(epoch)
             if report:
