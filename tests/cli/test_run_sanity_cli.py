@@ -104,3 +104,15 @@ def test_report_every_is_read_from_the_experiment_in_the_repl(mlx):
     lines = [line for line in out.getvalue().splitlines() if line.startswith("epoch ")]
     assert [line.split()[1] for line in lines] == ["3/4", "4/4"]
     assert "test_loss" not in lines[0] and "test_loss" in lines[1]
+
+
+@pytest.mark.parametrize("setting, message", [("num_epochs = -1", "min=0"), ("eval_every = -2", "min=0"),
+                                              ("report_every = 0", "min=1")])
+def test_the_epoch_settings_are_checked_at_their_place_in_the_file(setting, message):
+    from mldsl.dsl.api import compile_source
+    from mldsl.registry import get_registry
+
+    src = f"experiment e = Experiment(model = Sequential([Dense(10)]), data = Digits(),\n    training = {{ {setting} }})\n"
+    _, errors = compile_source(src, "s.mlx", registry=get_registry())
+    assert [(e.code, e.line, e.column) for e in errors] == [("E024", 2, src.splitlines()[1].index("= ", 18) + 3)]
+    assert message in errors[0].message

@@ -1,5 +1,6 @@
 """The dataset wrappers Subset, Centered, Standardized and RandomLabels: what they do to the splits of any
-dataset, how they nest and their located validation errors (training on them: tests/backends/test_training_sanity.py)."""
+dataset, how they nest and their located validation errors (training on them:
+tests/backends/test_training_sanity.py)."""
 import numpy as np
 import pytest
 
