@@ -94,6 +94,9 @@ _EXPORTS: dict[str, str] = {
     "SearchResult": "mldsl.engine.search",
     "SearchError": "mldsl.errors",
     "StoreError": "mldsl.errors",
+    # looking at a model before training it
+    "summary": "mldsl.service.summary",
+    "ModelSummary": "mldsl.service.summary",
     # Jupyter: `%load_ext mldsl` (imports IPython only then)
     "load_ipython_extension": "mldsl.notebook",
     "unload_ipython_extension": "mldsl.notebook",

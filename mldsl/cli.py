@@ -19,6 +19,7 @@ COMMAND_MODULES = (
     "mldsl.commands.studies",  # search, trials
     "mldsl.commands.run",      # run, runs
     "mldsl.commands.gradcheck",  # gradcheck
+    "mldsl.commands.summary",  # summary
     "mldsl.repl.launch",       # repl
     "mldsl.lsp.launch",        # lsp
     "mldsl.commands.bench",    # bench

@@ -16,7 +16,7 @@ Components describe; they do not compute. Backends *lower* them (see the ``mldsl
 from __future__ import annotations
 
 import math
-from typing import Any, ClassVar, Optional
+from typing import Any, ClassVar, Optional, Tuple
 
 from mldsl import symbolic as sym
 from mldsl.errors import ValidationError
@@ -26,7 +26,8 @@ from mldsl.kernels.catalogue import ACTIVATION_NAMES
 
 __all__ = [
     "ACTIVATION_NAMES", "Component", "Model", "Layer", "Activation", "Optimizer", "Loss", "Metric",
-    "Regularizer", "Callback", "Dataset", "ExperimentBase", "FloatRange", "activation_spec",
+    "Regularizer", "Callback", "Dataset", "ExperimentBase", "FloatRange", "activation_spec", "field_error",
+    "activation_params",
 ]
 
 
@@ -44,9 +45,23 @@ class Model(Component):
 
 
 class Layer(Component):
-    """A layer of a model (``Dense``, ``Conv2D``, ...)."""
+    """A layer of a model (``Dense``, ``Conv2D``, ...).
+
+    For ``mldsl summary`` a layer says, without building it, what Keras would compute for one example of
+    shape ``input_shape`` (no batch axis): :meth:`output_shape` and :meth:`count_params`. A layer that does
+    not say is shown without them.
+    """
 
     kind = "layer"
+
+    def output_shape(self, input_shape: Tuple[int, ...]) -> Tuple[int, ...]:
+        """The shape of one example's output; a ValueError saying why when ``input_shape`` does not fit."""
+        raise NotImplementedError(f"{type(self).__name__} does not compute its output shape")
+
+    def count_params(self, input_shape: Tuple[int, ...]) -> int:
+        """How many parameters the layer holds (trainable or not, as Keras' ``count_params``), its
+        activation's included."""
+        raise NotImplementedError(f"{type(self).__name__} does not count its parameters")
 
 
 class Activation(Component):
@@ -58,6 +73,15 @@ class Activation(Component):
 
     kind = "activation"
     function_name: ClassVar[Optional[str]] = None
+
+    def count_params(self, shape: Tuple[int, ...]) -> int:
+        """How many parameters it holds on values of ``shape`` (one example's): none by default."""
+        return 0
+
+
+def activation_params(activation: Any, shape: Tuple[int, ...]) -> int:
+    """The parameters of a layer's ``activation`` field (a name or None: 0; a component: its count)."""
+    return activation.count_params(shape) if isinstance(activation, Activation) else 0
 
 
 class Optimizer(Component):
@@ -148,14 +172,14 @@ class FloatRange(sym.typing.Float):
 
     def _check_range(self, value: float, path: Any) -> float:
         if math.isnan(value):
-            raise _range_error(f"Value {value!r} is not a number.", path)
+            raise field_error(f"Value {value!r} is not a number.", path)
         if self.finite and math.isinf(value):
-            raise _range_error(f"Value {value!r} is not a finite number.", path)
+            raise field_error(f"Value {value!r} is not a finite number.", path)
         value = super()._check_range(value, path)
         at_min = self.min_value is not None and not self.min_inclusive and value == self.min_value
         at_max = self.max_value is not None and not self.max_inclusive and value == self.max_value
         if at_min or at_max:
-            raise _range_error(f"Value {value!r} is out of range {self._interval()}.", path)
+            raise field_error(f"Value {value!r} is out of range {self._interval()}.", path)
         return value
 
     def _interval(self) -> str:
@@ -174,7 +198,9 @@ class FloatRange(sym.typing.Float):
         return args
 
 
-def _range_error(message: str, path: Any) -> ValidationError:
+def field_error(message: str, path: Any) -> ValidationError:
+    """The ValidationError of a component's field (or of a rule across its fields) at ``path``: ``mldsl check``
+    shows it at that field's ``file:line:col``; ``.path`` and ``.reason`` are kept as attributes."""
     err = ValidationError(f"{message} (path={path if path is not None else ''})")
     err.path, err.reason = str(path) if path is not None else "", message
     return err

@@ -153,6 +153,29 @@ def missing_lowerings(value: Any, backend: str, registry: Any) -> List[Tuple[str
     return found
 
 
+def uses_images(component: Any) -> bool:
+    """Whether a symbolic model contains an image layer (a component whose name ends with ``2D``): the
+    Keras backend then gives images shaped (height, width) a channel axis, (height, width, 1)."""
+    seen = set()
+
+    def walk(value: Any) -> bool:
+        if id(value) in seen:
+            return False
+        seen.add(id(value))
+        if isinstance(value, (list, tuple)):
+            return any(walk(v) for v in value)
+        if isinstance(value, dict):
+            return any(walk(v) for v in value.values())
+        args = getattr(value, "sym_init_args", None)
+        if args is None:
+            return False
+        if type_name_of(value).endswith("2D"):
+            return True
+        return any(walk(v) for v in dict(args).values())
+
+    return walk(component)
+
+
 def unsupported_reasons(value: Any, backend: str, registry: Any) -> List[str]:
     """One sentence per component of ``value`` that ``backend`` cannot run (see :func:`missing_lowerings`)."""
     return [f"{backend} cannot run {name}" + (f" at {path}" if path else "")

@@ -75,7 +75,7 @@ def _run(args, done: list) -> int:
         name, source, edits = target.name, str(target.path), targets.edits_record(args.patch, args.sets)
         backend, seed = args.backend, args.seed
     err = Output(sys.stderr)
-    with err.epoch_progress(experiment.training["num_epochs"]) as progress:
+    with runs.epoch_progress(err, experiment) as progress:
         outcome = runs.run(experiment, name=name, store=store, source=source, patches=edits, backend=backend,
                            seed=seed, on_epoch=None if args.json else progress, done=done)
     if args.json:

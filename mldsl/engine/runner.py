@@ -86,6 +86,9 @@ def _write_history_csv(path: Path, history: Sequence[dict]) -> None:
     keys: list[str] = []
     for row in history:
         keys.extend(k for k in row if k not in keys)
+    if "seconds" in keys:  # last, after keys only some epochs have (test_*, every eval_every epochs)
+        keys.remove("seconds")
+        keys.append("seconds")
 
     def write(temp: Path) -> None:
         with temp.open("w", newline="") as fh:
@@ -97,7 +100,8 @@ def _write_history_csv(path: Path, history: Sequence[dict]) -> None:
 
 
 def plot_history(path: Path, history: Sequence[dict], title: str) -> Optional[Path]:
-    """Draws loss and the metric per epoch (train and validation) to a PNG with matplotlib's Agg."""
+    """Draws loss and the metric per epoch (train, validation and test) to a PNG with matplotlib's Agg; the
+    test curve (``test_*``, every ``eval_every`` epochs) has a point at each epoch that evaluated it."""
     if not history:
         return None
     import matplotlib
@@ -105,15 +109,18 @@ def plot_history(path: Path, history: Sequence[dict], title: str) -> Optional[Pa
     matplotlib.use("Agg", force=True)
     import matplotlib.pyplot as plt
 
-    metric_keys = [k for k in history[0] if k not in ("epoch", "seconds", "loss") and not k.startswith("val_")]
+    metric_keys = [k for k in history[0] if k not in ("epoch", "seconds", "loss")
+                   and not k.startswith(("val_", "test_"))]
     panels = ["loss"] + metric_keys[:1]
     fig, axes = plt.subplots(1, len(panels), figsize=(5 * len(panels), 3.5), squeeze=False)
     try:
         epochs = [row.get("epoch", i + 1) for i, row in enumerate(history)]
         for ax, key in zip(axes[0], panels):
             ax.plot(epochs, [row.get(key) for row in history], marker="o", label=key)
-            if any(f"val_{key}" in row for row in history):
-                ax.plot(epochs, [row.get(f"val_{key}") for row in history], marker="o", label=f"val_{key}")
+            for prefix in ("val_", "test_"):
+                points = [(e, row[prefix + key]) for e, row in zip(epochs, history) if prefix + key in row]
+                if points:
+                    ax.plot(*zip(*points), marker="o", label=prefix + key)
             ax.set_xlabel("epoch")
             ax.set_title(key)
             ax.grid(alpha=0.3)

@@ -144,7 +144,7 @@ class MlxMagics(Magics):
         done: list = []
         started = time.perf_counter()
         try:
-            with repl.output.epoch_progress(experiment.training["num_epochs"]) as progress:
+            with runs.epoch_progress(repl.output, experiment) as progress:
                 outcome = runs.run(experiment, name=name, store=store, source="<notebook>", backend=a.backend,
                                    seed=a.seed, on_epoch=progress, done=done)
         except KeyboardInterrupt as exc:

@@ -33,12 +33,13 @@ class LiveLine:
 class NotebookEpochProgress(EpochProgress):
     """The ``on_epoch`` callback of a run in a notebook: a bar over the epochs and the latest epoch's line."""
 
-    def __init__(self, output: Output, total_epochs: int) -> None:
-        super().__init__(output, total_epochs)
+    def __init__(self, output: Output, total_epochs: int, *, every: int = 1) -> None:
+        super().__init__(output, total_epochs, every=every)
         self.live = LiveLine()
 
     def __call__(self, epoch: int, logs: dict) -> None:
-        self.live.update(epoch, self.total, self.line(epoch, logs))
+        if self.reports(epoch):
+            self.live.update(epoch, self.total, self.line(epoch, logs))
 
 
 class NotebookTrialProgress(TrialProgress):
@@ -73,8 +74,8 @@ class NotebookOutput(Output):
 
         display(Table(headers, rows))
 
-    def epoch_progress(self, total_epochs: int, *, plain_lines: bool = False) -> EpochProgress:
-        return NotebookEpochProgress(self, total_epochs)
+    def epoch_progress(self, total_epochs: int, *, every: int = 1, plain_lines: bool = False) -> EpochProgress:
+        return NotebookEpochProgress(self, total_epochs, every=every)
 
     def trial_progress(self, objective: str, *, quiet: bool = False) -> TrialProgress:
         return NotebookTrialProgress(self, objective, quiet=quiet)

@@ -147,8 +147,8 @@ def cmd_help(repl, args: str):
     repl.print("Type .mlx statements (let, experiment, patch, search, import) or an expression to see "
                "its value.\nMulti-line input continues while a bracket is open or a line ends with "
                "`with`, `,` or `=`.\nTAB completes; Ctrl-C cancels the input; Ctrl-D or :quit leaves.\n")
-    order = ["show", "names", "source", "diff", "query", "space", "patch", "run", "search", "gradcheck", "load",
-             "save", "reset", "help", "quit"]
+    order = ["show", "names", "source", "diff", "query", "space", "summary", "patch", "run", "search", "gradcheck",
+             "load", "save", "reset", "help", "quit"]
     names = [n for n in order if n in COMMANDS] + [n for n in COMMANDS if n not in order]
     for n in names:
         c = COMMANDS[n]
@@ -247,6 +247,23 @@ def cmd_query(repl, args: str):
         if "\n" in text:
             text = "\n    ".join(text.split("\n"))
         repl.print(f"{path or '(root)'} = {text}")
+
+
+@command("summary", "NAME", "NAME's model: each layer's output shape and parameters, and the total")
+def cmd_summary(repl, args: str):
+    """Prints the model of the experiment NAME as Keras' model.summary() does (nothing is trained; the
+    data is loaded for its input shape), like `mldsl summary`."""
+    parts = split_args(args)
+    if len(parts) != 1:
+        raise MldslError("usage: :summary NAME (an experiment)")
+    from mldsl.service import runs
+    from mldsl.service.summary import HEADERS, summary
+
+    experiment = resolve(repl, parts[0])
+    runs.require_experiment(parts[0], experiment, repl.session.experiments())
+    result = summary(experiment)
+    repl.output.table(HEADERS, result.table_rows())
+    repl.print(result.footer())
 
 
 @command("space", "NAME", "the search space of NAME: its DNA spec and size")
@@ -362,7 +379,7 @@ def cmd_run(repl, args: str):
     done: list = []
     started = time.perf_counter()
     try:
-        with repl.output.epoch_progress(experiment.training["num_epochs"], plain_lines=True) as progress:
+        with runs.epoch_progress(repl.output, experiment, plain_lines=True) as progress:
             outcome = runs.run(experiment, name=a.name.split(".")[0], store=store, source="<repl>",
                                backend=a.backend, seed=a.seed, on_epoch=progress, done=done)
     except KeyboardInterrupt as exc:

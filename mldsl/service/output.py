@@ -123,10 +123,10 @@ class Output:
         self.stream.flush()
 
     # --------------------------------------------------------------------------------- progress
-    def epoch_progress(self, total_epochs: int, *, plain_lines: bool = False) -> "EpochProgress":
-        """The ``on_epoch`` callback of a run: a line per epoch and a bar on a terminal; off one, a
-        line per epoch when ``plain_lines`` (the REPL's transcript), else nothing."""
-        return EpochProgress(self, total_epochs, plain_lines=plain_lines)
+    def epoch_progress(self, total_epochs: int, *, every: int = 1, plain_lines: bool = False) -> "EpochProgress":
+        """The ``on_epoch`` callback of a run: a line every ``every`` epochs (and at the last) and a bar on a
+        terminal; off one, those lines when ``plain_lines`` (the REPL's transcript), else nothing."""
+        return EpochProgress(self, total_epochs, every=every, plain_lines=plain_lines)
 
     def trial_progress(self, objective: str, *, quiet: bool = False) -> "TrialProgress":
         """The ``on_trial`` callback of a search: a bar on a terminal, a line per trial off one."""
@@ -192,8 +192,8 @@ class _Progress:
 class EpochProgress(_Progress):
     """Per-epoch progress of one run (see :meth:`Output.epoch_progress`); use as a context manager."""
 
-    def __init__(self, output: Output, total_epochs: int, *, plain_lines: bool = False) -> None:
-        self.output, self.total, self.plain_lines = output, total_epochs, plain_lines
+    def __init__(self, output: Output, total_epochs: int, *, every: int = 1, plain_lines: bool = False) -> None:
+        self.output, self.total, self.every, self.plain_lines = output, total_epochs, max(1, every), plain_lines
         self.bar = _Bar(output, total_epochs, "epoch {task.completed}/{task.total}") if output.terminal else None
 
     def line(self, epoch: int, logs: dict) -> str:
@@ -202,11 +202,17 @@ class EpochProgress(_Progress):
             parts.append(f"{logs['seconds']:.2f}s")
         return "  ".join(p for p in parts if p)
 
+    def reports(self, epoch: int) -> bool:
+        """Whether ``epoch`` gets a progress line: every ``every``-th epoch, and the last."""
+        return epoch % self.every == 0 or epoch == self.total
+
     def __call__(self, epoch: int, logs: dict) -> None:
+        report = self.reports(epoch)
         if self.bar is not None:
             self.bar.update(epoch)
-            self.bar.print(self.line(epoch, logs))
-        elif self.plain_lines:
+            if report:
+                self.bar.print(self.line(epoch, logs))
+        elif self.plain_lines and report:
             self.output.print(self.line(epoch, logs))
 
 

@@ -58,6 +58,14 @@ class Rerun:
     patches: List[str]
 
 
+def epoch_progress(output: Any, experiment: Any, *, plain_lines: bool = False) -> Any:
+    """The progress display of a run of ``experiment`` on ``output`` (an :class:`~mldsl.service.output.Output`):
+    over ``training.num_epochs`` epochs, a line every ``training.report_every`` epochs."""
+    training = experiment.training
+    return output.epoch_progress(training["num_epochs"], every=training.get("report_every", 1),
+                                 plain_lines=plain_lines)
+
+
 def load_rerun(store: Path, run_id: str) -> Rerun:
     """The experiment, seed and backend recorded for ``run_id`` in the store at ``store``."""
     from mldsl.dsl.api import parse

@@ -1,4 +1,6 @@
 """Activation components; each can stand wherever an activation name can (``activation=ELU(0.5)``)."""
+import math
+
 from mldsl import components as c
 from mldsl import hookimpl
 from mldsl import symbolic as sym
@@ -35,6 +37,10 @@ class PReLU(c.Activation):
     """Parametric ReLU: a leaky ReLU whose slope is learned per unit."""
 
     type_name = "PReLU"
+
+    def count_params(self, shape):
+        """One slope per value (Keras' PReLU shares no axis)."""
+        return math.prod(shape)
 
 
 @sym.members([])

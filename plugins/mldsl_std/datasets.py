@@ -125,6 +125,75 @@ class Csv(c.Dataset):
         return _data().load_csv(self.path, self.label_column, self.test_split, self.seed)
 
 
+_WRAPPED = ("dataset", t.Object(c.Dataset), "The dataset to transform, e.g. Digits() (any dataset, a wrapper too).")
+
+
+def _transforms():
+    """``mldsl.data.transforms``, imported on first load (it brings NumPy)."""
+    from mldsl.data import transforms
+
+    return transforms
+
+
+@sym.members([
+    _WRAPPED,
+    ("fraction", c.FloatRange(min_value=0.0, max_value=1.0, min_inclusive=False).noneable(),
+     "Fraction of the training split to keep, in (0, 1] (give this or size)."),
+    ("size", t.Int(min_value=1).noneable(), "Number of training examples to keep, >= 1 (give this or fraction)."),
+    ("seed", t.Int(0), "Seed of the draw."),
+])
+class Subset(c.Dataset):
+    """A seeded random subset of another dataset's training split (the test split is kept whole), as
+    DeepMind's practical trains only on a fraction: ``Subset(Digits(), fraction=0.1)``."""
+
+    type_name = "Subset"
+
+    def _on_bound(self) -> None:
+        super()._on_bound()
+        fraction, size = self.fraction, self.size
+        if fraction is None and size is None and not self._sym_partial:
+            raise c.field_error("Subset needs fraction (in (0, 1]) or size (>= 1); give one of them.", self.sym_path)
+        if fraction is not None and size is not None:
+            raise c.field_error("Subset takes fraction or size, not both; remove one of them (a patch that switches "
+                                "from one to the other replaces the whole Subset).",
+                                self.sym_path + "size")
+
+    def load(self) -> "mldsl.data.DataSplits":
+        return _transforms().subset(self.dataset.load(), self.fraction, self.size, self.seed)
+
+
+@sym.members([_WRAPPED])
+class Centered(c.Dataset):
+    """Another dataset with the training split's mean example subtracted from both splits."""
+
+    type_name = "Centered"
+
+    def load(self) -> "mldsl.data.DataSplits":
+        return _transforms().centered(self.dataset.load())
+
+
+@sym.members([_WRAPPED])
+class Standardized(c.Dataset):
+    """Another dataset with each feature centred and scaled by the training split's mean and standard
+    deviation (a feature constant in training is only centred)."""
+
+    type_name = "Standardized"
+
+    def load(self) -> "mldsl.data.DataSplits":
+        return _transforms().standardized(self.dataset.load())
+
+
+@sym.members([_WRAPPED, ("seed", t.Int(0), "Seed of the random labels.")])
+class RandomLabels(c.Dataset):
+    """Another dataset whose training labels are replaced by seeded uniformly random classes (the test
+    labels are kept): can the network learn noise?"""
+
+    type_name = "RandomLabels"
+
+    def load(self) -> "mldsl.data.DataSplits":
+        return _transforms().random_labels(self.dataset.load(), self.seed)
+
+
 @hookimpl
 def mldsl_datasets():
-    return [Digits, Mnist, Cifar10, Cifar100, Synthetic, Npz, Csv]
+    return [Digits, Mnist, Cifar10, Cifar100, Synthetic, Npz, Csv, Subset, Centered, Standardized, RandomLabels]

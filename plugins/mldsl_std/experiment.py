@@ -10,12 +10,17 @@ t = sym.typing
 
 TRAINING_FIELDS = [
     ("batch_size", t.Int(32, min_value=1), "Examples per gradient step."),
-    ("num_epochs", t.Int(1, min_value=1), "Passes over the training data."),
+    ("num_epochs", t.Int(1, min_value=0), "Passes over the training data; 0 trains nothing and evaluates the "
+                                          "untrained model (its initial test loss)."),
     ("loss", t.Object(c.Loss, default=SparseCategoricalCrossentropy()), "The loss to minimise."),
     ("optimizer", t.Object(c.Optimizer, default=Adam()), "The optimizer."),
     ("validation_split", c.FloatRange(0.0, 0.0, 1.0, max_inclusive=False),
      "Fraction of the training data held out to report val_loss/val_<metric> each epoch, in [0, 1)."),
     ("callbacks", t.List(t.Object(c.Callback), default=[]), "Callbacks such as EarlyStopping."),
+    ("eval_every", t.Int(0, min_value=0), "Evaluate on the test split every N epochs, adding test_loss and "
+                                          "test_<metric name> to those epochs' history (0: only at the end)."),
+    ("report_every", t.Int(1, min_value=1), "Print a progress line every N epochs (the history keeps every "
+                                            "epoch)."),
 ]
 
 EVALUATION_FIELDS = [
@@ -29,7 +34,7 @@ EVALUATION_FIELDS = [
     ("model", t.Object(c.Model), "The model to train, e.g. Sequential([...])."),
     ("data", t.Object(c.Dataset), "The dataset, e.g. Mnist() or Digits()."),
     ("training", t.Dict(TRAINING_FIELDS), "How to train: batch_size, num_epochs, loss, optimizer, "
-                                          "validation_split, callbacks."),
+                                          "validation_split, callbacks, eval_every, report_every."),
     ("evaluation", t.Dict(EVALUATION_FIELDS), "How to evaluate on the test set: batch_size, metric."),
     ("seed", t.Int(0), "Seed of weight initialisation, shuffling and dropout."),
     ("backend", t.Enum("auto", ["auto", "native", "keras"]),
@@ -40,7 +45,8 @@ class Experiment(c.ExperimentBase):
     """A machine-learning experiment: train ``model`` on ``data`` as ``training`` says, then evaluate.
 
     The history of a run has the keys ``loss``, the metric's name, and with a validation split
-    ``val_loss`` and ``val_<metric name>``.
+    ``val_loss`` and ``val_<metric name>``, and with ``eval_every`` ``test_loss`` and ``test_<metric name>``
+    every N epochs.
     """
 
     type_name = "Experiment"

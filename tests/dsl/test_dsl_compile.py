@@ -153,12 +153,12 @@ def test_missing_parameter_caret_is_at_the_closing_paren(registry):
 
 def test_out_of_range_caret_is_at_the_value_inside_nested_dicts(registry):
     with pytest.raises(MlxError) as info:
-        mk("experiment e = Experiment(model=Sequential([Dense(1)]), training={ num_epochs = 0 })",
+        mk("experiment e = Experiment(model=Sequential([Dense(1)]), training={ num_epochs = -1 })",
            registry)
     err = info.value
-    assert err.code == "E024" and err.message.startswith("Value 0 is out of range")
+    assert err.code == "E024" and err.message.startswith("Value -1 is out of range")
     assert err.message.endswith("(path=training.num_epochs)")
-    assert err.column == 81 and err.end_column == 82
+    assert err.column == 81 and err.end_column == 83
 
 
 def test_wrong_component_kind_is_reported_at_the_value(registry):

@@ -38,12 +38,13 @@ def test_plugins_lists_std_with_version_and_contributions(capsys):
     assert code == 0
     assert out.startswith("std  mldsl 0.1.0  (mldsl_std)")
     assert "    layer: Activation, BatchNormalization, Conv2D, Dense, Dropout," in out
-    assert "  datasets: Cifar10, Cifar100, Csv, Digits, Mnist, Npz, Synthetic" in out
+    assert ("  datasets: Centered, Cifar10, Cifar100, Csv, Digits, Mnist, Npz, RandomLabels, Standardized, Subset, "
+            "Synthetic") in out
     assert "optimizer: Adagrad, Adam, RMSprop, SGD" in out
 
 
 @pytest.mark.parametrize("kind, present, absent", [
-    ("datasets", "datasets: Cifar10", "layer:"),
+    ("datasets", "datasets: Centered, Cifar10", "layer:"),
     ("components", "layer: Activation", "datasets:"),
     ("backends", "backends:", "layer:"),
 ])

@@ -25,7 +25,8 @@ EXPECTED = {
     "metric": ["Accuracy", "SparseCategoricalAccuracy"],
     "regularizer": ["L1", "L1L2", "L2"],
     "callback": ["EarlyStopping"],
-    "dataset": ["Cifar10", "Cifar100", "Csv", "Digits", "Mnist", "Npz", "Synthetic"],
+    "dataset": ["Centered", "Cifar10", "Cifar100", "Csv", "Digits", "Mnist", "Npz", "RandomLabels", "Standardized",
+                "Subset", "Synthetic"],
 }
 
 # The contract's defaults (Keras' names); MISSING = required.
@@ -59,6 +60,8 @@ DEFAULTS = {
     "Cifar10": {"path": None}, "Cifar100": {"path": None, "label_mode": "fine"},
     "Synthetic": {"num_samples": 1000, "input_shape": [20], "num_classes": 10, "seed": 0},
     "Npz": {"path": M}, "Csv": {"path": M, "label_column": -1, "test_split": 0.2, "seed": 0},
+    "Subset": {"dataset": M, "fraction": None, "size": None, "seed": 0}, "Centered": {"dataset": M},
+    "Standardized": {"dataset": M}, "RandomLabels": {"dataset": M, "seed": 0},
     "Experiment": {"model": M, "data": M, "seed": 0, "backend": "auto"},
 }
 
@@ -80,6 +83,8 @@ def _make(reg, name):
         "SeparableConv2D": lambda: R("SeparableConv2D")(4, 3, strides=[2, 1]),
         "Npz": lambda: R("Npz")("data.npz"),
         "Csv": lambda: R("Csv")("data.csv"),
+        "Subset": lambda: R("Subset")(R("Digits")(), fraction=0.5),
+        **{name: lambda name=name: R(name)(R("Digits")()) for name in ("Centered", "Standardized", "RandomLabels")},
         "Experiment": lambda: R("Experiment")(model=R("Sequential")([R("Dense")(3)]), data=R("Synthetic")()),
     }
     return required.get(name, lambda: R(name)())()
@@ -133,7 +138,9 @@ def test_experiment_defaults_match_the_contract(reg):
     assert t.optimizer.learning_rate == 0.001
     assert (ev.batch_size, ev.metric) == (256, R("SparseCategoricalAccuracy")())
     assert ev.metric.name == "accuracy"
-    assert sorted(t) == sorted(["batch_size", "num_epochs", "loss", "optimizer", "validation_split", "callbacks"])
+    assert (t.eval_every, t.report_every) == (0, 1)
+    assert sorted(t) == sorted(["batch_size", "num_epochs", "loss", "optimizer", "validation_split", "callbacks",
+                                "eval_every", "report_every"])
     assert sorted(ev) == ["batch_size", "metric"]
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 import time
-from typing import List, Optional, Sequence
+from typing import Callable, List, Optional, Sequence
 
 from mldsl.backends.base import EpochCallback
 from mldsl.backends.keras._runtime import import_keras
@@ -21,11 +21,15 @@ class EpochReporter(keras.callbacks.Callback):
     Rows are ``{"epoch": 1-based, "loss", <metric>, "val_loss", "val_<metric>", "seconds"}`` (the ``val_``
     keys only with a validation split). ``on_epoch(epoch, logs)`` returning ``False`` stops training
     (``stopped_by_caller``). A non-finite loss stops training and is kept in ``diverged`` as
-    ``(epoch, key, value)`` for the backend to report.
+    ``(epoch, key, value)`` for the backend to report. With ``eval_every`` N > 0, every N-th row also gets
+    ``test_loss`` and ``test_<metric>`` from ``evaluate_test()`` (the test split's evaluation; ``seconds``
+    leaves it out).
     """
 
-    def __init__(self, metric_names: Sequence[str], on_epoch: Optional[EpochCallback] = None) -> None:
+    def __init__(self, metric_names: Sequence[str], on_epoch: Optional[EpochCallback] = None, *,
+                 evaluate_test: Optional[Callable[[], dict]] = None, eval_every: int = 0) -> None:
         super().__init__()
+        self.evaluate_test, self.eval_every = evaluate_test, eval_every if evaluate_test is not None else 0
         self.keys = ["loss", *metric_names, "val_loss", *("val_" + m for m in metric_names)]
         self.on_epoch = on_epoch
         self.history: List[dict] = []
@@ -43,6 +47,8 @@ class EpochReporter(keras.callbacks.Callback):
         for key in self.keys:
             if key in logs:
                 row[key] = float(logs[key])
+        if self.eval_every and (epoch + 1) % self.eval_every == 0 and math.isfinite(row.get("loss", 0.0)):
+            row.update({"test_" + k: v for k, v in self.evaluate_test().items()})
         row["seconds"] = seconds
         self.history.append(row)
         for key in ("loss", "val_loss"):

@@ -16,7 +16,7 @@ if TYPE_CHECKING:  # NumPy is imported on use: the registry loads this module fo
 
 from mldsl.backends.base import (EpochCallback, RunResult, check_outputs_fit_classes, constant_prediction_loss,
                                  divergence_warning, lower_learning_rate, path_of, type_name_of,
-                                 unsupported_reasons)
+                                 unsupported_reasons, uses_images)
 from mldsl.backends.keras._runtime import import_keras, missing_tensorflow
 from mldsl.backends.keras.lowering import LoweringContext, field
 from mldsl.errors import BackendError
@@ -35,6 +35,7 @@ class Prepared:
     validation_split: float
     eval_batch_size: int
     metric_name: Optional[str]
+    eval_every: int = 0
     callbacks: List[Any] = dc_field(default_factory=list)
     learning_rate: Optional[float] = None
 
@@ -74,10 +75,12 @@ class KerasBackend:
         prepared = self.prepare(experiment, splits)
         from mldsl.backends.keras._callbacks import EpochReporter  # noqa: PLC0415 - imports keras
 
-        reporter = EpochReporter([prepared.metric_name] if prepared.metric_name else [], on_epoch)
+        reporter = EpochReporter([prepared.metric_name] if prepared.metric_name else [], on_epoch,
+                                 evaluate_test=lambda: self.evaluate(prepared), eval_every=prepared.eval_every)
         try:
-            prepared.model.fit(prepared.x_train, prepared.y_train, callbacks=[reporter, *prepared.callbacks],
-                               **prepared.fit_kwargs())
+            if prepared.epochs > 0:                   # 0 epochs: evaluate the untrained model
+                prepared.model.fit(prepared.x_train, prepared.y_train, callbacks=[reporter, *prepared.callbacks],
+                                   **prepared.fit_kwargs())
         except (ValueError, _tf.errors.OpError) as exc:
             raise BackendError(f"Keras training failed: {_first_line(exc)}") from exc
         if reporter.diverged is not None:
@@ -138,7 +141,7 @@ class KerasBackend:
             model=model, x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test,
             batch_size=int(field(training, "batch_size", 32)), epochs=int(field(training, "num_epochs", 1)),
             validation_split=float(field(training, "validation_split", 0.0)),
-            eval_batch_size=int(field(evaluation, "batch_size", 256)),
+            eval_every=int(field(training, "eval_every", 0)), eval_batch_size=int(field(evaluation, "batch_size", 256)),
             metric_name=None if metric is None else str(metric.name), callbacks=callbacks,
             learning_rate=None if lr is None else float(lr))
 
@@ -187,28 +190,6 @@ def load_model(path: Any) -> Any:
     if not path.exists():
         raise BackendError(f"no saved Keras model at {os.fspath(path)!r}")
     return keras.saving.load_model(os.fspath(path))
-
-
-def uses_images(component: Any) -> bool:
-    """Whether a symbolic model contains an image layer (a component whose name ends with ``2D``)."""
-    seen = set()
-
-    def walk(value: Any) -> bool:
-        if id(value) in seen:
-            return False
-        seen.add(id(value))
-        if isinstance(value, (list, tuple)):
-            return any(walk(v) for v in value)
-        if isinstance(value, dict):
-            return any(walk(v) for v in value.values())
-        args = getattr(value, "sym_init_args", None)
-        if args is None:
-            return False
-        if type_name_of(value).endswith("2D"):
-            return True
-        return any(walk(v) for v in dict(args).values())
-
-    return walk(component)
 
 
 def encode_targets(y: np.ndarray, encoding: str, num_classes: int) -> np.ndarray:

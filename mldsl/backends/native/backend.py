@@ -84,9 +84,9 @@ class NativeBackend:
                 return False
             return None
 
-        history = trainer.fit(splits.x_train, splits.y_train, on_epoch=report)
         if len(splits.x_test) == 0:
             raise BackendError("the dataset has an empty test split; give it a test_split > 0")
+        history = trainer.fit(splits.x_train, splits.y_train, on_epoch=report, test=(splits.x_test, splits.y_test))
         metrics = trainer.evaluate(splits.x_test, splits.y_test)
         early = bool(stopped) or bool(getattr(trainer, "stopped_epoch", 0))
         warnings = list(plan.warnings)

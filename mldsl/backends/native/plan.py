@@ -347,6 +347,7 @@ class Plan:
     batch_size: int = 32
     epochs: int = 1
     validation_split: float = 0.0
+    eval_every: int = 0                    # evaluate the test split every N epochs into the history (0: never)
     seed: int = 0
     early_stopping: Optional[EarlyStoppingSpec] = None
     eval_batch_size: int = 256
@@ -371,8 +372,10 @@ class Plan:
             raise BackendError(f"eval batch_size must be an integer >= 1, got {self.eval_batch_size!r}")
         if self.threads is not None and (not isinstance(self.threads, int) or self.threads < 1):
             raise BackendError(f"threads must be an integer >= 1 or None, got {self.threads!r}")
-        if not isinstance(self.epochs, int) or self.epochs < 1:
-            raise BackendError(f"epochs must be an integer >= 1, got {self.epochs!r}")
+        if not isinstance(self.epochs, int) or self.epochs < 0:
+            raise BackendError(f"epochs must be an integer >= 0, got {self.epochs!r}")
+        if not isinstance(self.eval_every, int) or self.eval_every < 0:
+            raise BackendError(f"eval_every must be an integer >= 0, got {self.eval_every!r}")
         if not 0.0 <= self.validation_split < 1.0:
             raise BackendError(f"validation_split must be in [0, 1), got {self.validation_split}")
         if self.metric is not None and not str(self.metric).isidentifier():

@@ -410,20 +410,26 @@ class MLPTrainer:
             self.K.set_num_threads(old)
 
     def fit(self, x: Any, y: Any, *, epochs: Optional[int] = None, on_epoch: Optional[EpochCallback] = None,
-            verbose: bool = False) -> List[Dict[str, float]]:
+            verbose: bool = False, test: Optional[tuple] = None) -> List[Dict[str, float]]:
         """Trains on ``x``/``y`` (``validation_split`` of the *last* samples held out, like Keras) and returns
-        the history: one dict per epoch with ``epoch``, ``loss``, the metric, ``val_*`` and ``seconds``.
+        the history: one dict per epoch with ``epoch``, ``loss``, the metric, ``val_*``, ``test_*`` and
+        ``seconds``. ``test``: ``(x_test, y_test)``, evaluated into the history every ``plan.eval_every``
+        epochs (``test_loss`` and ``test_<metric>``; ``seconds`` leaves that evaluation out).
 
         Raises :class:`BackendError` when the loss becomes NaN/inf. ``on_epoch(epoch, logs)`` returning
         False stops training; so does early stopping (``plan.early_stopping``).
         """
         with self.threads():
-            return self._fit(x, y, epochs, on_epoch, verbose)
+            return self._fit(x, y, epochs, on_epoch, verbose, test)
 
-    def _fit(self, x, y, epochs, on_epoch, verbose):
+    def _fit(self, x, y, epochs, on_epoch, verbose, test=None):
         plan = self.plan
         xs = self._prepare_x(x)
         ys = self._prepare_y(y, len(xs))
+        every = plan.eval_every if test is not None and len(test[0]) else 0
+        if every:
+            x_test = self._prepare_x(test[0])
+            y_test = self._prepare_y(test[1], len(x_test))
         n_all = len(xs)
         split = int(math.floor(n_all * (1.0 - plan.validation_split))) if plan.validation_split else n_all
         x_tr, y_tr, x_val, y_val = xs[:split], ys[:split], xs[split:], ys[split:]
@@ -441,7 +447,7 @@ class MLPTrainer:
         es = plan.early_stopping
         es_state = _EarlyStoppingState(es) if es else None
         history: List[Dict[str, float]] = []
-        for epoch in range(1, (epochs or plan.epochs) + 1):
+        for epoch in range(1, (plan.epochs if epochs is None else epochs) + 1):
             t0 = time.perf_counter()
             rng.shuffle(order)
             tot_loss = tot_hits = 0.0
@@ -457,10 +463,13 @@ class MLPTrainer:
             if len(x_val):
                 val = self._evaluate_prepared(x_val, y_val)
                 logs.update({"val_" + k: v for k, v in val.items()})
-            logs["seconds"] = time.perf_counter() - t0
+            seconds = time.perf_counter() - t0
+            if every and epoch % every == 0:
+                logs.update({"test_" + k: v for k, v in self._evaluate_prepared(x_test, y_test).items()})
+            logs["seconds"] = seconds
             history.append(logs)
             if verbose:
-                print(f"epoch {epoch}/{epochs or plan.epochs} - " + " - ".join(
+                print(f"epoch {epoch}/{plan.epochs if epochs is None else epochs} - " + " - ".join(
                     f"{k}: {v:.4f}" for k, v in logs.items() if k != "epoch"), file=sys.stderr, flush=True)
             stop = on_epoch(epoch, dict(logs)) is False if on_epoch else False
             if es_state is not None and es_state.update(epoch - 1, logs, self):
