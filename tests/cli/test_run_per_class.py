@@ -138,3 +138,14 @@ def test_notebook_run_view_shows_the_table_and_the_confusion_matrix(mlx):
     html = view._repr_html_()
     assert "<img alt='digits: confusion matrix' src='data:image/png;base64,iVBOR" in html
     assert "most confused with" in html and "most confused with" in repr(view)
+
+
+def test_runs_diff_compares_the_class_accuracies(mlx, capsys):
+    first = json.loads((main(["run", f"{mlx}:digits", "--json"]), capsys.readouterr().out)[1])
+    second = json.loads((main(["run", f"{mlx}:digits", "--set", 'training.order="shuffle"', "--json"]),
+                         capsys.readouterr().out)[1])
+    assert main(["runs", "show", first["run_id"], "--diff", second["run_id"]]) == 0
+    out = capsys.readouterr().out
+    before, after = first["metrics"]["per_class"]["accuracy"], second["metrics"]["per_class"]["accuracy"]
+    assert f"metric per_class accuracy: {before} -> {after}" in out
+    assert 'order = "by_class"' in out and 'order = "shuffle"' in out   # the experiments' diff follows
