@@ -381,7 +381,7 @@ def run_experiment(experiment: Any, *, name: str, store: Optional[Store] = None,
             final = run.finish("completed")
         except StoreError as exc:
             store.release_run(run.record.id)
-            metrics = ", ".join(f"{k}={v}" for k, v in run.result.metrics.items())
+            metrics = ", ".join(f"{k}={v}" for k, v in run.result.metrics.items() if k != PER_CLASS_KEY)
             raise StoreError(run.not_recorded(f"the run finished ({metrics}; artifacts in {run.artifacts})",
                                               exc)) from None
         if guard.pending:

@@ -386,7 +386,8 @@ class MLPTrainer:
     def fit(self, x: Any, y: Any, *, epochs: Optional[int] = None, on_epoch: Optional[EpochCallback] = None,
             verbose: bool = False) -> List[Dict[str, float]]:
         """Trains on ``x``/``y`` (``validation_split`` of the *last* samples held out, like Keras, whatever
-        ``plan.order``; the rest visited in that order, :mod:`mldsl.data.order`) and returns the history:
+        ``plan.order``; the rest visited in that order, :mod:`mldsl.data.order`, ``by_class`` reading the
+        classes from ``y``) and returns the history:
         one dict per epoch with ``epoch``, ``loss``, the metric, ``val_*`` and ``seconds``.
 
         Raises :class:`BackendError` when the loss becomes NaN/inf. ``on_epoch(epoch, logs)`` returning
