@@ -25,9 +25,10 @@ ALLOWED = {
     "registry": {"errors", "symbolic", "kernels.catalogue"},  # the DSL's activation names are the catalogue's
     "patching": {"errors", "symbolic", "registry"},
     "dsl": {"errors", "textfile", "gcpause", "symbolic", "hyper", "patching", "registry"},
-    "data": {"errors"},
+    "data": {"errors", "_lazy"},
     "backends": {"errors"},  # the protocol: no backend, no registry
-    "backends.native": {"errors", "_lazy", "backends", "kernels", "kernels.catalogue", "registry"},
+    # data: the training order of the examples and the per-class evaluation, shared with keras
+    "backends.native": {"errors", "_lazy", "backends", "data", "kernels", "kernels.catalogue", "registry"},
     "backends.keras": {"errors", "_lazy", "backends", "data", "registry", "symbolic"},
     # the engine may not use the language, except its printer (symbolic -> .mlx text, for the records)
     "engine": {"errors", "gcpause", "symbolic", "hyper", "registry", "backends", "dsl.printer"},

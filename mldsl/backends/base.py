@@ -43,12 +43,18 @@ def affinity_cpus() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+#: The key of :attr:`RunResult.metrics` holding the per-class evaluation of the test split, when the
+#: experiment asks for it (``evaluation.per_class``): ``{"classes", "accuracy", "confusion"}``, computed by
+#: :func:`mldsl.data.per_class.per_class_metrics` from the predictions of whichever backend ran it.
+PER_CLASS_KEY = "per_class"
+
+
 @dataclass
 class RunResult:
     """What every backend returns, so the engine, the store and the CLI treat all backends alike.
 
     ``metrics`` holds the evaluation on the test split (``loss`` and the metric's name, e.g.
-    ``accuracy``); ``history`` one dict per epoch (``epoch``, ``loss``, the metric, ``val_*`` when there
+    ``accuracy``, numbers; and :data:`PER_CLASS_KEY` when asked for); ``history`` one dict per epoch (``epoch``, ``loss``, the metric, ``val_*`` when there
     is a validation split, ``seconds``). ``backend_reason`` says why that backend ran it (see
     :func:`choose_backend`); ``warnings`` are sentences a person should read about the run (training that
     diverged without a NaN, an option the backend ignored as Keras does).

@@ -86,6 +86,10 @@ def _run(args, done: list) -> int:
     out = Output(sys.stdout)
     out.table(runs.METRIC_HEADERS, runs.metric_rows(outcome.result.metrics))
     out.print()
+    per_class = runs.per_class_rows(outcome.result.metrics)
+    if per_class:
+        out.table(runs.PER_CLASS_HEADERS, per_class)
+        out.print()
     out.lines(runs.outcome_lines(outcome, store))
     return 0
 
@@ -121,6 +125,10 @@ def cmd_runs(args) -> int:
         out.lines(runs.run_header_lines(run))
         if run.metrics:
             out.table(runs.METRIC_HEADERS, runs.metric_rows(run.metrics))
+            per_class = runs.per_class_rows(run.metrics)
+            if per_class:
+                out.print()
+                out.table(runs.PER_CLASS_HEADERS, per_class)
         else:
             out.print("no metrics")
         out.print(f"\nartifacts: {run.artifacts}\n")

@@ -5,14 +5,28 @@ Loaders look for local files first (``$MLDSL_DATA_DIR``, Keras' cache) and downl
 ``$MLDSL_DATA_DOWNLOAD`` allows it (by default only while the keras backend runs); see
 :mod:`mldsl.data.sources`. A path that is not a regular file (a directory where a file is expected, a
 FIFO, a device, a symbolic-link loop) is refused by :mod:`mldsl.data.paths` without reading it.
-"""
-from mldsl.data.cifar import load_cifar10, load_cifar100
-from mldsl.data.digits import load_digits
-from mldsl.data.files import load_csv, load_npz
-from mldsl.data.idx import read_idx, write_idx
-from mldsl.data.mnist import load_mnist
-from mldsl.data.splits import DataSplits, split_train_test
-from mldsl.data.synthetic import load_synthetic
 
-__all__ = ["DataSplits", "split_train_test", "load_digits", "load_mnist", "load_cifar10", "load_cifar100",
-           "load_synthetic", "load_npz", "load_csv", "read_idx", "write_idx"]
+Also what training and evaluation do with the data on every backend: the order of the examples in each
+epoch (:mod:`mldsl.data.order`) and the per-class evaluation (:mod:`mldsl.data.per_class`).
+
+The names are imported on first use, so that importing a submodule without NumPy (the names of the
+training orders, which the Experiment's schema reads) stays cheap.
+"""
+from mldsl._lazy import lazy_exports
+
+_EXPORTS = {
+    "DataSplits": "mldsl.data.splits",
+    "split_train_test": "mldsl.data.splits",
+    "load_digits": "mldsl.data.digits",
+    "load_mnist": "mldsl.data.mnist",
+    "load_cifar10": "mldsl.data.cifar",
+    "load_cifar100": "mldsl.data.cifar",
+    "load_synthetic": "mldsl.data.synthetic",
+    "load_npz": "mldsl.data.files",
+    "load_csv": "mldsl.data.files",
+    "read_idx": "mldsl.data.idx",
+    "write_idx": "mldsl.data.idx",
+}
+
+__all__ = list(_EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())

@@ -21,7 +21,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, Optional, Sequence
 
-from mldsl.backends.base import EpochCallback, RunResult, choose_backend
+from mldsl.backends.base import PER_CLASS_KEY, EpochCallback, RunResult, choose_backend
 from mldsl.engine.artifact_files import partial_folder, replace_atomically
 from mldsl.engine.interrupts import SigintGuard
 from mldsl.engine.records import RunRecord
@@ -32,6 +32,9 @@ from mldsl.errors import MldslError, StoreError
 
 #: Seconds between durable saves of a running experiment's per-epoch history.
 HISTORY_SAVE_INTERVAL = 1.0
+
+#: The PNG of the per-class evaluation (``metrics["per_class"]``) in a run's artifacts folder.
+CONFUSION_PNG = "confusion.png"
 
 
 class RunInterrupted(KeyboardInterrupt):
@@ -133,6 +136,49 @@ def plot_history(path: Path, history: Sequence[dict], title: str) -> Optional[Pa
     return path
 
 
+def plot_confusion(path: Path, per_class: dict, title: str) -> Path:
+    """Draws a run's per-class evaluation (``metrics["per_class"]``, see :mod:`mldsl.data.per_class`) to a
+    PNG with matplotlib's Agg: the confusion matrix (rows: true class, columns: predicted; each cell's
+    count written in it) and each class's test accuracy."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=True)
+    import matplotlib.pyplot as plt
+
+    classes = [str(c) for c in per_class["classes"]]
+    confusion = per_class["confusion"]
+    accuracy = [a if isinstance(a, (int, float)) else 0.0 for a in per_class["accuracy"]]
+    size = len(classes)
+    fig, (left, right) = plt.subplots(1, 2, figsize=(5 + 0.35 * size + 4, 4 + 0.25 * size))
+    try:
+        image = left.imshow(confusion, cmap="Blues")
+        top = max((max(row) for row in confusion), default=0)
+        if size <= 30:
+            for i, row in enumerate(confusion):
+                for j, count in enumerate(row):
+                    if count:
+                        left.text(j, i, str(count), ha="center", va="center", fontsize=8,
+                                  color="white" if count > top / 2 else "black")
+        left.set_xticks(range(size), classes)
+        left.set_yticks(range(size), classes)
+        left.set_xlabel("predicted class")
+        left.set_ylabel("true class")
+        left.set_title("confusion matrix (test)")
+        fig.colorbar(image, ax=left, fraction=0.046)
+        right.bar(range(size), accuracy, color="tab:blue")
+        right.set_xticks(range(size), classes)
+        right.set_ylim(0, 1)
+        right.set_xlabel("class")
+        right.set_title("test accuracy per class")
+        right.grid(alpha=0.3, axis="y")
+        fig.suptitle(title)
+        fig.tight_layout()
+        replace_atomically(path, lambda temp: fig.savefig(temp, dpi=100, format="png"))
+    finally:
+        plt.close(fig)
+    return path
+
+
 class _RecordedRun:
     """One run's record and artifacts as the protected sequence of :func:`run_experiment` builds them."""
 
@@ -197,6 +243,10 @@ class _RecordedRun:
         if plot:
             self.phase = "plotting the history"
             plot_history(self.artifacts / "history.png", history, self.name)
+            per_class = self.result.metrics.get(PER_CLASS_KEY) if self.result is not None else None
+            if per_class:
+                self.phase = "plotting the confusion matrix"
+                plot_confusion(self.artifacts / CONFUSION_PNG, per_class, self.name)
 
     def finish(self, status: str, error: Optional[str] = None) -> RunRecord:
         """Records the outcome (Ctrl-C waits for it); StoreError when the store cannot."""
@@ -338,7 +388,7 @@ def run_experiment(experiment: Any, *, name: str, store: Optional[Store] = None,
             final = run.finish("completed")
         except StoreError as exc:
             store.release_run(run.record.id)
-            metrics = ", ".join(f"{k}={v}" for k, v in run.result.metrics.items())
+            metrics = ", ".join(f"{k}={v}" for k, v in run.result.metrics.items() if k != PER_CLASS_KEY)
             raise StoreError(run.not_recorded(f"the run finished ({metrics}; artifacts in {run.artifacts})",
                                               exc)) from None
         if guard.pending:

@@ -120,6 +120,14 @@ class RunView:
 
         return Table(runs.METRIC_HEADERS, runs.metric_rows(self.outcome.result.metrics))
 
+    @property
+    def per_class(self) -> Optional[Table]:
+        """The per-class table (``evaluation.per_class``), or None when the run has none."""
+        from mldsl.service import runs
+
+        rows = runs.per_class_rows(self.outcome.result.metrics)
+        return Table(runs.PER_CLASS_HEADERS, rows) if rows else None
+
     def lines(self) -> List[str]:
         from mldsl.service import runs
 
@@ -128,20 +136,30 @@ class RunView:
                 + runs.outcome_lines(self.outcome, self.store, elapsed=self.elapsed))
 
     def plot_html(self) -> str:
-        from mldsl.engine.runner import plot_history
+        from mldsl.backends.base import PER_CLASS_KEY
+        from mldsl.engine.runner import plot_confusion, plot_history
 
         history = self.outcome.result.history
-        if not history:
-            return ""
+        per_class = self.outcome.result.metrics.get(PER_CLASS_KEY)
+        html = ""
         with tempfile.TemporaryDirectory(prefix="mldsl-plot-") as tmp:
-            path = plot_history(Path(tmp) / "history.png", history, self.name)
-            return png_html(path, f"{self.name}: history")
+            if history:
+                path = plot_history(Path(tmp) / "history.png", history, self.name)
+                html += png_html(path, f"{self.name}: history")
+            if per_class:
+                path = plot_confusion(Path(tmp) / "confusion.png", per_class, self.name)
+                html += png_html(path, f"{self.name}: confusion matrix")
+        return html
 
     def _repr_html_(self) -> str:
-        return self.metrics._repr_html_() + pre("\n".join(self.lines())) + self.plot_html()
+        per_class = self.per_class
+        return (self.metrics._repr_html_() + (per_class._repr_html_() if per_class is not None else "")
+                + pre("\n".join(self.lines())) + self.plot_html())
 
     def __repr__(self) -> str:
-        return repr(self.metrics) + "\n" + "\n".join(self.lines())
+        per_class = self.per_class
+        return (repr(self.metrics) + ("\n" + repr(per_class) if per_class is not None else "") + "\n"
+                + "\n".join(self.lines()))
 
 
 class SearchView:

@@ -388,6 +388,9 @@ def cmd_run(repl, args: str):
     for warning in outcome.result.warnings:
         repl.print_error(f"warning: {warning}")
     repl.output.table(runs.METRIC_HEADERS, runs.metric_rows(outcome.result.metrics))
+    per_class = runs.per_class_rows(outcome.result.metrics)
+    if per_class:
+        repl.output.table(runs.PER_CLASS_HEADERS, per_class)
     for line in runs.outcome_lines(outcome, store, elapsed=time.perf_counter() - started):
         repl.print_dim(line)
 

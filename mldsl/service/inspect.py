@@ -69,9 +69,14 @@ def size_text(size: Any) -> str:
         return str(size)
 
 
+#: How `mldsl check` labels what an experiment's backend cannot run (LANGUAGE.md's table of codes).
+BACKEND_ERROR = "error[E050]"
+
+
 def backend_problems(module: Any, path: str) -> Tuple[List[str], bool]:
     """For each experiment and search space of ``module``, what its backend cannot run, as
-    ``FILE:NAME: error|note: ...`` lines; and whether any is an error (``backend_notes``)."""
+    ``FILE:NAME: error[E050]: ...`` or ``FILE:NAME: note: ...`` lines; and whether any is an error
+    (``backend_notes``)."""
     from mldsl.backends.base import backend_notes
     from mldsl.hyper import is_deterministic
     from mldsl.registry import get_registry
@@ -85,7 +90,7 @@ def backend_problems(module: Any, path: str) -> Tuple[List[str], bool]:
             continue
         seen.append(value)
         notes, errors = backend_notes(value, get_registry(), is_deterministic(value))
-        lines += [f"{path}:{name}: {'error' if errors else 'note'}: {note}" for note in notes]
+        lines += [f"{path}:{name}: {BACKEND_ERROR if errors else 'note'}: {note}" for note in notes]
         failed = failed or (errors and bool(notes))
     return lines, failed
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, List, Optional, Sequence
 
+from mldsl.backends.base import PER_CLASS_KEY
 from mldsl.errors import MldslError
 from mldsl.service.output import metric_text
 
@@ -116,8 +117,27 @@ METRIC_HEADERS = ("metric", "value")
 
 
 def metric_rows(metrics: dict) -> List[List[str]]:
-    """The rows of a table of final metrics."""
-    return [[key, metric_text(value)] for key, value in metrics.items()]
+    """The rows of a table of final metrics (the numbers; the per-class evaluation has its own table)."""
+    return [[key, metric_text(value)] for key, value in metrics.items() if key != PER_CLASS_KEY]
+
+
+#: The headers of the per-class table (:func:`per_class_rows`): the class, its test examples, how many
+#: of them the model classified right, that fraction, and the class it mistook them for most often.
+PER_CLASS_HEADERS = ("class", "examples", "correct", "accuracy", "most confused with")
+
+
+def per_class_rows(metrics: dict) -> List[List[str]]:
+    """The rows of the per-class table of a run's metrics (none without ``evaluation.per_class``)."""
+    per_class = metrics.get(PER_CLASS_KEY)
+    if not isinstance(per_class, dict):
+        return []
+    rows = []
+    for i, (cls, accuracy, row) in enumerate(zip(per_class.get("classes", []), per_class.get("accuracy", []),
+                                                  per_class.get("confusion", []))):
+        wrong = [(count, j) for j, count in enumerate(row) if j != i and count]
+        confused = f"{max(wrong)[1]} ({max(wrong)[0]})" if wrong else "-"
+        rows.append([str(cls), str(sum(row)), str(row[i] if i < len(row) else 0), metric_text(accuracy), confused])
+    return rows
 
 
 def outcome_lines(outcome: Any, store: Optional[Path], elapsed: Optional[float] = None) -> List[str]:
@@ -142,7 +162,7 @@ def run_rows(runs: Sequence[Any]) -> List[List[str]]:
     """The rows of the ``mldsl runs`` table."""
     rows = []
     for r in runs:
-        metrics = ", ".join(f"{k}={metric_text(v)}" for k, v in r.metrics.items())
+        metrics = ", ".join(f"{k}={metric_text(v)}" for k, v in r.metrics.items() if k != PER_CLASS_KEY)
         rows.append([r.id, r.name, r.status, r.backend or "-", "-" if r.seed is None else str(r.seed),
                      f"{r.duration:.1f}s" if r.duration is not None else "-", metrics or "-",
                      time.strftime("%Y-%m-%d %H:%M", time.localtime(r.started))])
@@ -173,6 +193,9 @@ def diff_runs(a: Any, b: Any) -> str:
     lines = [f"--- run {a.id} ({a.name})", f"+++ run {b.id} ({b.name})"]
     for key in sorted(set(a.metrics) | set(b.metrics)):
         left, right = a.metrics.get(key), b.metrics.get(key)
+        if key == PER_CLASS_KEY:
+            left, right = ((value or {}).get("accuracy") for value in (left, right))
+            key = f"{PER_CLASS_KEY} accuracy"
         if left != right:
             lines.append(f"metric {key}: {left} -> {right}")
     for attr in ("seed", "backend"):

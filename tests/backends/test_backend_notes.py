@@ -33,10 +33,10 @@ def test_check_reports_components_the_backend_cannot_run(tmp_path):
     (tmp_path / "exp.mlx").write_text(SOURCE)
     res = _mldsl("check", "exp.mlx", cwd=tmp_path)
     lines = res.stderr.splitlines()
-    assert "exp.mlx:fixed: error: backend native: native cannot run Conv2D at model.layers[0]" in lines
+    assert "exp.mlx:fixed: error[E050]: backend native: native cannot run Conv2D at model.layers[0]" in lines
     assert ("exp.mlx:space: note: backend auto: the trials that choose PReLU (at "
             "model.layers[1].candidates[0].activation.candidates[1]) will run on keras; native cannot run it") in lines
-    assert ("exp.mlx:strict: error: backend native: native cannot run PReLU at "
+    assert ("exp.mlx:strict: error[E050]: backend native: native cannot run PReLU at "
             "model.layers[1].candidates[0].activation.candidates[1]") in lines
     assert res.returncode == 2                               # an explicitly named backend that cannot run it
     (tmp_path / "auto.mlx").write_text(SOURCE.split("experiment strict")[0].replace('backend = "native"', ""))
@@ -82,5 +82,5 @@ def test_check_reports_a_setting_wrong_on_any_backend_as_an_error(tmp_path):
         'training = {callbacks = [EarlyStopping(monitor="val_loss")]})\n')
     res = _mldsl("check", "es.mlx", cwd=tmp_path)
     assert res.returncode == 2, res.stderr
-    assert "es.mlx:e: error: EarlyStopping monitors 'val_loss' (at training.callbacks[0]) but there is no " \
+    assert "es.mlx:e: error[E050]: EarlyStopping monitors 'val_loss' (at training.callbacks[0]) but there is no " \
            "validation data" in res.stderr

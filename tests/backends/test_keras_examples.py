@@ -53,4 +53,7 @@ def test_example_trains_one_epoch_on_tiny_data(file, name):
                                                               num_classes=classes)
     result = KerasBackend().run(exp.clone(deep=True, override=override))
     assert len(result.history) == 1
+    per_class = result.metrics.pop("per_class", None)          # evaluation.per_class: the counts, not a number
     assert all(math.isfinite(v) for v in result.metrics.values())
+    if per_class is not None:
+        assert sum(map(sum, per_class["confusion"])) == len(override.get("data", exp.data).load().y_test)

@@ -138,10 +138,11 @@ def test_experiment_defaults_match_the_contract(reg):
     assert t.optimizer.learning_rate == 0.001
     assert (ev.batch_size, ev.metric) == (256, R("SparseCategoricalAccuracy")())
     assert ev.metric.name == "accuracy"
+    assert (t.order, ev.per_class) == ("shuffle", False)
     assert (t.eval_every, t.report_every) == (0, 1)
     assert sorted(t) == sorted(["batch_size", "num_epochs", "loss", "optimizer", "validation_split", "callbacks",
-                                "eval_every", "report_every"])
-    assert sorted(ev) == ["batch_size", "metric"]
+                                "order", "eval_every", "report_every"])
+    assert sorted(ev) == ["batch_size", "metric", "per_class"]
 
 
 @pytest.mark.parametrize("path, value, message", [

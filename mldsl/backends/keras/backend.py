@@ -9,14 +9,14 @@ import math
 import os
 from dataclasses import dataclass, field as dc_field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, List, Optional
+from typing import TYPE_CHECKING, Any, List, Optional, Tuple
 
 if TYPE_CHECKING:  # NumPy is imported on use: the registry loads this module for `mldsl check` too
     import numpy as np
 
-from mldsl.backends.base import (EpochCallback, RunResult, check_outputs_fit_classes, constant_prediction_loss,
-                                 divergence_warning, lower_learning_rate, path_of, type_name_of,
-                                 unsupported_reasons, uses_images)
+from mldsl.backends.base import (PER_CLASS_KEY, EpochCallback, RunResult, check_outputs_fit_classes,
+                                 constant_prediction_loss, divergence_warning, lower_learning_rate, path_of,
+                                 type_name_of, unsupported_reasons, uses_images)
 from mldsl.backends.keras._runtime import import_keras, missing_tensorflow
 from mldsl.backends.keras.lowering import LoweringContext, field
 from mldsl.errors import BackendError
@@ -38,11 +38,54 @@ class Prepared:
     eval_every: int = 0
     callbacks: List[Any] = dc_field(default_factory=list)
     learning_rate: Optional[float] = None
+    order: str = "shuffle"
+    seed: int = 0
+    #: the class indices of the examples (before the targets were encoded): ``by_class`` orders the
+    #: training examples by them, ``per_class`` compares the test predictions with them
+    train_labels: Optional[np.ndarray] = None
+    test_labels: Optional[np.ndarray] = None
+    per_class: bool = False
+    num_classes: int = 0
 
     def fit_kwargs(self) -> dict:
-        """The keyword arguments of ``model.fit`` (without callbacks)."""
+        """The keyword arguments of ``model.fit`` for the ``shuffle`` order (without callbacks): Keras
+        holds out the last ``validation_split`` of the examples and shuffles the rest every epoch."""
         return dict(batch_size=self.batch_size, epochs=self.epochs, validation_split=self.validation_split,
                     verbose=0, shuffle=True)
+
+    def fit_arguments(self) -> Tuple[tuple, dict]:
+        """``(args, kwargs)`` of ``model.fit`` (without callbacks). ``shuffle``: the arrays and
+        :meth:`fit_kwargs`. Another order: the last ``validation_split`` of the examples held out as
+        ``validation_data`` (the examples Keras' own split would hold out), and the rest fed batch by
+        batch in the order of :func:`mldsl.data.order.epoch_orders`, the same batches as the native
+        backend's, with ``shuffle=False``."""
+        if self.order == "shuffle":
+            return (self.x_train, self.y_train), self.fit_kwargs()
+        from mldsl.data.order import epoch_orders  # noqa: PLC0415 - NumPy
+
+        n_all = len(self.x_train)
+        split = int(math.floor(n_all * (1.0 - self.validation_split))) if self.validation_split else n_all
+        if split == 0:
+            raise BackendError(f"no training samples left (n={n_all}, validation_split={self.validation_split})")
+        if split == n_all and self.validation_split:
+            raise BackendError(f"validation_split={self.validation_split} leaves no validation samples of {n_all}")
+        x, y = self.x_train[:split], self.y_train[:split]
+        labels = self.train_labels[:split] if self.train_labels is not None else None
+        orders = epoch_orders(split, self.order, self.seed, labels if self.order == "by_class" else None)
+        size, epochs = self.batch_size, self.epochs
+
+        def batches():
+            for _ in range(epochs):
+                indices = next(orders)
+                for start in range(0, split, size):
+                    rows = indices[start:start + size]
+                    yield x[rows], y[rows]
+
+        kwargs = dict(epochs=epochs, steps_per_epoch=math.ceil(split / size), verbose=0, shuffle=False)
+        if split < n_all:
+            kwargs["validation_data"] = (self.x_train[split:], self.y_train[split:])
+            kwargs["validation_batch_size"] = self.batch_size
+        return (batches(),), kwargs
 
 
 class KerasBackend:
@@ -79,8 +122,8 @@ class KerasBackend:
                                  evaluate_test=lambda: self.evaluate(prepared), eval_every=prepared.eval_every)
         try:
             if prepared.epochs > 0:                   # 0 epochs: evaluate the untrained model
-                prepared.model.fit(prepared.x_train, prepared.y_train, callbacks=[reporter, *prepared.callbacks],
-                                   **prepared.fit_kwargs())
+                args, kwargs = prepared.fit_arguments()
+                prepared.model.fit(*args, callbacks=[reporter, *prepared.callbacks], **kwargs)
         except (ValueError, _tf.errors.OpError) as exc:
             raise BackendError(f"Keras training failed: {_first_line(exc)}") from exc
         if reporter.diverged is not None:
@@ -143,7 +186,9 @@ class KerasBackend:
             validation_split=float(field(training, "validation_split", 0.0)),
             eval_every=int(field(training, "eval_every", 0)), eval_batch_size=int(field(evaluation, "batch_size", 256)),
             metric_name=None if metric is None else str(metric.name), callbacks=callbacks,
-            learning_rate=None if lr is None else float(lr))
+            learning_rate=None if lr is None else float(lr), order=str(field(training, "order", "shuffle")),
+            seed=int(field(experiment, "seed", 0)), train_labels=splits.y_train, test_labels=splits.y_test,
+            per_class=bool(field(evaluation, "per_class", False)), num_classes=int(splits.num_classes))
 
     def evaluate(self, prepared: Prepared) -> dict:
         """``{"loss": ..., <metric name>: ...}`` on the test split (NaN is a BackendError)."""
@@ -155,6 +200,12 @@ class KerasBackend:
         metrics = {k: float(logs[k]) for k in keys if k in logs}
         if not math.isfinite(metrics.get("loss", 0.0)):
             raise diverged_error(None, "test loss", metrics["loss"], prepared.learning_rate)
+        if prepared.per_class:
+            from mldsl.data.per_class import per_class_metrics, predicted_classes  # noqa: PLC0415
+
+            outputs = prepared.model.predict(prepared.x_test, batch_size=prepared.eval_batch_size, verbose=0)
+            metrics[PER_CLASS_KEY] = per_class_metrics(prepared.test_labels, predicted_classes(outputs),
+                                                       prepared.num_classes)
         return metrics
 
     # -- models ----------------------------------------------------------------------------------------

@@ -5,8 +5,8 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional
 
-from mldsl.backends.base import (EpochCallback, RunResult, check_outputs_fit_classes, constant_prediction_loss,
-                                 divergence_warning, unsupported_reasons)
+from mldsl.backends.base import (PER_CLASS_KEY, EpochCallback, RunResult, check_outputs_fit_classes,
+                                 constant_prediction_loss, divergence_warning, unsupported_reasons)
 from mldsl.errors import BackendError
 
 if TYPE_CHECKING:
@@ -60,7 +60,8 @@ class NativeBackend:
         return reasons
 
     def run(self, experiment: Any, *, on_epoch: Optional[EpochCallback] = None) -> RunResult:
-        """Trains ``experiment`` and evaluates it on its test split (``metrics``: loss and the metric)."""
+        """Trains ``experiment`` and evaluates it on its test split (``metrics``: loss and the metric, and
+        with ``evaluation.per_class`` the per-class evaluation of :mod:`mldsl.data.per_class`)."""
         import numpy as np
 
         from mldsl.backends.native.lowering import field
@@ -88,6 +89,11 @@ class NativeBackend:
             raise BackendError("the dataset has an empty test split; give it a test_split > 0")
         history = trainer.fit(splits.x_train, splits.y_train, on_epoch=report, test=(splits.x_test, splits.y_test))
         metrics = trainer.evaluate(splits.x_test, splits.y_test)
+        if field(field(experiment, "evaluation", {}), "per_class", False):
+            from mldsl.data.per_class import per_class_metrics, predicted_classes
+
+            predicted = predicted_classes(trainer.predict(splits.x_test))
+            metrics[PER_CLASS_KEY] = per_class_metrics(splits.y_test, predicted, splits.num_classes)
         early = bool(stopped) or bool(getattr(trainer, "stopped_epoch", 0))
         warnings = list(plan.warnings)
         baseline = constant_prediction_loss(plan.loss, trainer._prepare_y(splits.y_train, len(splits.y_train)),

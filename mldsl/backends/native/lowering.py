@@ -159,5 +159,6 @@ def lower_experiment(experiment: Any, registry: Any = None) -> Plan:
                 batch_size=int(field(training, "batch_size", 32)), epochs=int(field(training, "num_epochs", 1)),
                 validation_split=float(field(training, "validation_split", 0.0)),
                 eval_every=int(field(training, "eval_every", 0)), seed=int(field(experiment, "seed", 0)),
+                order=str(field(training, "order", "shuffle")),
                 early_stopping=early,
                 eval_batch_size=int(field(evaluation, "batch_size", 256)), metric=metric.name)

@@ -6,7 +6,7 @@ written by hand or built from a plain dict with :meth:`Plan.from_dict`::
     Plan(layers=[FlattenSpec(), DenseSpec(500, "relu"), DropoutSpec(0.2), DenseSpec(10, "softmax")],
          loss="sparse_categorical_crossentropy",
          optimizer=OptimizerSpec("adam", learning_rate=1e-3),
-         batch_size=100, epochs=2, validation_split=0.1, seed=0,
+         batch_size=100, epochs=2, validation_split=0.1, seed=0, order="shuffle",
          early_stopping=EarlyStoppingSpec(monitor="val_loss", patience=2))
 
 Defaults follow Keras (glorot_uniform kernels, zero biases, Adam(1e-3, 0.9, 0.999, 1e-7), ...).
@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Callable, List, Mapping, Optional, Union
 
 from mldsl.backends.native.initializers import NAMES as INITIALIZERS
+from mldsl.data.order import ORDERS
 from mldsl.errors import BackendError, suggestion_text
 from mldsl.kernels import catalogue
 
@@ -349,6 +350,7 @@ class Plan:
     validation_split: float = 0.0
     eval_every: int = 0                    # evaluate the test split every N epochs into the history (0: never)
     seed: int = 0
+    order: str = "shuffle"                 # the examples' order in each epoch (mldsl.data.order.ORDERS)
     early_stopping: Optional[EarlyStoppingSpec] = None
     eval_batch_size: int = 256
     metric: Optional[str] = "accuracy"     # name under which accuracy is logged (None: no metric)
@@ -360,6 +362,7 @@ class Plan:
         _choice("loss", self.loss, LOSSES)
         self.from_logits = bool(self.from_logits)
         _choice("dtype", self.dtype, ("float32", "float64"))
+        _choice("training order", self.order, ORDERS)
         if not self.layers or not any(isinstance(s, DenseSpec) for s in self.layers):
             raise BackendError("the plan needs at least one Dense layer")
         for spec in self.layers:

@@ -22,6 +22,8 @@ from mldsl.backends.native.layers import ActivationLayer, DenseLayer, DropoutLay
 from mldsl.backends.native.optim import FlatOptimizer
 from mldsl.backends.native.plan import DenseSpec, DropoutSpec, FlattenSpec, NumpyLayerSpec, Plan
 from mldsl.backends.native.threads import choose_threads, step_work, usable_cores
+from mldsl.data.order import epoch_orders
+from mldsl.data.splits import as_labels
 from mldsl.errors import BackendError
 from mldsl.kernels import catalogue
 
@@ -411,10 +413,12 @@ class MLPTrainer:
 
     def fit(self, x: Any, y: Any, *, epochs: Optional[int] = None, on_epoch: Optional[EpochCallback] = None,
             verbose: bool = False, test: Optional[tuple] = None) -> List[Dict[str, float]]:
-        """Trains on ``x``/``y`` (``validation_split`` of the *last* samples held out, like Keras) and returns
-        the history: one dict per epoch with ``epoch``, ``loss``, the metric, ``val_*``, ``test_*`` and
-        ``seconds``. ``test``: ``(x_test, y_test)``, evaluated into the history every ``plan.eval_every``
-        epochs (``test_loss`` and ``test_<metric>``; ``seconds`` leaves that evaluation out).
+        """Trains on ``x``/``y`` (``validation_split`` of the *last* samples held out, like Keras, whatever
+        ``plan.order``; the rest visited in that order, :mod:`mldsl.data.order`, ``by_class`` reading the
+        classes from ``y``) and returns the history: one dict per epoch with ``epoch``, ``loss``, the
+        metric, ``val_*``, ``test_*`` and ``seconds``. ``test``: ``(x_test, y_test)``, evaluated into the
+        history every ``plan.eval_every`` epochs (``test_loss`` and ``test_<metric>``; ``seconds`` leaves
+        that evaluation out).
 
         Raises :class:`BackendError` when the loss becomes NaN/inf. ``on_epoch(epoch, logs)`` returning
         False stops training; so does early stopping (``plan.early_stopping``).
@@ -437,11 +441,12 @@ class MLPTrainer:
             raise BackendError(f"no training samples left (n={n_all}, validation_split={plan.validation_split})")
         if plan.validation_split and len(x_val) == 0:
             raise BackendError(f"validation_split={plan.validation_split} leaves no validation samples of {n_all}")
-        rng = np.random.default_rng(plan.seed)
-        order = np.arange(split, dtype=np.int64)
+        orders = epoch_orders(split, plan.order, plan.seed,
+                              as_labels(np.asarray(y)[:split]) if plan.order == "by_class" else None)
+        order = np.empty(split, dtype=np.int64)
         bs = plan.batch_size
         starts = range(0, split, bs)
-        # batch index views into `order`, built once (shuffling permutes `order` in place)
+        # batch index views into `order`, built once (each epoch's order is copied into it)
         batches = [order[s:s + bs] for s in starts]
         metric = plan.metric
         es = plan.early_stopping
@@ -449,7 +454,7 @@ class MLPTrainer:
         history: List[Dict[str, float]] = []
         for epoch in range(1, (plan.epochs if epochs is None else epochs) + 1):
             t0 = time.perf_counter()
-            rng.shuffle(order)
+            order[...] = next(orders)
             tot_loss = tot_hits = 0.0
             for step, idx in enumerate(batches):
                 loss, hits = self.train_step(idx, x_tr, y_tr)
