@@ -18,6 +18,7 @@ COMMAND_MODULES = (
     "mldsl.commands.plugins",  # plugins, schema
     "mldsl.commands.studies",  # search, trials
     "mldsl.commands.run",      # run, runs
+    "mldsl.commands.pictures", # data
     "mldsl.repl.launch",       # repl
     "mldsl.lsp.launch",        # lsp
     "mldsl.commands.bench",    # bench

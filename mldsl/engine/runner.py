@@ -24,6 +24,7 @@ from typing import Any, Optional, Sequence
 from mldsl.backends.base import EpochCallback, RunResult, choose_backend
 from mldsl.engine.artifact_files import partial_folder, replace_atomically
 from mldsl.engine.interrupts import SigintGuard
+from mldsl.engine.plots import plot_history
 from mldsl.engine.records import RunRecord
 from mldsl.engine.store import Store
 from mldsl.engine.store_file import explain_os_error
@@ -94,36 +95,6 @@ def _write_history_csv(path: Path, history: Sequence[dict]) -> None:
             writer.writerows(history)
 
     replace_atomically(path, write)
-
-
-def plot_history(path: Path, history: Sequence[dict], title: str) -> Optional[Path]:
-    """Draws loss and the metric per epoch (train and validation) to a PNG with matplotlib's Agg."""
-    if not history:
-        return None
-    import matplotlib
-
-    matplotlib.use("Agg", force=True)
-    import matplotlib.pyplot as plt
-
-    metric_keys = [k for k in history[0] if k not in ("epoch", "seconds", "loss") and not k.startswith("val_")]
-    panels = ["loss"] + metric_keys[:1]
-    fig, axes = plt.subplots(1, len(panels), figsize=(5 * len(panels), 3.5), squeeze=False)
-    try:
-        epochs = [row.get("epoch", i + 1) for i, row in enumerate(history)]
-        for ax, key in zip(axes[0], panels):
-            ax.plot(epochs, [row.get(key) for row in history], marker="o", label=key)
-            if any(f"val_{key}" in row for row in history):
-                ax.plot(epochs, [row.get(f"val_{key}") for row in history], marker="o", label=f"val_{key}")
-            ax.set_xlabel("epoch")
-            ax.set_title(key)
-            ax.grid(alpha=0.3)
-            ax.legend()
-        fig.suptitle(title)
-        fig.tight_layout()
-        replace_atomically(path, lambda temp: fig.savefig(temp, dpi=100, format="png"))
-    finally:
-        plt.close(fig)
-    return path
 
 
 class _RecordedRun:

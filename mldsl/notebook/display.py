@@ -128,7 +128,7 @@ class RunView:
                 + runs.outcome_lines(self.outcome, self.store, elapsed=self.elapsed))
 
     def plot_html(self) -> str:
-        from mldsl.engine.runner import plot_history
+        from mldsl.engine.plots import plot_history
 
         history = self.outcome.result.history
         if not history:

@@ -1,0 +1,86 @@
+"""CLI verb ``data`` (a dataset's shapes, sizes and classes; ``--plot`` draws its examples) and the
+``runs compare`` and ``runs weights`` actions (their parser is ``runs``'s, in :mod:`mldsl.commands.run`):
+arguments in, :mod:`mldsl.service.pictures` to do it, text out. Pictures are written only with
+``--plot FILE.png``, and their path is printed."""
+from __future__ import annotations
+
+import sys
+
+from mldsl.errors import MldslError
+
+
+def add_parsers(subparsers) -> None:
+    """Adds ``data``."""
+    p = subparsers.add_parser("data", help="a dataset's shapes, sizes and classes; --plot draws examples",
+                              description="Load the dataset of FILE[:NAME] (an experiment's data, or a dataset "
+                                          "such as `let d = Mnist()`; without NAME: the file's first "
+                                          "experiment) and print its shapes, sizes, value range and examples per "
+                                          "class; with --plot, draw its first examples with their labels.")
+    p.add_argument("target", metavar="FILE[:NAME]")
+    p.add_argument("--set", action="append", default=[], dest="sets", metavar="PATH=VALUE",
+                   help="set a value by path first, e.g. data.test_split=0.5 (repeatable)")
+    p.add_argument("--plot", metavar="FILE.png", help="draw the first --count examples of --split with their labels")
+    p.add_argument("--count", type=int, default=None, help="examples to draw (default 25)")
+    p.add_argument("--split", choices=("train", "test"), default="train", help="the examples of which split "
+                                                                               "(default train)")
+    p.set_defaults(handler=cmd_data)
+
+
+def cmd_data(args) -> int:
+    from mldsl.service import pictures, targets
+    from mldsl.service.output import Output
+
+    if args.plot:
+        pictures.png_path(args.plot)  # a bad name is said before the data loads
+    elif args.count is not None:
+        raise MldslError("--count is the number of examples --plot draws; add --plot FILE.png")
+    target = targets.load_target(args.target, "experiment")
+    if target.note:
+        print(f"mldsl: {target.note}", file=sys.stderr)
+    value = targets.derive(target.value, sets=args.sets, scope=target.module)
+    view = pictures.data_view(value, target.name)
+    out = Output(sys.stdout)
+    out.lines(view.lines())
+    if args.plot:
+        picture = view.plot(args.plot, count=args.count, split=args.split)
+        out.print(f"plot: {picture.path}")
+    return 0
+
+
+def cmd_compare(args, store) -> int:
+    """``mldsl runs compare ID ID ... [--metric M] [--plot FILE.png]``."""
+    from mldsl.service import pictures
+    from mldsl.service.output import Output
+
+    if args.plot:
+        pictures.png_path(args.plot)
+    comparison = pictures.comparison(store, args.run_ids)
+    panels = comparison.panels(args.metric)  # checks --metric even without --plot
+    out = Output(sys.stdout)
+    out.table(comparison.headers(), comparison.rows())
+    if args.plot:
+        picture = comparison.plot(args.plot, metric=args.metric)
+        out.print(f"\nplot: {picture.path} ({', '.join(panels)} per epoch)")
+    return 0
+
+
+def cmd_weights(args, store) -> int:
+    """``mldsl runs weights ID [--count N] [--plot FILE.png]``."""
+    from mldsl.service import pictures
+    from mldsl.service.output import Output
+
+    if len(args.run_ids) != 1:
+        raise MldslError("mldsl runs weights needs one run ID (see `mldsl runs`)")
+    if args.plot:
+        pictures.png_path(args.plot)
+    elif args.count is not None:
+        raise MldslError("--count is the number of units --plot draws; add --plot FILE.png")
+    layer = pictures.first_layer(store, args.run_ids[0])
+    out = Output(sys.stdout)
+    out.lines(layer.lines())
+    if args.plot:
+        picture = layer.plot(args.plot, count=args.count)
+        out.print(f"plot: {picture.path}")
+    else:
+        out.print("draw them: add --plot FILE.png")
+    return 0

@@ -1,0 +1,237 @@
+"""Every picture mldsl draws, as a PNG: a run's history, a search's trials, dataset examples, several runs'
+curves overlaid, and first-layer weights as images.
+
+Each function takes plain values (histories, trial records, NumPy arrays), draws with matplotlib's Agg
+backend (imported on the first call, so importing this module stays cheap), writes the file whole or not
+at all (:func:`~mldsl.engine.artifact_files.replace_atomically`; a missing parent folder is made) and
+returns a :class:`Picture`: the path and what was drawn (the panels' labels, the curves, the images), which
+callers and tests read instead of pixels, and which a notebook displays inline (``_repr_png_``).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+from mldsl.engine.artifact_files import replace_atomically
+
+#: Keys of a history row that are not curves.
+NOT_CURVES = ("epoch", "seconds")
+
+
+@dataclass
+class Picture:
+    """A PNG written by this module and what it shows.
+
+    ``labels``: one per drawn image, heat-map row or panel, in drawing order; ``curves``: panel -> legend
+    label -> the values drawn; ``images``: the arrays drawn as images, one per label.
+    """
+
+    path: Path
+    labels: List[str] = field(default_factory=list)
+    curves: Dict[str, Dict[str, List[Optional[float]]]] = field(default_factory=dict)
+    images: Any = None
+
+    def _repr_png_(self) -> bytes:
+        """The PNG's bytes: Jupyter shows a returned picture inline."""
+        return Path(self.path).read_bytes()
+
+
+def _pyplot() -> Any:
+    import matplotlib
+
+    matplotlib.use("Agg", force=True)
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _save(fig: Any, path: Path) -> Path:
+    """Writes ``fig`` to ``path`` as a PNG (whole or absent) and closes it."""
+    plt = _pyplot()
+    try:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        replace_atomically(path, lambda temp: fig.savefig(temp, dpi=100, format="png"))
+    finally:
+        plt.close(fig)
+    return path
+
+
+def _title(fig: Any, title: str) -> None:
+    """The figure's title, wrapped to its width."""
+    import textwrap
+
+    fig.suptitle(textwrap.fill(title, max(20, int(fig.get_figwidth() * 11))), fontsize=11)
+
+
+def _grid(count: int, width: float = 1.4, title_space: float = 0.5) -> Tuple[Any, List[Any]]:
+    """A figure of ``count`` small square panels in a near-square grid; the unused panels hidden."""
+    cols = max(1, math.ceil(math.sqrt(count)))
+    rows = max(1, math.ceil(count / cols))
+    fig, axes = _pyplot().subplots(rows, cols, figsize=(width * cols, (width + 0.25) * rows + title_space),
+                                   squeeze=False)
+    flat = [ax for row in axes for ax in row]
+    for ax in flat:
+        ax.set_xticks([])
+        ax.set_yticks([])
+    for ax in flat[count:]:
+        ax.set_axis_off()
+    return fig, flat[:count]
+
+
+# ----------------------------------------------------------------------------------- image shapes
+def image_shape(shape: Sequence[int]) -> Optional[Tuple[int, ...]]:
+    """How one example of ``shape`` is drawn as an image: ``(H, W)`` (grayscale) or ``(H, W, 3|4)``
+    (colour); None when it is not an image (a vector of features, a volume)."""
+    shape = tuple(int(d) for d in shape)
+    if len(shape) == 2 and min(shape) >= 2:
+        return shape
+    if len(shape) == 3 and min(shape[:2]) >= 2 and shape[2] in (1, 3, 4):
+        return shape[:2] if shape[2] == 1 else shape
+    return None
+
+
+def _as_images(values: Any, shape: Tuple[int, ...]) -> Any:
+    import numpy as np
+
+    return np.asarray(values, dtype=np.float64).reshape((len(values),) + tuple(shape))
+
+
+# ----------------------------------------------------------------------------------- the pictures
+def plot_history(path: Path, history: Sequence[dict], title: str) -> Optional[Path]:
+    """Draws loss and the metric per epoch (train and validation) to a PNG; None when there is no history."""
+    if not history:
+        return None
+    plt = _pyplot()
+    metric_keys = [k for k in history[0] if k not in NOT_CURVES + ("loss",) and not k.startswith("val_")]
+    panels = ["loss"] + metric_keys[:1]
+    fig, axes = plt.subplots(1, len(panels), figsize=(5 * len(panels), 3.5), squeeze=False)
+    epochs = [row.get("epoch", i + 1) for i, row in enumerate(history)]
+    for ax, key in zip(axes[0], panels):
+        ax.plot(epochs, [row.get(key) for row in history], marker="o", label=key)
+        if any(f"val_{key}" in row for row in history):
+            ax.plot(epochs, [row.get(f"val_{key}") for row in history], marker="o", label=f"val_{key}")
+        ax.set_xlabel("epoch")
+        ax.set_title(key)
+        ax.grid(alpha=0.3)
+        ax.legend()
+    fig.suptitle(title)
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def plot_trials(path: Path, study: Any, trials: Sequence[Any]) -> Path:
+    """The objective of each trial (completed and stopped) and the best-so-far line of ``study``."""
+    plt = _pyplot()
+    sign = 1.0 if study.direction == "maximize" else -1.0
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for status, marker, color in (("completed", "o", "tab:blue"), ("stopped", "x", "tab:orange")):
+        pts = [(t.number, t.reward) for t in trials if t.status == status and t.reward is not None]
+        if pts:
+            ax.scatter(*zip(*pts), marker=marker, color=color, label=status, zorder=3)
+    xs, ys, current = [], [], None
+    for t in trials:
+        if t.status == "completed" and t.reward is not None and (current is None or sign * t.reward > sign * current):
+            current = t.reward
+        if current is not None:
+            xs.append(t.number)
+            ys.append(current)
+    if xs:
+        ax.step(xs, ys, where="post", color="tab:green", label="best so far")
+    failed = [t.number for t in trials if t.status == "failed"]
+    if failed:
+        ax.plot(failed, [0.02] * len(failed), "v", color="tab:red", label="failed", zorder=3,
+                transform=ax.get_xaxis_transform())
+    ax.set_xlabel("trial")
+    ax.set_ylabel(study.objective)
+    ax.set_title(f"{study.name}: {study.direction} {study.objective}")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def plot_examples(path: Path, x: Any, labels: Sequence[str], title: str) -> Picture:
+    """Examples ``x`` (one per row) with their ``labels``: a grid of images when an example is one
+    (:func:`image_shape`), else one heat map with a row of features per example."""
+    import numpy as np
+
+    x = np.asarray(x)
+    labels = [str(label) for label in labels]
+    shape = image_shape(x.shape[1:])
+    if shape is None:
+        rows = x.reshape(len(x), -1).astype(np.float64)
+        fig, ax = _pyplot().subplots(figsize=(min(12.0, 2 + 0.3 * rows.shape[1]), 1.2 + 0.3 * len(rows)))
+        shown = ax.imshow(rows, aspect="auto", cmap="viridis", interpolation="nearest")
+        ax.set_yticks(range(len(rows)), [f"{i}: {label}" for i, label in enumerate(labels)])
+        ax.set_xlabel(f"feature (of {rows.shape[1]})")
+        ax.set_ylabel("example: label")
+        fig.colorbar(shown, ax=ax)
+        ax.set_title(title)
+        fig.tight_layout()
+        return Picture(_save(fig, path), labels, images=rows)
+    images = _as_images(x, shape)
+    fig, axes = _grid(len(images))
+    low, high = float(images.min()), float(images.max())
+    for ax, image, label in zip(axes, images, labels):
+        if image.ndim == 2:
+            ax.imshow(image, cmap="gray_r", vmin=low, vmax=high, interpolation="nearest")
+        else:
+            ax.imshow(np.clip((image - low) / ((high - low) or 1.0), 0.0, 1.0), interpolation="nearest")
+        ax.set_title(label, fontsize=10)
+    _title(fig, title)
+    fig.tight_layout()
+    return Picture(_save(fig, path), labels, images=images)
+
+
+def plot_curves(path: Path, runs: Sequence[Tuple[str, Sequence[dict]]], keys: Sequence[str], title: str) -> Picture:
+    """Several runs' histories overlaid: one panel per key of ``keys`` (loss, a metric), one colour per
+    run (``(legend label, history)``), its ``val_`` curve dashed in the same colour when recorded."""
+    plt = _pyplot()
+    fig, axes = plt.subplots(1, len(keys), figsize=(5.5 * len(keys), 4.2), squeeze=False)
+    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    curves: Dict[str, Dict[str, List[Optional[float]]]] = {key: {} for key in keys}
+    for ax, key in zip(axes[0], keys):
+        for i, (label, history) in enumerate(runs):
+            colour = colours[i % len(colours)]
+            epochs = [row.get("epoch", n + 1) for n, row in enumerate(history)]
+            for name, dashes, text in ((key, "-", label), (f"val_{key}", "--", f"{label} (val)")):
+                if not any(name in row for row in history):
+                    continue
+                values = [row.get(name) for row in history]
+                values = [float(v) if isinstance(v, (int, float)) else None for v in values]
+                ax.plot(epochs, [math.nan if v is None else v for v in values], dashes, color=colour,
+                        marker="o", markersize=4, label=text)
+                curves[key][text] = values
+        ax.set_xlabel("epoch")
+        ax.set_title(key + "  (dashed: validation)" if any(" (val)" in t for t in curves[key]) else key)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.suptitle(title)
+    fig.tight_layout()
+    return Picture(_save(fig, path), list(keys), curves=curves)
+
+
+def plot_weights(path: Path, kernel: Any, shape: Tuple[int, ...], title: str) -> Picture:
+    """A Dense kernel ``(inputs, units)`` as one image per unit: its incoming weights reshaped to ``shape``
+    (the input image's), each on its own symmetric scale (red positive, blue negative, white zero; colour
+    images scaled to [0, 1] per unit)."""
+    import numpy as np
+
+    kernel = np.asarray(kernel, dtype=np.float64)
+    images = kernel.T.reshape((kernel.shape[1],) + tuple(shape))
+    labels = [f"unit {i}" for i in range(len(images))]
+    fig, axes = _grid(len(images), width=1.2)
+    for ax, image, label in zip(axes, images, labels):
+        if image.ndim == 2:
+            scale = float(np.abs(image).max()) or 1.0
+            ax.imshow(image, cmap="RdBu_r", vmin=-scale, vmax=scale, interpolation="nearest")
+        else:
+            low, high = float(image.min()), float(image.max())
+            ax.imshow((image - low) / ((high - low) or 1.0), interpolation="nearest")
+        ax.set_title(label, fontsize=8)
+    _title(fig, title)
+    fig.tight_layout()
+    return Picture(_save(fig, path), labels, images=images)
