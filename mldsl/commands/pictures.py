@@ -30,20 +30,11 @@ def cmd_data(args) -> int:
     from mldsl.service import pictures, targets
     from mldsl.service.output import Output
 
-    if args.plot:
-        pictures.png_path(args.plot)  # a bad name is said before the data loads
-    elif args.count is not None:
-        raise MldslError("--count is the number of examples --plot draws; add --plot FILE.png")
     target = targets.load_target(args.target, "experiment")
     if target.note:
         print(f"mldsl: {target.note}", file=sys.stderr)
     value = targets.derive(target.value, sets=args.sets, scope=target.module)
-    view = pictures.data_view(value, target.name)
-    out = Output(sys.stdout)
-    out.lines(view.lines())
-    if args.plot:
-        picture = view.plot(args.plot, count=args.count, split=args.split)
-        out.print(f"plot: {picture.path}")
+    pictures.show_data(Output(sys.stdout), value, target.name, plot=args.plot, count=args.count, split=args.split)
     return 0
 
 
@@ -52,15 +43,7 @@ def cmd_compare(args, store) -> int:
     from mldsl.service import pictures
     from mldsl.service.output import Output
 
-    if args.plot:
-        pictures.png_path(args.plot)
-    comparison = pictures.comparison(store, args.run_ids)
-    panels = comparison.panels(args.metric)  # checks --metric even without --plot
-    out = Output(sys.stdout)
-    out.table(comparison.headers(), comparison.rows())
-    if args.plot:
-        picture = comparison.plot(args.plot, metric=args.metric)
-        out.print(f"\nplot: {picture.path} ({', '.join(panels)} per epoch)")
+    pictures.show_comparison(Output(sys.stdout), store, args.run_ids, metric=args.metric, plot=args.plot)
     return 0
 
 
@@ -71,16 +54,5 @@ def cmd_weights(args, store) -> int:
 
     if len(args.run_ids) != 1:
         raise MldslError("mldsl runs weights needs one run ID (see `mldsl runs`)")
-    if args.plot:
-        pictures.png_path(args.plot)
-    elif args.count is not None:
-        raise MldslError("--count is the number of units --plot draws; add --plot FILE.png")
-    layer = pictures.first_layer(store, args.run_ids[0])
-    out = Output(sys.stdout)
-    out.lines(layer.lines())
-    if args.plot:
-        picture = layer.plot(args.plot, count=args.count)
-        out.print(f"plot: {picture.path}")
-    else:
-        out.print("draw them: add --plot FILE.png")
+    pictures.show_weights(Output(sys.stdout), store, args.run_ids[0], plot=args.plot, count=args.count)
     return 0

@@ -337,3 +337,48 @@ def plot_first_layer(run_id: str, path: str | os.PathLike, *, store: Any = None,
     finally:
         if opened is not store:
             opened.close()
+
+
+# ------------------------------------------------------------------------------------ what the front ends print
+def show_data(out: Any, value: Any, name: str, *, plot: Optional[str] = None, count: Optional[int] = None,
+              split: str = "train") -> None:
+    """``mldsl data`` and ``:data``: the dataset's lines on ``out`` (an :class:`~mldsl.service.output.Output`),
+    then, with ``plot``, its first examples drawn there and the picture's path."""
+    if plot:
+        png_path(plot)  # a bad name is said before the data loads
+    elif count is not None:
+        raise MldslError("--count is the number of examples --plot draws; add --plot FILE.png")
+    view = data_view(value, name)
+    out.lines(view.lines())
+    if plot:
+        out.picture(view.plot(plot, count=count, split=split).path)
+
+
+def show_comparison(out: Any, store: Any, run_ids: Sequence[str], *, metric: Optional[str] = None,
+                    plot: Optional[str] = None) -> None:
+    """``mldsl runs compare`` and ``:compare``: the runs' final metrics side by side, then, with ``plot``,
+    their curves overlaid and the picture's path."""
+    if plot:
+        png_path(plot)
+    compared = comparison(store, run_ids)
+    panels = compared.panels(metric)  # checks --metric even without --plot
+    out.table(compared.headers(), compared.rows())
+    if plot:
+        out.print()
+        out.picture(compared.plot(plot, metric=metric).path, f"{', '.join(panels)} per epoch")
+
+
+def show_weights(out: Any, store: Any, run_id: str, *, plot: Optional[str] = None,
+                 count: Optional[int] = None) -> None:
+    """``mldsl runs weights`` and ``:weights``: the run's first Dense layer in words, then, with ``plot``,
+    its units' incoming weights as images and the picture's path."""
+    if plot:
+        png_path(plot)
+    elif count is not None:
+        raise MldslError("--count is the number of units --plot draws; add --plot FILE.png")
+    layer = first_layer(store, run_id)
+    out.lines(layer.lines())
+    if plot:
+        out.picture(layer.plot(plot, count=count).path)
+    else:
+        out.print("draw them: add --plot FILE.png")
