@@ -24,8 +24,9 @@ NOT_CURVES = ("epoch", "seconds")
 class Picture:
     """A PNG written by this module and what it shows.
 
-    ``labels``: one per drawn image, heat-map row or panel, in drawing order; ``curves``: panel -> legend
-    label -> the values drawn; ``images``: the arrays drawn as images, one per label.
+    ``labels``: the title of each drawn image (or the label of each heat-map row, or each panel's
+    title), read back from the figure; ``curves``: panel -> legend label -> the values of the line drawn,
+    read back from the figure; ``images``: the arrays drawn, one per label.
     """
 
     path: Path
@@ -171,7 +172,8 @@ def plot_examples(path: Path, x: Any, labels: Sequence[str], title: str) -> Pict
         fig.colorbar(shown, ax=ax)
         ax.set_title(title)
         fig.tight_layout()
-        return Picture(_save(fig, path), labels, images=rows)
+        drawn = [tick.get_text().partition(": ")[2] for tick in ax.get_yticklabels()]
+        return Picture(_save(fig, path), drawn, images=rows)
     images = _as_images(x, shape)
     fig, axes = _grid(len(images))
     low, high = float(images.min()), float(images.max())
@@ -183,7 +185,8 @@ def plot_examples(path: Path, x: Any, labels: Sequence[str], title: str) -> Pict
         ax.set_title(label, fontsize=10)
     _title(fig, title)
     fig.tight_layout()
-    return Picture(_save(fig, path), labels, images=images)
+    drawn = [ax.get_title() for ax in fig.axes if ax.images]
+    return Picture(_save(fig, path), drawn, images=images)
 
 
 def plot_curves(path: Path, runs: Sequence[Tuple[str, Sequence[dict]]], keys: Sequence[str], title: str) -> Picture:
@@ -192,7 +195,7 @@ def plot_curves(path: Path, runs: Sequence[Tuple[str, Sequence[dict]]], keys: Se
     plt = _pyplot()
     fig, axes = plt.subplots(1, len(keys), figsize=(5.5 * len(keys), 4.2), squeeze=False)
     colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
-    curves: Dict[str, Dict[str, List[Optional[float]]]] = {key: {} for key in keys}
+    curves: Dict[str, Dict[str, List[Optional[float]]]] = {}
     for ax, key in zip(axes[0], keys):
         for i, (label, history) in enumerate(runs):
             colour = colours[i % len(colours)]
@@ -204,7 +207,8 @@ def plot_curves(path: Path, runs: Sequence[Tuple[str, Sequence[dict]]], keys: Se
                 values = [float(v) if isinstance(v, (int, float)) else None for v in values]
                 ax.plot(epochs, [math.nan if v is None else v for v in values], dashes, color=colour,
                         marker="o", markersize=4, label=text)
-                curves[key][text] = values
+        curves[key] = {line.get_label(): [None if math.isnan(v) else float(v) for v in line.get_ydata()]
+                       for line in ax.get_lines()}
         ax.set_xlabel("epoch")
         ax.set_title(key + "  (dashed: validation)" if any(" (val)" in t for t in curves[key]) else key)
         ax.grid(alpha=0.3)
@@ -234,4 +238,5 @@ def plot_weights(path: Path, kernel: Any, shape: Tuple[int, ...], title: str) ->
         ax.set_title(label, fontsize=8)
     _title(fig, title)
     fig.tight_layout()
-    return Picture(_save(fig, path), labels, images=images)
+    drawn = [ax.get_title() for ax in fig.axes if ax.images]
+    return Picture(_save(fig, path), drawn, images=images)

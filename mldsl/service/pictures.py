@@ -161,11 +161,12 @@ class Comparison:
         return f"{record.id} {record.name}"
 
     def common_keys(self) -> List[str]:
-        """The per-epoch quantities every run recorded, in the first run's order."""
+        """The per-epoch quantities every run recorded: ``loss`` first, then the others in the first run's
+        order."""
         keys = curve_keys(self.records[0].history)
         for record in self.records[1:]:
             keys = [k for k in keys if k in curve_keys(record.history)]
-        return keys
+        return sorted(keys, key=lambda k: k != "loss")
 
     def panels(self, metric: Optional[str] = None) -> List[str]:
         """``loss`` and ``metric`` (default: the first other common quantity), both recorded by every run."""
