@@ -111,7 +111,7 @@ def test_mldsl_data_prints_shapes_sizes_and_classes_and_draws_on_request(work, c
     (["data", "exp.mlx:digits", "--count", "4"], "add --plot FILE.png"),
     (["data", "exp.mlx:space"], "is a search space"),
     (["data", "exp.mlx:nothing"], "exp.mlx has no 'nothing'"),
-    (["data", "exp.mlx:digits", "--split", "val"], "invalid choice"),
+    (["data", "exp.mlx:digits", "--split", "val"], "argument --split: invalid choice"),
 ])
 def test_bad_data_arguments_are_messages(work, capsys, argv, words):
     assert words in error_of(capsys, *argv)
