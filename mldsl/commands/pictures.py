@@ -39,11 +39,13 @@ def cmd_data(args) -> int:
 
 
 def cmd_compare(args, store) -> int:
-    """``mldsl runs compare ID ID ... [--metric M] [--plot FILE.png]``."""
+    """``mldsl runs compare ID ID ... [--metric M] [--plot FILE.png]``; with ``--study NAME`` the IDs are
+    trial numbers (none: the best trials)."""
     from mldsl.service import pictures
     from mldsl.service.output import Output
 
-    pictures.show_comparison(Output(sys.stdout), store, args.run_ids, metric=args.metric, plot=args.plot)
+    pictures.show_comparison(Output(sys.stdout), store, args.run_ids, metric=args.metric, plot=args.plot,
+                             study=args.study)
     return 0
 
 
@@ -52,7 +54,7 @@ def cmd_weights(args, store) -> int:
     from mldsl.service import pictures
     from mldsl.service.output import Output
 
-    if len(args.run_ids) != 1:
-        raise MldslError("mldsl runs weights needs one run ID (see `mldsl runs`)")
+    if len(args.run_ids) != 1 or args.study:
+        raise MldslError("mldsl runs weights needs one run ID (see `mldsl runs`); trials keep no model")
     pictures.show_weights(Output(sys.stdout), store, args.run_ids[0], plot=args.plot, count=args.count)
     return 0

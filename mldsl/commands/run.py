@@ -41,6 +41,8 @@ def add_parsers(subparsers) -> None:
     runs.add_argument("--diff", metavar="OTHER_ID", help="with show: the differences against another run")
     runs.add_argument("--metric", metavar="M", help="with compare: the metric drawn beside the loss (default: "
                                                     "the first one every run recorded)")
+    runs.add_argument("--study", metavar="NAME", help="with compare: the IDs are trial numbers of this search "
+                                                      "(none: its 8 best trials)")
     runs.add_argument("--plot", metavar="FILE.png", help="with compare or weights: draw the picture to FILE.png")
     runs.add_argument("--count", type=int, metavar="N", help="with weights: draw the first N units (default: all, "
                                                              "at most 400)")

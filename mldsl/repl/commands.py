@@ -457,22 +457,22 @@ def cmd_data(repl, args: str):
     show_data(repl.output, resolve(repl, a.name), a.name, plot=a.plot, count=a.count, split=a.split)
 
 
-COMPARE_ARGUMENTS = arguments("compare", metric={}, plot={}, store={})
-COMPARE_ARGUMENTS.add_argument("run_ids", nargs="+", metavar="ID")
+COMPARE_ARGUMENTS = arguments("compare", metric={}, plot={}, store={}, study={})
+COMPARE_ARGUMENTS.add_argument("run_ids", nargs="*", metavar="ID")
 
 
-@command("compare", "ID ID ... [--metric M] [--plot FILE.png] [--store PATH]",
+@command("compare", "ID ID ... [--metric M] [--plot FILE.png] [--store PATH] [--study NAME]",
          "recorded runs side by side; --plot overlays their curves", parser=COMPARE_ARGUMENTS)
 def cmd_compare(repl, args: str):
     """The runs' final metrics in one table (ids as `mldsl runs` lists them, prefixes allowed); --plot
-    draws each run's loss and metric per epoch in one figure and prints its path. The store is found as
-    for :run."""
+    draws each run's loss and metric per epoch in one figure and prints its path. With --study NAME the
+    IDs are that search's trial numbers (none: its best 8). The store is found as for :run."""
     from mldsl.service.pictures import show_comparison
     from mldsl.service.stores import open_store
 
     a = COMPARE_ARGUMENTS.parse_args(split_args(args))
     with open_store(a.store, create=False) as store:
-        show_comparison(repl.output, store, a.run_ids, metric=a.metric, plot=a.plot)
+        show_comparison(repl.output, store, a.run_ids, metric=a.metric, plot=a.plot, study=a.study)
 
 
 WEIGHTS_ARGUMENTS = arguments("weights", "run_id", plot={}, count={"type": int}, store={})

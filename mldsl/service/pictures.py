@@ -156,6 +156,7 @@ class Comparison:
     """Several recorded runs side by side: ``records`` (the store's ``RunRecord``s) in the order named."""
 
     records: List[Any]
+    title: Optional[str] = None  # the picture's title (default: "runs ID, ID, ...")
 
     def label(self, record: Any) -> str:
         return f"{record.id} {record.name}"
@@ -203,7 +204,7 @@ class Comparison:
 
         path = png_path(path)
         panels = self.panels(metric)
-        title = "runs " + ", ".join(r.id for r in self.records)
+        title = self.title or "runs " + ", ".join(r.id for r in self.records)
         return _draw(plot_curves, path, [(self.label(r), r.history) for r in self.records], panels, title)
 
 
@@ -224,17 +225,66 @@ def comparison(store: Any, run_ids: Sequence[str]) -> Comparison:
     return Comparison(records)
 
 
+#: The trials of a study a comparison takes when none are named: the best ones, at most this many.
+BEST_TRIALS = 8
+
+
+@dataclass
+class TrialRun:
+    """A trial of a search, seen as a run for :class:`Comparison` (``id``: ``trial N``)."""
+
+    id: str
+    name: str
+    status: str
+    history: list
+    metrics: dict
+    backend: Optional[str] = None
+
+
+def study_comparison(store: Any, study: str, numbers: Sequence[str] = ()) -> Comparison:
+    """The trials ``numbers`` of the study ``study`` (default: its best :data:`BEST_TRIALS` completed ones,
+    best first), as runs to compare."""
+    record = store.get_study(study)
+    trials = {t.number: t for t in store.trials(record)}
+    if numbers:
+        chosen = []
+        for number in numbers:
+            if not str(number).isdigit() or int(number) not in trials:
+                raise MldslError(f"study {study!r} has no trial {number!r}; its trials are numbered "
+                                 f"{min(trials, default=0)}..{max(trials, default=-1)} (`mldsl trials --study {study}`)")
+            chosen.append(trials[int(number)])
+    else:
+        sign = -1.0 if record.direction == "maximize" else 1.0
+        done = [t for t in trials.values() if t.status == "completed" and t.reward is not None and t.history]
+        chosen = sorted(done, key=lambda t: (sign * t.reward, t.number))[:BEST_TRIALS]
+        if not chosen:
+            raise MldslError(f"study {study!r} has no completed trial with a history to compare")
+    runs = [TrialRun(f"trial {t.number}", study, t.status, t.history, t.metrics) for t in chosen]
+    for run in runs:
+        if not run.history:
+            raise MldslError(f"{run.id} of {study!r} ({run.status}) recorded no epoch, so it has no curve to draw; "
+                             "leave it out")
+    which = "the best trials, best first: " if not numbers else "trials "
+    return Comparison(runs, f"search {study}: {which}" + ", ".join(str(t.number) for t in chosen))
+
+
+def compared(store: Any, ids: Sequence[str], study: Optional[str] = None) -> Comparison:
+    """The runs ``ids`` of the open ``store``, or with ``study`` that study's trials numbered ``ids``."""
+    return study_comparison(store, study, ids) if study else comparison(store, ids)
+
+
 def plot_runs(run_ids: Sequence[str], path: str | os.PathLike, *, store: Any = None,
-              metric: Optional[str] = None) -> Any:
+              metric: Optional[str] = None, study: Optional[str] = None) -> Any:
     """Draws the per-epoch loss and ``metric`` (default: the first other quantity all of them recorded)
     of the recorded runs ``run_ids`` overlaid in one PNG at ``path``, one colour per run, validation
-    dashed. ``store``: a path (default: ``$MLDSL_STORE``, else ``./mldsl.db``) or an open store. Returns
-    the :class:`~mldsl.engine.plots.Picture` (``curves``: panel -> "ID NAME" -> values)."""
-    if isinstance(run_ids, str):
+    dashed. With ``study``, ``run_ids`` are that search's trial numbers (none: its best 8 trials).
+    ``store``: a path (default: ``$MLDSL_STORE``, else ``./mldsl.db``) or an open store. Returns the
+    :class:`~mldsl.engine.plots.Picture` (``curves``: panel -> "ID NAME" -> values)."""
+    if isinstance(run_ids, (str, int)):
         run_ids = [run_ids]
     opened = _store(store)
     try:
-        return comparison(opened, list(run_ids)).plot(path, metric=metric)
+        return compared(opened, [str(i) for i in run_ids], study).plot(path, metric=metric)
     finally:
         if opened is not store:
             opened.close()
@@ -356,17 +406,17 @@ def show_data(out: Any, value: Any, name: str, *, plot: Optional[str] = None, co
 
 
 def show_comparison(out: Any, store: Any, run_ids: Sequence[str], *, metric: Optional[str] = None,
-                    plot: Optional[str] = None) -> None:
-    """``mldsl runs compare`` and ``:compare``: the runs' final metrics side by side, then, with ``plot``,
-    their curves overlaid and the picture's path."""
+                    plot: Optional[str] = None, study: Optional[str] = None) -> None:
+    """``mldsl runs compare`` and ``:compare``: the runs' (or ``study``'s trials') final metrics side by
+    side, then, with ``plot``, their curves overlaid and the picture's path."""
     if plot:
         png_path(plot)
-    compared = comparison(store, run_ids)
-    panels = compared.panels(metric)  # checks --metric even without --plot
-    out.table(compared.headers(), compared.rows())
+    runs = compared(store, run_ids, study)
+    panels = runs.panels(metric)  # checks --metric even without --plot
+    out.table(runs.headers(), runs.rows())
     if plot:
         out.print()
-        out.picture(compared.plot(plot, metric=metric).path, f"{', '.join(panels)} per epoch")
+        out.picture(runs.plot(plot, metric=metric).path, f"{', '.join(panels)} per epoch")
 
 
 def show_weights(out: Any, store: Any, run_id: str, *, plot: Optional[str] = None,

@@ -28,6 +28,12 @@ experiment conv = digits with {
 }
 let colour = Synthetic(num_samples=40, input_shape=[6, 5, 3], num_classes=4)
 experiment space = digits with { data = Digits(seed=oneof([0, 1])) }
+experiment widths = digits with { model.layers[1].units = oneof([2, 16]) }
+search tiny over widths {
+    algorithm = grid()
+    trials = 2
+    objective = maximize("accuracy")
+}
 """
 
 
@@ -170,6 +176,22 @@ def test_bad_comparisons_are_messages(work, capsys):
     assert not (work / "none.db").exists()
 
 
+def test_a_study_s_trials_compare_as_runs(work, capsys):
+    assert main(["search", "exp.mlx:tiny", "-q"]) == 0
+    capsys.readouterr()
+    with Store(work / "mldsl.db") as store:
+        trials = store.trials(store.get_study("tiny"))
+    best_first = sorted(trials, key=lambda t: -t.reward)
+    picture = mldsl.plot_runs([], "t.png", study="tiny")  # no numbers: the best trials, best first
+    assert list(picture.curves["loss"]) == [f"trial {t.number} tiny" for t in best_first]
+    assert picture.curves["accuracy"][f"trial {trials[0].number} tiny"] == [h["accuracy"] for h in trials[0].history]
+    assert main(["runs", "compare", str(trials[1].number), "--study", "tiny", "--plot", "t1.png"]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[0].split() == ["trial", str(trials[1].number), "tiny"] and png_size(work / "t1.png")
+    assert "study 'tiny' has no trial '7'" in error_of(capsys, "runs", "compare", "7", "--study", "tiny")
+    assert "no study named 'nope'" in error_of(capsys, "runs", "compare", "--study", "nope")
+
+
 # ------------------------------------------------------------------------------------ first-layer weights
 def run_id(capsys, *argv):
     assert main(["run", *argv, "--json"]) == 0
@@ -243,7 +265,7 @@ def test_the_repl_draws_and_prints_the_paths(work, capsys):
     text = out.getvalue()
     assert "plot: r1.png\n" in text and "plot: r2.png (loss, accuracy per epoch)" in text and "plot: r3.png\n" in text
     assert all(png_size(work / f"r{i}.png") for i in (1, 2, 3))
-    with pytest.raises(MldslError, match="usage"):
+    with pytest.raises(MldslError, match="name the runs to compare"):
         run_command(repl, ":compare --plot r2.png")
 
 
