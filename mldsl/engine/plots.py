@@ -31,8 +31,8 @@ class Picture:
 
     path: Path
     labels: List[str] = field(default_factory=list)
-    curves: Dict[str, Dict[str, List[Optional[float]]]] = field(default_factory=dict)
-    images: Any = None
+    curves: Dict[str, Dict[str, List[Optional[float]]]] = field(default_factory=dict, repr=False)
+    images: Any = field(default=None, repr=False)
 
     def _repr_png_(self) -> bytes:
         """The PNG's bytes: Jupyter shows a returned picture inline."""
