@@ -45,7 +45,7 @@ def cmd_compare(args, store) -> int:
     from mldsl.service.output import Output
 
     pictures.show_comparison(Output(sys.stdout), store, args.run_ids, metric=args.metric, plot=args.plot,
-                             study=args.study)
+                             study=args.study, as_json=args.json)
     return 0
 
 

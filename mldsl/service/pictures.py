@@ -198,6 +198,12 @@ class Comparison:
             rows.append([key, *(metric_text(r.metrics[key]) if key in r.metrics else "-" for r in self.records)])
         return rows
 
+    def to_json(self) -> dict:
+        """The ``--json`` payload: each run's id, name, status, backend, final metrics and history."""
+        return {"runs": [{"id": r.id, "name": r.name, "status": r.status, "backend": r.backend,
+                          "metrics": r.metrics, "history": r.history} for r in self.records],
+                "common": self.common_keys()}
+
     def plot(self, path: str | os.PathLike, *, metric: Optional[str] = None) -> Any:
         """Each run's loss and metric per epoch (validation dashed) in one figure, a colour per run."""
         from mldsl.engine.plots import plot_curves
@@ -406,13 +412,21 @@ def show_data(out: Any, value: Any, name: str, *, plot: Optional[str] = None, co
 
 
 def show_comparison(out: Any, store: Any, run_ids: Sequence[str], *, metric: Optional[str] = None,
-                    plot: Optional[str] = None, study: Optional[str] = None) -> None:
+                    plot: Optional[str] = None, study: Optional[str] = None, as_json: bool = False) -> None:
     """``mldsl runs compare`` and ``:compare``: the runs' (or ``study``'s trials') final metrics side by
-    side, then, with ``plot``, their curves overlaid and the picture's path."""
+    side (``as_json``: as JSON, with ``"plot"``), then, with ``plot``, their curves overlaid and the
+    picture's path."""
     if plot:
         png_path(plot)
     runs = compared(store, run_ids, study)
     panels = runs.panels(metric)  # checks --metric even without --plot
+    if as_json:
+        import json
+
+        payload = runs.to_json()
+        payload["plot"] = str(runs.plot(plot, metric=metric).path) if plot else None
+        out.print(json.dumps(payload, indent=2, default=float))
+        return
     out.table(runs.headers(), runs.rows())
     if plot:
         out.print()

@@ -3,6 +3,7 @@ overlaid (`mldsl runs compare`, `:compare`, `mldsl.plot_runs`) and a run's first
 (`mldsl runs weights`, `:weights`, `mldsl.plot_first_layer`). What a picture shows is read back from the
 figure (the returned Picture), not from pixels; bad input is a message and exit code 2."""
 import io
+import json
 import struct
 import subprocess
 import sys
@@ -160,6 +161,10 @@ def test_runs_compare_prints_final_metrics_side_by_side(work, capsys):
     rows = {line.split()[0]: line.split()[1:] for line in lines[2:] if line.strip() and not line.startswith("plot")}
     assert rows["epochs"] == ["2", "1"] and rows["accuracy"] == ["0.75", "-"] and rows["loss"] == ["0.5", "0.8"]
     assert lines[-1] == "plot: c.png (loss, accuracy per epoch)" and png_size(work / "c.png")
+    assert main(["runs", "compare", a, b, "--json"]) == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert [r["id"] for r in payload["runs"]] == [a, b] and payload["runs"][1]["metrics"] == {"loss": 0.8}
+    assert payload["common"] == ["loss", "accuracy"] and payload["plot"] is None
 
 
 def test_bad_comparisons_are_messages(work, capsys):
@@ -195,8 +200,6 @@ def test_a_study_s_trials_compare_as_runs(work, capsys):
 # ------------------------------------------------------------------------------------ first-layer weights
 def run_id(capsys, *argv):
     assert main(["run", *argv, "--json"]) == 0
-    import json
-
     return json.loads(capsys.readouterr().out)["run_id"]
 
 
