@@ -9,6 +9,7 @@ callers and tests read instead of pixels, and which a notebook displays inline (
 """
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,6 +47,21 @@ def _pyplot() -> Any:
     import matplotlib.pyplot as plt
 
     return plt
+
+
+def _closing(draw: Any) -> Any:
+    """``draw``, closing the figures it opened even when it fails (pyplot keeps every open figure)."""
+    @functools.wraps(draw)
+    def closing(*args: Any, **kwargs: Any) -> Any:
+        plt = _pyplot()
+        before = set(plt.get_fignums())
+        try:
+            return draw(*args, **kwargs)
+        finally:
+            for number in set(plt.get_fignums()) - before:
+                plt.close(number)
+
+    return closing
 
 
 def _save(fig: Any, path: Path) -> Path:
@@ -101,6 +117,7 @@ def _as_images(values: Any, shape: Tuple[int, ...]) -> Any:
 
 
 # ----------------------------------------------------------------------------------- the pictures
+@_closing
 def plot_history(path: Path, history: Sequence[dict], title: str) -> Optional[Path]:
     """Draws loss and the metric per epoch (train and validation) to a PNG; None when there is no history."""
     if not history:
@@ -123,6 +140,7 @@ def plot_history(path: Path, history: Sequence[dict], title: str) -> Optional[Pa
     return _save(fig, path)
 
 
+@_closing
 def plot_trials(path: Path, study: Any, trials: Sequence[Any]) -> Path:
     """The objective of each trial (completed and stopped) and the best-so-far line of ``study``."""
     plt = _pyplot()
@@ -154,6 +172,7 @@ def plot_trials(path: Path, study: Any, trials: Sequence[Any]) -> Path:
     return _save(fig, path)
 
 
+@_closing
 def plot_examples(path: Path, x: Any, labels: Sequence[str], title: str) -> Picture:
     """Examples ``x`` (one per row) with their ``labels``: a grid of images when an example is one
     (:func:`image_shape`), else one heat map with a row of features per example."""
@@ -189,6 +208,7 @@ def plot_examples(path: Path, x: Any, labels: Sequence[str], title: str) -> Pict
     return Picture(_save(fig, path), drawn, images=images)
 
 
+@_closing
 def plot_curves(path: Path, runs: Sequence[Tuple[str, Sequence[dict]]], keys: Sequence[str], title: str) -> Picture:
     """Several runs' histories overlaid: one panel per key of ``keys`` (loss, a metric), one colour per
     run (``(legend label, history)``), its ``val_`` curve dashed in the same colour when recorded."""
@@ -218,6 +238,7 @@ def plot_curves(path: Path, runs: Sequence[Tuple[str, Sequence[dict]]], keys: Se
     return Picture(_save(fig, path), list(keys), curves=curves)
 
 
+@_closing
 def plot_weights(path: Path, kernel: Any, shape: Tuple[int, ...], title: str) -> Picture:
     """A Dense kernel ``(inputs, units)`` as one image per unit: its incoming weights reshaped to ``shape``
     (the input image's), each on its own symmetric scale (red positive, blue negative, white zero; colour

@@ -298,3 +298,16 @@ def test_the_cli_does_not_import_matplotlib_unless_it_draws(work):
             "print('MPL', 'matplotlib' in sys.modules)\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, cwd=work)
     assert [line for line in out.stdout.splitlines() if line.startswith("MPL")] == ["MPL False", "MPL True"], out.stderr
+
+
+def test_a_failed_drawing_leaves_no_figure_open(work):
+    import matplotlib.pyplot as plt
+
+    from types import SimpleNamespace
+
+    from mldsl.engine.plots import plot_trials
+
+    study = SimpleNamespace(name="s", direction="maximize")  # no objective: fails once the figure is open
+    with pytest.raises(AttributeError):
+        plot_trials(work / "x.png", study, [])
+    assert plt.get_fignums() == [] and not (work / "x.png").exists()
