@@ -97,6 +97,10 @@ _EXPORTS: dict[str, str] = {
     # looking at a model before training it
     "summary": "mldsl.service.summary",
     "ModelSummary": "mldsl.service.summary",
+    # pictures: a dataset's examples, runs' curves overlaid, first-layer weights (PNG; shown inline in Jupyter)
+    "plot_examples": "mldsl.service.pictures",
+    "plot_runs": "mldsl.service.pictures",
+    "plot_first_layer": "mldsl.service.pictures",
     # Jupyter: `%load_ext mldsl` (imports IPython only then)
     "load_ipython_extension": "mldsl.notebook",
     "unload_ipython_extension": "mldsl.notebook",

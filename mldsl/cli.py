@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     "mldsl.commands.run",      # run, runs
     "mldsl.commands.gradcheck",  # gradcheck
     "mldsl.commands.summary",  # summary
+    "mldsl.commands.pictures", # data
     "mldsl.repl.launch",       # repl
     "mldsl.lsp.launch",        # lsp
     "mldsl.commands.bench",    # bench

@@ -31,11 +31,21 @@ def add_parsers(subparsers) -> None:
     run.add_argument("--json", action="store_true", help="print one machine-readable record")
     run.set_defaults(handler=cmd_run)
 
-    runs = subparsers.add_parser("runs", help="list recorded runs, show one, or diff two",
-                                 description="`mldsl runs` lists runs; `mldsl runs show ID [--diff OTHER]`.")
-    runs.add_argument("action", nargs="?", choices=["list", "show"], default="list")
-    runs.add_argument("run_id", nargs="?", metavar="ID")
+    runs = subparsers.add_parser("runs", help="list recorded runs, show one, diff two, compare several",
+                                 description="`mldsl runs` lists runs; `mldsl runs show ID [--diff OTHER]`; "
+                                             "`mldsl runs compare ID ID ... [--metric M] [--plot FILE.png]`: final "
+                                             "metrics side by side, curves overlaid; `mldsl runs weights ID "
+                                             "[--plot FILE.png]`: the first Dense layer's weights as images.")
+    runs.add_argument("action", nargs="?", choices=["list", "show", "compare", "weights"], default="list")
+    runs.add_argument("run_ids", nargs="*", metavar="ID")
     runs.add_argument("--diff", metavar="OTHER_ID", help="with show: the differences against another run")
+    runs.add_argument("--metric", metavar="M", help="with compare: the metric drawn beside the loss (default: "
+                                                    "the first one every run recorded)")
+    runs.add_argument("--study", metavar="NAME", help="with compare: the IDs are trial numbers of this search "
+                                                      "(none: its 8 best trials)")
+    runs.add_argument("--plot", metavar="FILE.png", help="with compare or weights: draw the picture to FILE.png")
+    runs.add_argument("--count", type=int, metavar="N", help="with weights: draw the first N units (default: all, "
+                                                             "at most 400)")
     runs.add_argument("--store", metavar="PATH", help=STORE_HELP)
     runs.add_argument("--json", action="store_true", help="print JSON")
     runs.set_defaults(handler=cmd_runs)
@@ -101,6 +111,10 @@ def cmd_runs(args) -> int:
 
     out = Output(sys.stdout)
     with open_store(args.store, create=False) as store:
+        if args.action in ("compare", "weights"):
+            from mldsl.commands import pictures
+
+            return (pictures.cmd_compare if args.action == "compare" else pictures.cmd_weights)(args, store)
         if args.action == "list":
             records = store.list_runs()
             for r in records:
@@ -113,9 +127,9 @@ def cmd_runs(args) -> int:
             else:
                 out.print(f"no runs in {store.path}")
             return 0
-        if not args.run_id:
-            raise MldslError("mldsl runs show needs a run ID (see `mldsl runs`)")
-        run = store.get_run(args.run_id)
+        if len(args.run_ids) != 1:
+            raise MldslError("mldsl runs show needs one run ID (see `mldsl runs`)")
+        run = store.get_run(args.run_ids[0])
         if args.diff:
             out.print(runs.diff_runs(run, store.get_run(args.diff)))
             return 0

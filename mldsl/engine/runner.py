@@ -24,6 +24,7 @@ from typing import Any, Optional, Sequence
 from mldsl.backends.base import PER_CLASS_KEY, EpochCallback, RunResult, choose_backend
 from mldsl.engine.artifact_files import partial_folder, replace_atomically
 from mldsl.engine.interrupts import SigintGuard
+from mldsl.engine.plots import plot_confusion, plot_history
 from mldsl.engine.records import RunRecord
 from mldsl.engine.store import Store
 from mldsl.engine.store_file import explain_os_error
@@ -100,83 +101,6 @@ def _write_history_csv(path: Path, history: Sequence[dict]) -> None:
             writer.writerows(history)
 
     replace_atomically(path, write)
-
-
-def plot_history(path: Path, history: Sequence[dict], title: str) -> Optional[Path]:
-    """Draws loss and the metric per epoch (train, validation and test) to a PNG with matplotlib's Agg; the
-    test curve (``test_*``, every ``eval_every`` epochs) has a point at each epoch that evaluated it."""
-    if not history:
-        return None
-    import matplotlib
-
-    matplotlib.use("Agg", force=True)
-    import matplotlib.pyplot as plt
-
-    metric_keys = [k for k in history[0] if k not in ("epoch", "seconds", "loss")
-                   and not k.startswith(("val_", "test_"))]
-    panels = ["loss"] + metric_keys[:1]
-    fig, axes = plt.subplots(1, len(panels), figsize=(5 * len(panels), 3.5), squeeze=False)
-    try:
-        epochs = [row.get("epoch", i + 1) for i, row in enumerate(history)]
-        for ax, key in zip(axes[0], panels):
-            ax.plot(epochs, [row.get(key) for row in history], marker="o", label=key)
-            for prefix in ("val_", "test_"):
-                points = [(e, row[prefix + key]) for e, row in zip(epochs, history) if prefix + key in row]
-                if points:
-                    ax.plot(*zip(*points), marker="o", label=prefix + key)
-            ax.set_xlabel("epoch")
-            ax.set_title(key)
-            ax.grid(alpha=0.3)
-            ax.legend()
-        fig.suptitle(title)
-        fig.tight_layout()
-        replace_atomically(path, lambda temp: fig.savefig(temp, dpi=100, format="png"))
-    finally:
-        plt.close(fig)
-    return path
-
-
-def plot_confusion(path: Path, per_class: dict, title: str) -> Path:
-    """Draws a run's per-class evaluation (``metrics["per_class"]``, see :mod:`mldsl.data.per_class`) to a
-    PNG with matplotlib's Agg: the confusion matrix (rows: true class, columns: predicted; each cell's
-    count written in it) and each class's test accuracy."""
-    import matplotlib
-
-    matplotlib.use("Agg", force=True)
-    import matplotlib.pyplot as plt
-
-    classes = [str(c) for c in per_class["classes"]]
-    confusion = per_class["confusion"]
-    accuracy = [a if isinstance(a, (int, float)) else 0.0 for a in per_class["accuracy"]]
-    size = len(classes)
-    fig, (left, right) = plt.subplots(1, 2, figsize=(5 + 0.35 * size + 4, 4 + 0.25 * size))
-    try:
-        image = left.imshow(confusion, cmap="Blues")
-        top = max((max(row) for row in confusion), default=0)
-        if size <= 30:
-            for i, row in enumerate(confusion):
-                for j, count in enumerate(row):
-                    if count:
-                        left.text(j, i, str(count), ha="center", va="center", fontsize=8,
-                                  color="white" if count > top / 2 else "black")
-        left.set_xticks(range(size), classes)
-        left.set_yticks(range(size), classes)
-        left.set_xlabel("predicted class")
-        left.set_ylabel("true class")
-        left.set_title("confusion matrix (test)")
-        fig.colorbar(image, ax=left, fraction=0.046)
-        right.bar(range(size), accuracy, color="tab:blue")
-        right.set_xticks(range(size), classes)
-        right.set_ylim(0, 1)
-        right.set_xlabel("class")
-        right.set_title("test accuracy per class")
-        right.grid(alpha=0.3, axis="y")
-        fig.suptitle(title)
-        fig.tight_layout()
-        replace_atomically(path, lambda temp: fig.savefig(temp, dpi=100, format="png"))
-    finally:
-        plt.close(fig)
-    return path
 
 
 class _RecordedRun:

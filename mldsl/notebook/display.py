@@ -137,7 +137,7 @@ class RunView:
 
     def plot_html(self) -> str:
         from mldsl.backends.base import PER_CLASS_KEY
-        from mldsl.engine.runner import plot_confusion, plot_history
+        from mldsl.engine.plots import plot_confusion, plot_history
 
         history = self.outcome.result.history
         per_class = self.outcome.result.metrics.get(PER_CLASS_KEY)

@@ -69,6 +69,13 @@ class NotebookOutput(Output):
 
         display(MlxText(text))
 
+    def picture(self, path, what: str = "") -> None:
+        """The picture itself, inline, under its path."""
+        from IPython.display import Image, display
+
+        super().picture(path, what)
+        display(Image(filename=str(path)))
+
     def table(self, headers, rows) -> None:
         from IPython.display import display
 

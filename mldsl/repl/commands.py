@@ -148,7 +148,7 @@ def cmd_help(repl, args: str):
                "its value.\nMulti-line input continues while a bracket is open or a line ends with "
                "`with`, `,` or `=`.\nTAB completes; Ctrl-C cancels the input; Ctrl-D or :quit leaves.\n")
     order = ["show", "names", "source", "diff", "query", "space", "summary", "patch", "run", "search", "gradcheck",
-             "load", "save", "reset", "help", "quit"]
+             "data", "compare", "weights", "load", "save", "reset", "help", "quit"]
     names = [n for n in order if n in COMMANDS] + [n for n in COMMANDS if n not in order]
     for n in names:
         c = COMMANDS[n]
@@ -458,6 +458,56 @@ def define_best(repl, name: str, text: str) -> None:
     values = list(parse(text, filename="<best trial>").values())
     repl.session.define(name, values[-1], "experiment")
     repl.print_dim(f"defined {name}")
+
+
+# --------------------------------------------------------------------------------- pictures
+DATA_ARGUMENTS = arguments("data", "name", plot={}, count={"type": int}, split={"choices": ("train", "test"),
+                                                                                "default": "train"})
+
+
+@command("data", "NAME [--plot FILE.png] [--count N] [--split train|test]",
+         "a dataset's shapes, sizes and classes; --plot draws its examples", parser=DATA_ARGUMENTS)
+def cmd_data(repl, args: str):
+    """NAME is an experiment (its data) or a dataset (let d = Digits()). --plot writes the first --count
+    examples (default 25) of the split with their labels to FILE.png and prints its path."""
+    from mldsl.service.pictures import show_data
+
+    a = DATA_ARGUMENTS.parse_args(split_args(args))
+    show_data(repl.output, resolve(repl, a.name), a.name, plot=a.plot, count=a.count, split=a.split)
+
+
+COMPARE_ARGUMENTS = arguments("compare", metric={}, plot={}, store={}, study={})
+COMPARE_ARGUMENTS.add_argument("run_ids", nargs="*", metavar="ID")
+
+
+@command("compare", "ID ID ... [--metric M] [--plot FILE.png] [--store PATH] [--study NAME]",
+         "recorded runs side by side; --plot overlays their curves", parser=COMPARE_ARGUMENTS)
+def cmd_compare(repl, args: str):
+    """The runs' final metrics in one table (ids as `mldsl runs` lists them, prefixes allowed); --plot
+    draws each run's loss and metric per epoch in one figure and prints its path. With --study NAME the
+    IDs are that search's trial numbers (none: its best 8). The store is found as for :run."""
+    from mldsl.service.pictures import show_comparison
+    from mldsl.service.stores import open_store
+
+    a = COMPARE_ARGUMENTS.parse_args(split_args(args))
+    with open_store(a.store, create=False) as store:
+        show_comparison(repl.output, store, a.run_ids, metric=a.metric, plot=a.plot, study=a.study)
+
+
+WEIGHTS_ARGUMENTS = arguments("weights", "run_id", plot={}, count={"type": int}, store={})
+
+
+@command("weights", "ID [--plot FILE.png] [--count N] [--store PATH]",
+         "a run's first Dense layer; --plot draws each unit's weights as an image", parser=WEIGHTS_ARGUMENTS)
+def cmd_weights(repl, args: str):
+    """For a run whose model starts with a Dense layer on images: --plot draws each unit's incoming
+    weights in the input's shape and prints the picture's path. The store is found as for :run."""
+    from mldsl.service.pictures import show_weights
+    from mldsl.service.stores import open_store
+
+    a = WEIGHTS_ARGUMENTS.parse_args(split_args(args))
+    with open_store(a.store, create=False) as store:
+        show_weights(repl.output, store, a.run_id, plot=a.plot, count=a.count)
 
 
 # --------------------------------------------------------------------------------- files

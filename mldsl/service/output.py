@@ -101,6 +101,10 @@ class Output:
             text = highlight(text, MlxLexer(), TerminalFormatter()).rstrip("\n")
         self.print(text)
 
+    def picture(self, path: Any, what: str = "") -> None:
+        """Says where a picture was written: ``plot: PATH`` (and ``what`` it shows, in brackets)."""
+        self.print(f"plot: {path}" + (f" ({what})" if what else ""))
+
     def table(self, headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
         """Writes a table: on a terminal with a bold header, wrapping long cells; otherwise plain
         columns two spaces apart under a line of dashes, one line per row, no trailing spaces."""

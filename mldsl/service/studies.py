@@ -207,39 +207,6 @@ def study_views(store: Any, name: Optional[str] = None, among: Optional[List[str
 
 def plot_trials(path: Path, view: StudyView) -> Path:
     """The objective of each trial (completed and stopped) and the best-so-far line, as a PNG."""
-    import matplotlib
+    from mldsl.engine.plots import plot_trials as draw
 
-    matplotlib.use("Agg", force=True)
-    import matplotlib.pyplot as plt
-
-    study, trials = view.study, view.trials
-    sign = 1.0 if study.direction == "maximize" else -1.0
-    fig, ax = plt.subplots(figsize=(7, 4))
-    for status, marker, color in (("completed", "o", "tab:blue"), ("stopped", "x", "tab:orange")):
-        pts = [(t.number, t.reward) for t in trials if t.status == status and t.reward is not None]
-        if pts:
-            ax.scatter(*zip(*pts), marker=marker, color=color, label=status, zorder=3)
-    xs, ys, current = [], [], None
-    for t in trials:
-        if t.status == "completed" and t.reward is not None and (current is None or sign * t.reward > sign * current):
-            current = t.reward
-        if current is not None:
-            xs.append(t.number)
-            ys.append(current)
-    if xs:
-        ax.step(xs, ys, where="post", color="tab:green", label="best so far")
-    failed = [t.number for t in trials if t.status == "failed"]
-    if failed:
-        ax.plot(failed, [0.02] * len(failed), "v", color="tab:red", label="failed", zorder=3,
-                transform=ax.get_xaxis_transform())
-    ax.set_xlabel("trial")
-    ax.set_ylabel(study.objective)
-    ax.set_title(f"{study.name}: {study.direction} {study.objective}")
-    ax.grid(alpha=0.3)
-    ax.legend()
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
-
+    return draw(Path(path), view.study, view.trials)

@@ -1,7 +1,6 @@
 """The ``native`` backend: symbolic experiment -> :class:`~.plan.Plan` -> :class:`~.trainer.MLPTrainer`."""
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional
 
@@ -131,21 +130,18 @@ class NativeBackend:
                          threshold=THRESHOLD if threshold is None else threshold)
 
     def save_model(self, model: MLPTrainer, folder: Any) -> Path:
-        """Writes the Dense weights to ``folder/weights.npz`` (``kernel_i``/``bias_i``, the format the Keras
-        backend reads too), and the parameters of plugins' NumPy layers, if any, to
+        """Writes the Dense weights to ``folder/weights.npz`` (:mod:`mldsl.backends.weight_files`, the format
+        the Keras backend reads too), and the parameters of plugins' NumPy layers, if any, to
         ``folder/layer_params.npz`` (``layers[I].NAME``, what ``MLPTrainer.set_layer_params`` reads);
         returns the path of ``weights.npz``."""
         import numpy as np
 
+        from mldsl.backends.weight_files import WEIGHTS_FILE, save_weights
+
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
-        arrays = {}
-        for i, w in enumerate(model.get_weights()):
-            arrays[f"kernel_{i}"] = w["kernel"]
-            if w["bias"] is not None:
-                arrays[f"bias_{i}"] = w["bias"]
-        path = folder / "weights.npz"
-        np.savez(os.fspath(path), **arrays)
+        path = folder / WEIGHTS_FILE
+        save_weights(model.get_weights(), path)
         layer_params = model.get_layer_params()
         if layer_params:
             np.savez(os.fspath(folder / "layer_params.npz"), **layer_params)
