@@ -144,7 +144,7 @@ class NativeBackend:
         save_weights(model.get_weights(), path)
         layer_params = model.get_layer_params()
         if layer_params:
-            np.savez(os.fspath(folder / "layer_params.npz"), **layer_params)
+            np.savez(str(folder / "layer_params.npz"), **layer_params)
         return path
 
     def _get_registry(self) -> Any:
