@@ -5,7 +5,7 @@ code, turn some of its values into a search space, then search with the loop
 ``for model, feedback in pg.sample(space, algorithm): feedback(train_and_eval(model))``, where mldsl's
 ``mldsl.run`` does the training and evaluation (and records each run: ``mldsl runs`` lists them).
 
-    .venv/bin/python examples/pyglove_guide.py                  # the store: $MLDSL_STORE, else ./mldsl.db
+    python3 examples/pyglove_guide.py                           # the store: $MLDSL_STORE, else ./mldsl.db
 """
 from pathlib import Path
 
