@@ -157,7 +157,16 @@ def parse_set(assignment: str) -> Tuple[str, Any]:
     path, sep, text = assignment.partition("=")
     if not sep or not path.strip():
         raise MldslError(f"--set expects PATH=VALUE, got {assignment!r} (e.g. --set training.batch_size=64)")
-    module = parse(f"let value = {text}\n", filename=f"--set {path.strip()}")
+    from mldsl.dsl.diagnostics import MlxError
+
+    try:
+        module = parse(f"let value = {text}\n", filename=f"--set {path.strip()}")
+    except MlxError as exc:
+        word = text.strip()
+        if word.isidentifier() and any(e.code == "E005" for e in exc.errors):
+            raise MldslError(f"--set {path.strip()}={word}: {word!r} is not a name here; the value is an .mlx "
+                             f"expression, so a string needs quotes: --set '{path.strip()}=\"{word}\"'") from None
+        raise
     return path.strip(), module["value"]
 
 

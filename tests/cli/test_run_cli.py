@@ -79,6 +79,13 @@ def test_patch_and_set_change_the_run_and_are_recorded(mlx, capsys):
     assert run.patches == ["change_lr?0.05", "--set training.num_epochs=2"]
 
 
+
+def test_an_unquoted_word_in_set_says_a_string_needs_quotes(mlx, capsys):
+    assert main(["run", str(mlx), "--set", "training.order=sequential"]) == 2
+    err = capsys.readouterr().err
+    assert "a string needs quotes" in err and """--set 'training.order="sequential"'""" in err
+    assert "Traceback" not in err
+
 def test_runs_lists_shows_and_diffs(mlx, capsys):
     a = run_json(capsys, str(mlx))
     b = run_json(capsys, str(mlx), "--set", "training.num_epochs=1")
