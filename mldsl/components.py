@@ -48,8 +48,8 @@ class Layer(Component):
     """A layer of a model (``Dense``, ``Conv2D``, ...).
 
     For ``mldsl summary`` a layer says, without building it, what Keras would compute for one example of
-    shape ``input_shape`` (no batch axis): :meth:`output_shape` and :meth:`count_params`. A layer that does
-    not say is shown without them.
+    shape ``input_shape`` (no batch axis): :meth:`output_shape` and :meth:`count_params`. The summary of a
+    model holding a layer that does not say stops there with an error naming it.
     """
 
     kind = "layer"
