@@ -119,7 +119,8 @@ class KerasBackend:
         from mldsl.backends.keras._callbacks import EpochReporter  # noqa: PLC0415 - imports keras
 
         reporter = EpochReporter([prepared.metric_name] if prepared.metric_name else [], on_epoch,
-                                 evaluate_test=lambda: self.evaluate(prepared), eval_every=prepared.eval_every)
+                                 evaluate_test=lambda: self.evaluate(prepared, per_class=False),
+                                 eval_every=prepared.eval_every)
         try:
             if prepared.epochs > 0:                   # 0 epochs: evaluate the untrained model
                 args, kwargs = prepared.fit_arguments()
@@ -190,8 +191,10 @@ class KerasBackend:
             seed=int(field(experiment, "seed", 0)), train_labels=splits.y_train, test_labels=splits.y_test,
             per_class=bool(field(evaluation, "per_class", False)), num_classes=int(splits.num_classes))
 
-    def evaluate(self, prepared: Prepared) -> dict:
-        """``{"loss": ..., <metric name>: ...}`` on the test split (NaN is a BackendError)."""
+    def evaluate(self, prepared: Prepared, *, per_class: bool = True) -> dict:
+        """``{"loss": ..., <metric name>: ...}`` on the test split (NaN is a BackendError), with the per-class
+        evaluation when the experiment asks for it and ``per_class`` (the final evaluation; the history's
+        ``eval_every`` rows hold numbers only, as the native backend's do)."""
         if len(prepared.x_test) == 0:
             raise BackendError("the dataset has an empty test split; give it a test_split > 0")
         logs = prepared.model.evaluate(prepared.x_test, prepared.y_test, batch_size=prepared.eval_batch_size,
@@ -200,7 +203,7 @@ class KerasBackend:
         metrics = {k: float(logs[k]) for k in keys if k in logs}
         if not math.isfinite(metrics.get("loss", 0.0)):
             raise diverged_error(None, "test loss", metrics["loss"], prepared.learning_rate)
-        if prepared.per_class:
+        if prepared.per_class and per_class:
             from mldsl.data.per_class import per_class_metrics, predicted_classes  # noqa: PLC0415
 
             outputs = prepared.model.predict(prepared.x_test, batch_size=prepared.eval_batch_size, verbose=0)
