@@ -129,6 +129,13 @@ def logged_metrics(space: Any) -> Optional[list]:
     return ["loss"] + [n for n in names if n != "loss"]
 
 
+def max_epochs(space: Any) -> Optional[int]:
+    """The most epochs a trial of ``space`` trains (over every candidate), or None when it does not say."""
+    found = sym.query(space, r"^training\.num_epochs",
+                      where=lambda v: isinstance(v, int) and not isinstance(v, bool))
+    return max(found.values()) if found else None
+
+
 class Regularizer(Component):
     """A weight regularizer (``L2``)."""
 
