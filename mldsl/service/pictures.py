@@ -297,10 +297,10 @@ def study_comparison(store: Any, study: str, numbers: Sequence[str] = ()) -> Com
             chosen.append(trials[int(number)])
     else:
         sign = -1.0 if record.direction == "maximize" else 1.0
-        done = [t for t in trials.values() if t.status == "completed" and t.reward is not None and t.history]
+        done = [t for t in trials.values() if t.status == "completed" and t.reward is not None]
         chosen = sorted(done, key=lambda t: (sign * t.reward, t.number))[:BEST_TRIALS]
         if not chosen:
-            raise MldslError(f"study {study!r} has no completed trial with a history to compare")
+            raise MldslError(f"study {study!r} has no completed trial to compare")
     runs = [TrialRun(f"trial {t.number}", study, t.status, t.history, t.metrics) for t in chosen]
     which = "the best trials, best first: " if not numbers else "trials "
     return Comparison(runs, f"search {study}: {which}" + ", ".join(str(t.number) for t in chosen))

@@ -181,6 +181,19 @@ def test_an_untrained_run_compares_by_its_final_metrics(work, capsys):
     assert payload["runs"][0]["history"] == [] and payload["common"] == ["loss", "accuracy"]
 
 
+def test_a_study_of_untrained_models_compares_its_trials(work, capsys):
+    (work / "zero.mlx").write_text(DIGITS + """
+experiment untrained = widths with { training.num_epochs = 0 }
+search zero over untrained { algorithm = grid()  trials = 2  objective = minimize("loss") }
+""")
+    assert main(["search", "zero.mlx:zero", "-q"]) == 0
+    capsys.readouterr()
+    assert main(["runs", "compare", "--study", "zero"]) == 0
+    rows = {line.split()[0]: line.split()[1:] for line in capsys.readouterr().out.splitlines()[2:] if line.strip()}
+    assert rows["epochs"] == ["0", "0"] and len(rows["loss"]) == 2
+    assert "recorded no epoch" in error_of(capsys, "runs", "compare", "--study", "zero", "--plot", "z.png")
+
+
 def test_per_class_accuracies_compare_one_row_per_class(work, capsys):
     per_class = {"classes": [0, 1], "accuracy": [0.25, 1.0], "confusion": [[1, 3], [0, 4]]}
     with Store(work / "mldsl.db") as store:
