@@ -46,6 +46,7 @@ class Prepared:
     test_labels: Optional[np.ndarray] = None
     per_class: bool = False
     num_classes: int = 0
+    class_names: Optional[List[str]] = None  # the dataset's names of its classes, if it has them
 
     def fit_kwargs(self) -> dict:
         """The keyword arguments of ``model.fit`` for the ``shuffle`` order (without callbacks): Keras
@@ -189,7 +190,8 @@ class KerasBackend:
             metric_name=None if metric is None else str(metric.name), callbacks=callbacks,
             learning_rate=None if lr is None else float(lr), order=str(field(training, "order", "shuffle")),
             seed=int(field(experiment, "seed", 0)), train_labels=splits.y_train, test_labels=splits.y_test,
-            per_class=bool(field(evaluation, "per_class", False)), num_classes=int(splits.num_classes))
+            per_class=bool(field(evaluation, "per_class", False)), num_classes=int(splits.num_classes),
+            class_names=splits.class_names)
 
     def evaluate(self, prepared: Prepared, *, per_class: bool = True) -> dict:
         """``{"loss": ..., <metric name>: ...}`` on the test split (NaN is a BackendError), with the per-class
@@ -208,7 +210,7 @@ class KerasBackend:
 
             outputs = prepared.model.predict(prepared.x_test, batch_size=prepared.eval_batch_size, verbose=0)
             metrics[PER_CLASS_KEY] = per_class_metrics(prepared.test_labels, predicted_classes(outputs),
-                                                       prepared.num_classes)
+                                                       prepared.num_classes, prepared.class_names)
         return metrics
 
     # -- models ----------------------------------------------------------------------------------------
