@@ -16,7 +16,7 @@ if TYPE_CHECKING:  # NumPy is imported on use: the registry loads this module fo
 
 from mldsl.backends.base import (PER_CLASS_KEY, EpochCallback, RunResult, check_outputs_fit_classes,
                                  constant_prediction_loss, divergence_warning, lower_learning_rate, path_of,
-                                 type_name_of, unsupported_reasons, uses_images)
+                                 monitor_problem, type_name_of, unsupported_reasons, uses_images)
 from mldsl.backends.keras._runtime import import_keras, missing_tensorflow
 from mldsl.backends.keras.lowering import LoweringContext, field
 from mldsl.errors import BackendError
@@ -177,6 +177,13 @@ class KerasBackend:
         metric = ctx.lower(metric_c) if metric_c is not None else None
         optimizer_c = field(training, "optimizer")
         optimizer = ctx.lower(optimizer_c) if optimizer_c is not None else keras.optimizers.Adam()
+        for cb in field(training, "callbacks", []) or []:
+            monitor = field(cb, "monitor", None) if type_name_of(cb) == "EarlyStopping" else None
+            problem = monitor is not None and monitor_problem(
+                str(monitor), None if metric_c is None else str(field(metric_c, "name", "")) or None,
+                float(field(training, "validation_split", 0.0)), f" (at {path_of(cb)})" if path_of(cb) else "")
+            if problem:
+                raise BackendError(problem)
         callbacks = [ctx.lower(cb) for cb in field(training, "callbacks", []) or []]
         y_train, y_test = (encode_targets(y, ctx.target_encoding, splits.num_classes)
                            for y in (splits.y_train, splits.y_test))
