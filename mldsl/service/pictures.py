@@ -434,7 +434,9 @@ def show_data(out: Any, value: Any, name: str, *, plot: Optional[str] = None, co
     """``mldsl data`` and ``:data``: the dataset's lines on ``out`` (an :class:`~mldsl.service.output.Output`),
     then, with ``plot``, its first examples drawn there and the picture's path."""
     if plot:
-        png_path(plot)  # a bad name is said before the data loads
+        png_path(plot)  # a bad name or count is said before the data loads
+        if count is not None:
+            _count(count)
     elif count is not None:
         raise MldslError("--count is the number of examples --plot draws; add --plot FILE.png")
     view = data_view(value, name)
@@ -473,6 +475,8 @@ def show_weights(out: Any, store: Any, run_id: str, *, plot: Optional[str] = Non
     its units' incoming weights as images and the picture's path."""
     if plot:
         png_path(plot)
+        if count is not None:
+            _count(count)
     elif count is not None:
         raise MldslError("--count is the number of units --plot draws; add --plot FILE.png")
     layer = first_layer(store, run_id)

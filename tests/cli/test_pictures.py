@@ -124,6 +124,12 @@ def test_bad_data_arguments_are_messages(work, capsys, argv, words):
     assert words in error_of(capsys, *argv)
 
 
+def test_a_bad_count_is_said_before_anything_is_printed(work, capsys):
+    assert main(["data", "exp.mlx:digits", "--plot", "d.png", "--count", "0"]) == 2
+    captured = capsys.readouterr()
+    assert "--count must be between 1 and 400" in captured.err and captured.out == ""
+
+
 def test_a_value_without_data_is_a_message(work):
     with pytest.raises(MldslError, match="not an experiment or a dataset"):
         mldsl.plot_examples(mldsl.parse("let m = Dense(3)")["m"], "x.png")
