@@ -48,8 +48,8 @@ class Layer(Component):
     """A layer of a model (``Dense``, ``Conv2D``, ...).
 
     For ``mldsl summary`` a layer says, without building it, what Keras would compute for one example of
-    shape ``input_shape`` (no batch axis): :meth:`output_shape` and :meth:`count_params`. A layer that does
-    not say is shown without them.
+    shape ``input_shape`` (no batch axis): :meth:`output_shape` and :meth:`count_params`. The summary of a
+    model holding a layer that does not say stops there with an error naming it.
     """
 
     kind = "layer"
@@ -127,6 +127,13 @@ def logged_metrics(space: Any) -> Optional[list]:
     if not visit(space) or not names:
         return None
     return ["loss"] + [n for n in names if n != "loss"]
+
+
+def max_epochs(space: Any) -> Optional[int]:
+    """The most epochs a trial of ``space`` trains (over every candidate), or None when it does not say."""
+    found = sym.query(space, r"^training\.num_epochs",
+                      where=lambda v: isinstance(v, int) and not isinstance(v, bool))
+    return max(found.values()) if found else None
 
 
 class Regularizer(Component):

@@ -67,6 +67,14 @@ def test_store_env_path_and_false(module, tmp_path, monkeypatch, capsys):
     assert not (tmp_path / "mldsl.db").exists()
 
 
+def test_progress_follows_report_every(module, capsys):
+    experiment = module["digits"].clone(deep=True, override={"training.num_epochs": 5,
+                                                             "training.report_every": 2})
+    mldsl.run(experiment, store=False, progress=True)
+    lines = [line.split()[1] for line in capsys.readouterr().err.splitlines() if line.startswith("epoch ")]
+    assert lines == ["2/5", "4/5", "5/5"]
+
+
 def test_an_mlx_path_and_progress(module, tmp_path, capsys):
     report = mldsl.run(f"{tmp_path / 'exp.mlx'}:digits", seed=3, progress=True)
     assert "epoch 2/2" in capsys.readouterr().err

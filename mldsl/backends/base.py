@@ -14,7 +14,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any, Callable, List, Optional, Protocol, Tuple, runtime_checkable
 
-from mldsl.errors import BackendError
+from mldsl.errors import BackendError, suggestion_text
 
 #: ``on_epoch(epoch, logs)``: called after each epoch with 1-based ``epoch`` and that epoch's logs
 #: (``loss``, the metric, ``val_*``, ``seconds``). Returning ``False`` asks the backend to stop early.
@@ -284,6 +284,26 @@ def resolve_backend(name: str, registry: Any, experiment: Any = None) -> Backend
     """The backend called ``name`` ready to run (``auto``: :func:`choose_backend` for ``experiment``);
     raises :class:`BackendError` naming the backend and what is missing (e.g. the ``mldsl[keras]`` extra)."""
     return choose_backend(name, experiment, registry)[0]
+
+
+def monitor_problem(monitor: str, metric: Optional[str], validation_split: float, where: str = "") -> Optional[str]:
+    """Why an EarlyStopping callback cannot monitor ``monitor`` (``where``: `` (at PATH)`` or ""), or None.
+    Every backend logs per epoch ``loss`` and the evaluation ``metric``, and their ``val_`` forms with a
+    validation split; the ``test_`` quantities of ``eval_every`` are the test split's, not monitored."""
+    if monitor.startswith("val_") and validation_split == 0.0:
+        return (f"EarlyStopping monitors {monitor!r}{where} but there is no validation data: "
+                f"set validation_split > 0 or monitor {monitor[4:]!r}")
+    known = ["loss"] + ([metric] if metric else [])
+    known += ["val_" + k for k in known]
+    if monitor in known:
+        return None
+    if monitor.startswith("test_"):
+        return (f"EarlyStopping monitors {monitor!r}{where}, a quantity of the test split (eval_every), which "
+                f"early stopping does not read; hold out training data with validation_split and monitor "
+                f"{'val_' + monitor[5:]!r}")
+    hint = suggestion_text(monitor, known)
+    return (f"EarlyStopping monitors {monitor!r}{where}, which this run does not log"
+            + (f"; {hint}" if hint else "") + f" (logged: {', '.join(known)})")
 
 
 def check_outputs_fit_classes(outputs: int, num_classes: int, encoding: str, where: str) -> None:

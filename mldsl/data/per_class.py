@@ -6,13 +6,15 @@ The result (what ``evaluation.per_class = true`` adds to a run's metrics, under
 
     {"classes": [0, 1, ...], "accuracy": [acc of class 0, ...], "confusion": [[...], ...]}
 
+``classes`` names each row: the class index, or the dataset's name for it (a ``Csv`` of named labels).
+
 ``confusion[i][j]`` counts the test examples of true class ``i`` predicted as class ``j`` (rows: true class,
 columns: predicted). A class without test examples has accuracy ``None``. The accuracies weighted by each
 class's count (its row sum) average to the overall accuracy.
 """
 from __future__ import annotations
 
-from typing import Any, Dict
+from typing import Any, Dict, Optional, Sequence
 
 import numpy as np
 
@@ -27,10 +29,12 @@ def predicted_classes(outputs: Any) -> np.ndarray:
     return np.maximum(np.rint(outputs.reshape(len(outputs))), 0).astype(np.int64)
 
 
-def per_class_metrics(labels: Any, predicted: Any, num_classes: int) -> Dict[str, list]:
+def per_class_metrics(labels: Any, predicted: Any, num_classes: int,
+                      class_names: Optional[Sequence[str]] = None) -> Dict[str, list]:
     """``{"classes", "accuracy", "confusion"}`` (see the module) of true ``labels`` and ``predicted``
     classes (integer vectors of the same length) over ``num_classes`` classes; a prediction outside the
-    classes widens the matrix so that nothing is dropped."""
+    classes widens the matrix so that nothing is dropped. ``class_names`` (the dataset's, when its labels
+    have names) name the classes instead of their indices."""
     labels = np.asarray(labels).astype(np.int64).reshape(-1)
     predicted = np.asarray(predicted).astype(np.int64).reshape(-1)
     if labels.shape != predicted.shape:
@@ -44,4 +48,6 @@ def per_class_metrics(labels: Any, predicted: Any, num_classes: int) -> Dict[str
     counts = confusion.sum(axis=1)
     correct = np.diagonal(confusion)
     accuracy = [float(c / n) if n else None for c, n in zip(correct, counts)]
-    return {"classes": list(range(size)), "accuracy": accuracy, "confusion": confusion.tolist()}
+    names = list(class_names or [])
+    classes = [str(names[i]) if i < len(names) else i for i in range(size)]
+    return {"classes": classes, "accuracy": accuracy, "confusion": confusion.tolist()}

@@ -30,12 +30,14 @@ class PatchCompiler:
             return self.error(f"`with` applies patches to a symbolic value, not "
                               f"{describe_value(value)}", node.base.span, "E033")
         for item in node.patches:
-            value = self.apply_item(value, item, ctx)
+            value = self.apply_item(value, item, ctx, path)
             if is_error(value):
                 return ERROR
         return value
 
-    def apply_item(self, value, item, ctx: StatementContext) -> Any:
+    def apply_item(self, value, item, ctx: StatementContext, path: Tuple = ()) -> Any:
+        """``value`` with the patch ``item`` applied (``path``: where the patched value sits in the
+        statement, so that a later error about a value of a ``{ path = value }`` block points at it)."""
         if isinstance(item, ir.DictExpr):
             failed = False
             for entry in item.entries:
@@ -52,6 +54,7 @@ class PatchCompiler:
                     failed = True
                     continue
                 _replace(ctx.prov, keys, sub.prov)
+                ctx.spans.update({(*path, *k): span for k, span in sub.spans.items()})
             return ERROR if failed else value
         if isinstance(item, ir.Ref) and item.name in self.scope and self.scope[item.name].kind == "patch":
             d = self.scope[item.name]

@@ -13,7 +13,7 @@ from mldsl.dsl.context import (ERROR, PLUGINS_HINT, StatementContext, article, d
                                display_path, is_error, path_text, type_name, where)
 from mldsl.dsl.imports import ImportRefused, unreadable_message
 from mldsl.dsl.module import Definition, Patch, Provenance
-from mldsl.components import logged_metrics
+from mldsl.components import logged_metrics, max_epochs
 from mldsl.dsl.search_statement import DEFAULT_ALGORITHM, Invocation, Objective, Search
 from mldsl.dsl.vocabulary import OBJECTIVES, REQUIRED_SEARCH_SETTINGS, SEARCH_SETTINGS
 from mldsl.errors import MldslError, suggestion_text
@@ -230,7 +230,25 @@ class StatementCompiler:
                        suggestion=suggestion_text(objective.metric, logged),
                        notes=[f"it logs: {', '.join(logged)} (an objective names one of them)"])
             ok = False
+        rule_problem = self._early_stopping_problem(space, settings.get("early_stopping"))
+        if rule_problem:
+            node = nodes.get("early_stopping")
+            self.error(f"early_stopping: {rule_problem}", node.span if node is not None else st.space.span, "E040")
+            ok = False
         return ok
+
+    @staticmethod
+    def _early_stopping_problem(space, invocation) -> Optional[str]:
+        """Why the search's early-stopping rule could never act on the trials' epochs, or None."""
+        from mldsl.hyper.early_stopping import resolve_rule
+
+        epochs = max_epochs(space)
+        if invocation is None or epochs is None:
+            return None
+        try:
+            return resolve_rule(invocation).problem(epochs)
+        except MldslError:
+            return None  # a rule that cannot be built is reported where it is written
 
     def _invocation(self, node, ctx, what: str, known: Dict[str, Any], hint: Optional[str] = None):
         """A call to a named factory (algorithm / early-stopping rule) -> Invocation."""

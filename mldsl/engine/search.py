@@ -141,13 +141,6 @@ def describe_algorithm(algorithm: Algorithm) -> dict:
 
 
 # -- checks before the first trial ---------------------------------------------------------------------
-def max_epochs(space: Any) -> Optional[int]:
-    """The most epochs a trial of ``space`` trains (over every candidate), or None when it does not say."""
-    found = sym.query(space, r"^training\.num_epochs",
-                      where=lambda v: isinstance(v, int) and not isinstance(v, bool))
-    return max(found.values()) if found else None
-
-
 def check_search(space: Any, objective: str, rule: Optional[EarlyStoppingRule]) -> None:
     """Raises :class:`SearchError` when trials of ``space`` would all fail or never stop early: the
     objective is not a metric they log, or the early-stopping rule cannot apply to their epochs."""
@@ -159,7 +152,7 @@ def check_search(space: Any, objective: str, rule: Optional[EarlyStoppingRule]) 
         raise SearchError(f"objective {objective!r} is not a metric the trials log (they log: "
                           f"{', '.join(sorted(names))})" + (f"; {hint}" if hint else "")
                           + "; nothing was run")
-    epochs = max_epochs(space)
+    epochs = components.max_epochs(space)
     problem = rule.problem(epochs) if rule is not None and epochs is not None else None
     if problem:
         raise SearchError(f"early_stopping: {problem}; nothing was run")

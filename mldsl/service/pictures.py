@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, List, Optional, Sequence, Tuple
 
+from mldsl.backends.base import PER_CLASS_KEY
 from mldsl.errors import MldslError
 from mldsl.service.output import metric_text
 
@@ -133,6 +134,11 @@ def plot_examples(data: Any, path: str | os.PathLike, *, count: int = DEFAULT_CO
 
 
 # ------------------------------------------------------------------------------------ runs compared
+def _run_name(record: Any) -> str:
+    """``run ID`` for a recorded run, ``trial N`` for a study's trial (whose id says so already)."""
+    return record.id if str(record.id).startswith("trial ") else f"run {record.id}"
+
+
 def _store(store: Any):
     """An open store: ``store`` itself when it is one, else the path resolved as every verb does."""
     from mldsl.engine.store import Store
@@ -161,17 +167,26 @@ class Comparison:
     def label(self, record: Any) -> str:
         return f"{record.id} {record.name}"
 
+    def curves(self) -> List[Any]:
+        """The records that have a per-epoch history (a run of ``num_epochs = 0`` has none)."""
+        return [r for r in self.records if r.history]
+
     def common_keys(self) -> List[str]:
-        """The per-epoch quantities every run recorded: ``loss`` first, then the others in the first run's
-        order."""
-        keys = curve_keys(self.records[0].history)
-        for record in self.records[1:]:
+        """The per-epoch quantities every run with a history recorded: ``loss`` first, then the others in
+        the first such run's order."""
+        curves = self.curves()
+        if not curves:
+            return []
+        keys = curve_keys(curves[0].history)
+        for record in curves[1:]:
             keys = [k for k in keys if k in curve_keys(record.history)]
         return sorted(keys, key=lambda k: k != "loss")
 
     def panels(self, metric: Optional[str] = None) -> List[str]:
         """``loss`` and ``metric`` (default: the first other common quantity), both recorded by every run."""
         common = self.common_keys()
+        if not self.curves():
+            return []
         if metric is not None:
             if metric not in common:
                 raise MldslError(f"not every run recorded {metric!r} per epoch; the runs have in common: "
@@ -195,8 +210,24 @@ class Comparison:
         for r in self.records:
             keys += [k for k in r.metrics if k not in keys]
         for key in keys:
+            if key == PER_CLASS_KEY:
+                rows += self.class_rows()
+                continue
             rows.append([key, *(metric_text(r.metrics[key]) if key in r.metrics else "-" for r in self.records)])
         return rows
+
+    def class_rows(self) -> List[List[str]]:
+        """One row per class of the runs' per-class evaluations (``evaluation.per_class``): its accuracy."""
+        accuracies = []
+        for r in self.records:
+            per_class = r.metrics.get(PER_CLASS_KEY)
+            accuracies.append(dict(zip(per_class.get("classes", []), per_class.get("accuracy", [])))
+                              if isinstance(per_class, dict) else {})
+        classes: List[Any] = []
+        for accuracy in accuracies:
+            classes += [c for c in accuracy if c not in classes]
+        return [[f"class {c} accuracy", *(metric_text(a[c]) if a.get(c) is not None else "-" for a in accuracies)]
+                for c in classes]
 
     def to_json(self) -> dict:
         """The ``--json`` payload: each run's id, name, status, backend, final metrics and history."""
@@ -204,19 +235,27 @@ class Comparison:
                           "metrics": r.metrics, "history": r.history} for r in self.records],
                 "common": self.common_keys()}
 
+    def check_curves(self) -> None:
+        """An :class:`MldslError` naming the first run without a per-epoch history (nothing to plot)."""
+        for record in self.records:
+            if not record.history:
+                raise MldslError(f"{_run_name(record)} ({record.name}, {record.status}) recorded no epoch, so it "
+                                 "has no curve to draw; leave it out of the plot")
+
     def plot(self, path: str | os.PathLike, *, metric: Optional[str] = None) -> Any:
         """Each run's loss and metric per epoch (validation dashed) in one figure, a colour per run."""
         from mldsl.engine.plots import plot_curves
 
         path = png_path(path)
+        self.check_curves()
         panels = self.panels(metric)
         title = self.title or "runs " + ", ".join(r.id for r in self.records)
         return _draw(plot_curves, path, [(self.label(r), r.history) for r in self.records], panels, title)
 
 
 def comparison(store: Any, run_ids: Sequence[str]) -> Comparison:
-    """The runs ``run_ids`` (ids or unique prefixes, as ``mldsl runs`` shows them) of the open ``store``;
-    each must have a per-epoch history."""
+    """The runs ``run_ids`` (ids or unique prefixes, as ``mldsl runs`` shows them) of the open ``store``
+    (a run without a per-epoch history compares by its final metrics only; it has no curve to plot)."""
     if len(run_ids) < 1:
         raise MldslError("name the runs to compare: mldsl runs compare ID ID ... (`mldsl runs` lists them)")
     records = []
@@ -224,9 +263,6 @@ def comparison(store: Any, run_ids: Sequence[str]) -> Comparison:
         record = store.get_run(run_id)
         if any(r.id == record.id for r in records):
             raise MldslError(f"run {record.id} is named twice; name each run once")
-        if not record.history:
-            raise MldslError(f"run {record.id} ({record.name}, {record.status}) recorded no epoch, so it has no "
-                             "curve to draw; leave it out")
         records.append(record)
     return Comparison(records)
 
@@ -261,15 +297,11 @@ def study_comparison(store: Any, study: str, numbers: Sequence[str] = ()) -> Com
             chosen.append(trials[int(number)])
     else:
         sign = -1.0 if record.direction == "maximize" else 1.0
-        done = [t for t in trials.values() if t.status == "completed" and t.reward is not None and t.history]
+        done = [t for t in trials.values() if t.status == "completed" and t.reward is not None]
         chosen = sorted(done, key=lambda t: (sign * t.reward, t.number))[:BEST_TRIALS]
         if not chosen:
-            raise MldslError(f"study {study!r} has no completed trial with a history to compare")
+            raise MldslError(f"study {study!r} has no completed trial to compare")
     runs = [TrialRun(f"trial {t.number}", study, t.status, t.history, t.metrics) for t in chosen]
-    for run in runs:
-        if not run.history:
-            raise MldslError(f"{run.id} of {study!r} ({run.status}) recorded no epoch, so it has no curve to draw; "
-                             "leave it out")
     which = "the best trials, best first: " if not numbers else "trials "
     return Comparison(runs, f"search {study}: {which}" + ", ".join(str(t.number) for t in chosen))
 
@@ -402,7 +434,9 @@ def show_data(out: Any, value: Any, name: str, *, plot: Optional[str] = None, co
     """``mldsl data`` and ``:data``: the dataset's lines on ``out`` (an :class:`~mldsl.service.output.Output`),
     then, with ``plot``, its first examples drawn there and the picture's path."""
     if plot:
-        png_path(plot)  # a bad name is said before the data loads
+        png_path(plot)  # a bad name or count is said before the data loads
+        if count is not None:
+            _count(count)
     elif count is not None:
         raise MldslError("--count is the number of examples --plot draws; add --plot FILE.png")
     view = data_view(value, name)
@@ -420,6 +454,8 @@ def show_comparison(out: Any, store: Any, run_ids: Sequence[str], *, metric: Opt
         png_path(plot)
     runs = compared(store, run_ids, study)
     panels = runs.panels(metric)  # checks --metric even without --plot
+    if plot:
+        runs.check_curves()  # before any output
     if as_json:
         import json
 
@@ -439,6 +475,8 @@ def show_weights(out: Any, store: Any, run_id: str, *, plot: Optional[str] = Non
     its units' incoming weights as images and the picture's path."""
     if plot:
         png_path(plot)
+        if count is not None:
+            _count(count)
     elif count is not None:
         raise MldslError("--count is the number of units --plot draws; add --plot FILE.png")
     layer = first_layer(store, run_id)

@@ -47,7 +47,8 @@ def run(experiment: Any, *, backend: Optional[str] = None, store: Union[None, bo
     ``"auto"`` overrides the experiment's own; ``seed`` likewise. ``store``: None records in the store the
     CLI uses (``$MLDSL_STORE``, else ``./mldsl.db``), a path records there, False records nothing.
     ``name``: what ``mldsl runs`` lists (default: the definition's name for a file, else
-    ``"experiment"``). ``progress``: a line per epoch on stderr (and a bar on a terminal).
+    ``"experiment"``). ``progress``: a line every ``training.report_every`` epochs (and the last) on stderr,
+    and a bar on a terminal.
 
     A search space (one with ``oneof``/``floatv``/... left) is an :class:`MldslError`: pick concrete
     experiments from it with ``mldsl.sample(space, algorithm)``.
@@ -71,7 +72,7 @@ def run(experiment: Any, *, backend: Optional[str] = None, store: Union[None, bo
     if progress:
         from mldsl.service.output import Output
 
-        with Output(sys.stderr).epoch_progress(experiment.training["num_epochs"], plain_lines=True) as on_epoch:
+        with runs.epoch_progress(Output(sys.stderr), experiment, plain_lines=True) as on_epoch:
             outcome = runs.run(experiment, name=name, store=path, source=source, backend=backend, seed=seed,
                                on_epoch=on_epoch)
     else:

@@ -132,10 +132,12 @@ def per_class_rows(metrics: dict) -> List[List[str]]:
     if not isinstance(per_class, dict):
         return []
     rows = []
-    for i, (cls, accuracy, row) in enumerate(zip(per_class.get("classes", []), per_class.get("accuracy", []),
+    classes = per_class.get("classes", [])
+    for i, (cls, accuracy, row) in enumerate(zip(classes, per_class.get("accuracy", []),
                                                   per_class.get("confusion", []))):
         wrong = [(count, j) for j, count in enumerate(row) if j != i and count]
-        confused = f"{max(wrong)[1]} ({max(wrong)[0]})" if wrong else "-"
+        most = max(wrong)[1] if wrong else None
+        confused = f"{classes[most] if most < len(classes) else most} ({max(wrong)[0]})" if wrong else "-"
         rows.append([str(cls), str(sum(row)), str(row[i] if i < len(row) else 0), metric_text(accuracy), confused])
     return rows
 

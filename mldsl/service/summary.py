@@ -74,6 +74,9 @@ def summary(experiment: Any, input_shape: Optional[Sequence[int]] = None) -> Mod
         raise MldslError(f"mldsl summary reads models with a list of layers (Sequential), not "
                          f"{type(model).__name__}")
     if input_shape is None:
+        if not is_deterministic(experiment.data):
+            raise MldslError("the dataset is a search space (it has oneof/manyof/floatv/intv values), so its "
+                             "input shape is not known; pick its values with --set first")
         input_shape = experiment.data.load().input_shape
         if len(input_shape) == 2 and uses_images(model):
             input_shape = (*input_shape, 1)

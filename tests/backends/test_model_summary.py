@@ -87,6 +87,7 @@ experiment small = Experiment(
     data = Digits(),
 )
 experiment wide = small with { model.layers[1].units = 64 }
+experiment subsets = small with { data = Subset(Digits(), fraction=oneof([0.5, 1.0])) }
 """
 
 
@@ -108,6 +109,13 @@ def test_cli_summary_prints_the_table_and_json(mlx, capsys):
     assert json.loads(capsys.readouterr().out)["total_params"] == 64 * 8 + 8 + 90
     assert main(["summary", f"{mlx}:small", "wide"]) == 2
     assert "once" in capsys.readouterr().err
+
+
+def test_summary_of_a_space_over_the_data_is_a_message(mlx, capsys):
+    assert main(["summary", str(mlx), "subsets"]) == 2
+    assert "the dataset is a search space" in capsys.readouterr().err
+    assert main(["summary", str(mlx), "subsets", "--set", "data.fraction=0.5"]) == 0
+    assert "total params: 2,410" in capsys.readouterr().out
 
 
 def test_repl_summary(mlx):

@@ -1,6 +1,7 @@
 """The native backend runs the model Keras would run, or refuses it naming the component; ``backend="auto"``
 follows its documented rule; a run says when it diverged or when a model is too big. No TensorFlow needed
 (the agreement with Keras itself is tests/backends/test_backends_differential.py)."""
+import importlib.util
 import math
 
 import numpy as np
@@ -151,6 +152,27 @@ def test_a_setting_wrong_on_any_backend_is_reported_not_sent_to_keras(cpu_with_t
     e.rebind({"training.callbacks": [R("EarlyStopping")(monitor="val_loss")]})
     with pytest.raises(BackendError, match="EarlyStopping monitors 'val_loss'.* but there is no validation data"):
         base.choose_backend("auto", e, get_registry())
+
+
+@pytest.mark.parametrize("backend", ["native", pytest.param("keras", marks=pytest.mark.skipif(
+    importlib.util.find_spec("tensorflow") is None, reason="TensorFlow is not installed"))])
+@pytest.mark.parametrize("monitor, message", [
+    ("test_loss", r"'test_loss' \(at training.callbacks\[0\]\), a quantity of the test split .* monitor 'val_loss'"),
+    ("val_acuracy", r"'val_acuracy' \(at training.callbacks\[0\]\), which this run does not log; did you mean "
+                    r"'val_accuracy'"),
+])
+def test_both_backends_refuse_a_monitor_early_stopping_cannot_read(backend, monitor, message):
+    # Keras itself fails on them only once training starts, with its own words (or never stops)
+    e = _experiment('Flatten(), Dense(10, activation="softmax")', backend=backend)
+    e.rebind({"training.callbacks": [R("EarlyStopping")(monitor=monitor)], "training.validation_split": 0.2,
+              "training.eval_every": 1})
+    with pytest.raises(BackendError, match="EarlyStopping monitors " + message):
+        if backend == "native":
+            NativeBackend().run(e)
+        else:
+            from mldsl.backends.keras import KerasBackend
+
+            KerasBackend().run(e)
 
 
 def test_auto_picks_keras_when_a_gpu_is_visible(monkeypatch):

@@ -180,6 +180,22 @@ def test_keras_runs_every_order_and_its_per_class_agrees_with_its_accuracy():
         check_per_class(result.metrics, len(exp.data.load().y_test))
 
 
+@pytest.mark.parametrize("backend", ["native", pytest.param("keras", marks=needs_tf)])
+def test_eval_every_rows_hold_numbers_only_when_per_class_is_on(backend):
+    # the per-class evaluation is the final one's; an epoch's test_ columns are numbers (history.csv, plots)
+    if backend == "keras":
+        from mldsl.backends.keras import KerasBackend as Backend
+    else:
+        Backend = NativeBackend
+    exp = experiment("by_class", epochs=2, per_class=True, backend=backend)
+    exp.rebind({"training.eval_every": 1})
+    result = Backend().run(exp)
+    assert [sorted(k for k in row if k.startswith("test_")) for row in result.history] == \
+        [["test_accuracy", "test_loss"]] * 2
+    assert all(isinstance(v, float) for row in result.history for k, v in row.items() if k.startswith("test_"))
+    check_per_class(result.metrics, len(exp.data.load().y_test))
+
+
 def test_the_forgetting_example_forgets_class_by_class():
     """examples/forgetting.mlx: the tutorial's MLP on the digits; sorted by class it ends up worse than
     shuffled, and at learning rate 1 it reads every image as the last class it saw."""

@@ -124,6 +124,12 @@ def test_bad_data_arguments_are_messages(work, capsys, argv, words):
     assert words in error_of(capsys, *argv)
 
 
+def test_a_bad_count_is_said_before_anything_is_printed(work, capsys):
+    assert main(["data", "exp.mlx:digits", "--plot", "d.png", "--count", "0"]) == 2
+    captured = capsys.readouterr()
+    assert "--count must be between 1 and 400" in captured.err and captured.out == ""
+
+
 def test_a_value_without_data_is_a_message(work):
     with pytest.raises(MldslError, match="not an experiment or a dataset"):
         mldsl.plot_examples(mldsl.parse("let m = Dense(3)")["m"], "x.png")
@@ -167,12 +173,54 @@ def test_runs_compare_prints_final_metrics_side_by_side(work, capsys):
     assert payload["common"] == ["loss", "accuracy"] and payload["plot"] is None
 
 
+def test_an_untrained_run_compares_by_its_final_metrics(work, capsys):
+    # num_epochs = 0 records no history: its final metrics still sit beside the trained run's
+    with Store(work / "mldsl.db") as store:
+        a = recorded(store, "a", history(2, loss=[1.0, 0.5], accuracy=[0.5, 0.7]), {"loss": 0.5, "accuracy": 0.75})
+        untrained = recorded(store, "untrained", [], {"loss": 2.3, "accuracy": 0.1})
+    assert main(["runs", "compare", untrained, a]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    rows = {line.split()[0]: line.split()[1:] for line in lines[2:] if line.strip()}
+    assert rows["epochs"] == ["0", "2"] and rows["loss"] == ["2.3", "0.5"] and rows["accuracy"] == ["0.1", "0.75"]
+    assert main(["runs", "compare", untrained, a, "--json"]) == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert payload["runs"][0]["history"] == [] and payload["common"] == ["loss", "accuracy"]
+
+
+def test_a_study_of_untrained_models_compares_its_trials(work, capsys):
+    (work / "zero.mlx").write_text(DIGITS + """
+experiment untrained = widths with { training.num_epochs = 0 }
+search zero over untrained { algorithm = grid()  trials = 2  objective = minimize("loss") }
+""")
+    assert main(["search", "zero.mlx:zero", "-q"]) == 0
+    capsys.readouterr()
+    assert main(["runs", "compare", "--study", "zero"]) == 0
+    rows = {line.split()[0]: line.split()[1:] for line in capsys.readouterr().out.splitlines()[2:] if line.strip()}
+    assert rows["epochs"] == ["0", "0"] and len(rows["loss"]) == 2
+    assert "recorded no epoch" in error_of(capsys, "runs", "compare", "--study", "zero", "--plot", "z.png")
+
+
+def test_per_class_accuracies_compare_one_row_per_class(work, capsys):
+    per_class = {"classes": [0, 1], "accuracy": [0.25, 1.0], "confusion": [[1, 3], [0, 4]]}
+    with Store(work / "mldsl.db") as store:
+        a = recorded(store, "a", history(1, loss=[1.0]), {"loss": 0.5, "per_class": per_class})
+        b = recorded(store, "b", history(1, loss=[0.9]), {"loss": 0.8})
+    assert main(["runs", "compare", a, b]) == 0
+    out = capsys.readouterr().out
+    assert "confusion" not in out and "{" not in out
+    rows = {line[:16].strip(): line[16:].split() for line in out.splitlines()[2:] if line.strip()}
+    assert rows["class 0 accuracy"] == ["0.25", "-"] and rows["class 1 accuracy"] == ["1", "-"]
+
+
 def test_bad_comparisons_are_messages(work, capsys):
     with Store(work / "mldsl.db") as store:
         a = recorded(store, "a", history(2, loss=[1.0, 0.5]))
         empty = recorded(store, "empty", [], status="failed")
     assert "no run with id 'nope'" in error_of(capsys, "runs", "compare", a, "nope")
-    assert "recorded no epoch" in error_of(capsys, "runs", "compare", a, empty)
+    assert main(["runs", "compare", a, empty, "--plot", "c.png"]) == 2
+    captured = capsys.readouterr()
+    assert "recorded no epoch" in captured.err and captured.out == ""  # refused before the table
+    assert not (work / "c.png").exists()
     assert "named twice" in error_of(capsys, "runs", "compare", a, a)
     assert "name the runs to compare" in error_of(capsys, "runs", "compare")
     assert "in common: loss" in error_of(capsys, "runs", "compare", a, "--metric", "accuracy")

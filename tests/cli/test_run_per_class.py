@@ -1,6 +1,7 @@
 """``training.order`` and ``evaluation.per_class`` through every way of running: `mldsl run` (its table,
 ``--json``, the store, ``confusion.png``), `mldsl runs`, `mldsl check`, the engine from Python, the REPL's
 ``:run`` and the notebook's ``%mlx run``."""
+import importlib.util
 import json
 
 import numpy as np
@@ -74,6 +75,34 @@ def test_run_prints_the_per_class_table_and_runs_show_it_too(mlx, capsys):
     assert "accuracy=" in listing and "per_class" not in listing
     assert main(["runs", "show", run.id]) == 0
     assert "class  examples  correct  accuracy  most confused with" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("backend", ["native", pytest.param("keras", marks=pytest.mark.skipif(
+    importlib.util.find_spec("tensorflow") is None, reason="TensorFlow is not installed"))])
+def test_a_csv_s_named_classes_name_the_per_class_rows(tmp_path, monkeypatch, capsys, backend):
+    monkeypatch.chdir(tmp_path)
+    rng = np.random.default_rng(0)
+    names = ["cat", "dog", "emu"]
+    lines = []
+    for i in range(90):
+        label = i % 3
+        lines.append(",".join(f"{v:.3f}" for v in rng.normal(size=4) + 3 * label) + "," + names[label])
+    (tmp_path / "animals.csv").write_text("\n".join(lines) + "\n")
+    (tmp_path / "csv.mlx").write_text("""
+experiment animals = Experiment(
+    model = Sequential([Dense(8, activation="relu"), Dense(3, activation="softmax")]),
+    data = Subset(Csv(path="animals.csv"), fraction=0.9),
+    training = { num_epochs = 2, order = "by_class" },
+    evaluation = { per_class = true },
+)
+""")
+    assert main(["run", "csv.mlx:animals", "--backend", backend, "--json", "--no-store"]) == 0
+    per_class = json.loads(capsys.readouterr().out)["metrics"]["per_class"]
+    assert per_class["classes"] == names
+    assert main(["run", "csv.mlx:animals", "--backend", backend, "--no-store"]) == 0
+    out = capsys.readouterr().out
+    rows = [line.split() for line in out[out.index("class  examples"):].splitlines()[2:5]]
+    assert [r[0] for r in rows] == names and all(r[-2] in names + ["-"] for r in rows if r[-1] != "-")
 
 
 def test_without_per_class_there_is_no_table_nor_png(mlx, capsys):

@@ -82,6 +82,11 @@ def test_confusion_rows_are_the_true_class_and_columns_the_prediction():
     assert result["accuracy"] == [pytest.approx(1 / 3), 1.0, 0.0]
 
 
+def test_classes_with_names_are_named_and_strays_keep_their_index():
+    result = per_class_metrics([0, 1, 1], [0, 1, 3], 2, class_names=["cat", "dog"])
+    assert result["classes"] == ["cat", "dog", 2, 3] and result["accuracy"][:2] == [1.0, 0.5]
+
+
 def test_a_class_without_test_examples_has_no_accuracy_and_stray_predictions_are_kept():
     result = per_class_metrics([0, 0, 1], [0, 4, 1], 3)
     assert result["accuracy"] == [0.5, 1.0, None, None, None]      # class 2 has no examples; 4 was predicted

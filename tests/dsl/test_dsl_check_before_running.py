@@ -79,6 +79,20 @@ def test_early_stopping_rule_is_checked(tmp_path, std_registry):
     assert errors[2][3] == "median has no parameter 'aftr'" and errors[2][4] == "did you mean 'after'?"
 
 
+def test_an_early_stopping_rule_that_could_never_act_is_an_error(tmp_path, std_registry):
+    # 0 epochs (the untrained model) leaves no epoch to compare at
+    errors = errors_of(tmp_path, std_registry, '''\
+        experiment five = space with { training.num_epochs = 5 }
+        experiment untrained = space with { training.num_epochs = 0 }
+        search a over five { trials = 2, objective = minimize("loss"), early_stopping = median(after=6) }
+        search b over untrained { trials = 2, objective = minimize("loss"), early_stopping = median(after=1) }
+        search c over five { trials = 2, objective = minimize("loss"), early_stopping = median(after=5) }
+    ''')
+    assert [(line, col, code) for line, col, code, *_ in errors] == [(3, 81, "E040"), (4, 86, "E040")]
+    assert errors[0][3].startswith("early_stopping: median(after=6, min_trials=1) never stops a trial")
+    assert "at most 0 epoch(s)" in errors[1][3]
+
+
 def test_objective_must_name_a_metric_the_experiment_logs(tmp_path, std_registry):
     errors = errors_of(tmp_path, std_registry, '''\
         search s over space {
@@ -110,6 +124,6 @@ def test_algorithm_must_be_able_to_search_the_space(tmp_path, std_registry):
 
 def test_a_sound_search_compiles(std_registry):
     module = parse(BASE + 'search s over space {\n  algorithm = evolution(population_size=4, tournament_size=2)\n  trials = 3\n'
-                          '  objective = maximize("accuracy")\n  early_stopping = median(after=2)\n}\n',
+                          '  objective = maximize("accuracy")\n  early_stopping = median(after=1)\n}\n',
                    registry=std_registry)
-    assert module["s"].early_stopping.kwargs == {"after": 2}
+    assert module["s"].early_stopping.kwargs == {"after": 1}

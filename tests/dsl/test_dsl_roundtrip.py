@@ -116,10 +116,18 @@ algorithms = st.one_of(
     st.just(Invocation(name="random")))
 rules = st.one_of(st.none(), st.builds(lambda a, m: Invocation(name="median", kwargs={"after": a, "min_trials": m}),
                                        st.integers(1, 5), st.integers(1, 3)))
-searches = st.builds(lambda space, algo, trials, metric, goal, rule: Search(
-    name="s", space=space, algorithm=algo, trials=trials, objective=Objective(metric=metric, goal=goal),
-    early_stopping=rule), st.one_of(experiments, nested_spaces), algorithms, st.integers(1, 10**6),
-    texts, st.sampled_from(["maximize", "minimize"]), rules)
+
+
+def _search(space, algo, trials, metric, goal, rule):
+    epochs = c.max_epochs(space)  # a rule must be able to act within the trials' epochs (else an E040)
+    if rule is not None and epochs is not None and rule.kwargs["after"] > epochs:
+        rule = Invocation(name="median", kwargs={**rule.kwargs, "after": epochs})
+    return Search(name="s", space=space, algorithm=algo, trials=trials,
+                  objective=Objective(metric=metric, goal=goal), early_stopping=rule)
+
+
+searches = st.builds(_search, st.one_of(experiments, nested_spaces), algorithms, st.integers(1, 10**6),
+                     texts, st.sampled_from(["maximize", "minimize"]), rules)
 paths = st.lists(st.one_of(st.from_regex(r"[a-z_][a-z0-9_]{0,4}", fullmatch=True), st.integers(0, 5),
                            st.sampled_from(["a b", "x.y", "é", "n\n"])), min_size=1, max_size=4)
 patches = st.dictionaries(paths.map(lambda keys: str(sym.KeyPath(keys))), st.one_of(plain, st.builds(Dense, st.integers(1, 5))),

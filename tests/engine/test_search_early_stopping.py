@@ -34,8 +34,8 @@ def test_rules_are_read_from_strings_dicts_and_calls_and_pickle():
     import mldsl
 
     compiled = mldsl.parse(L.SYMBOLIC_MLX + 'search s over space {\n trials = 2\n objective = maximize("accuracy")\n'
-                           ' early_stopping = median(after=4)\n}\n')["s"].early_stopping
-    assert resolve_rule(compiled) == MedianStopping(after=4)  # what the .mlx compiler hands over
+                           ' early_stopping = median(after=2)\n}\n')["s"].early_stopping
+    assert resolve_rule(compiled) == MedianStopping(after=2)  # what the .mlx compiler hands over
     with pytest.raises(SearchError, match="cannot read early-stopping rule 42"):
         resolve_rule(42)
     rule = median(after=2)

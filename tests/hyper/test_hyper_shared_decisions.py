@@ -102,6 +102,21 @@ def test_mismatched_definitions_are_a_located_error():
     assert "the other is at bad.mlx:7:" in message
 
 
+def test_mismatched_definitions_in_a_with_block_point_at_both_values():
+    text = SHARED + """experiment other = space with {
+    model.layers[1].units = intv(8, 64, name="w")
+    model.layers[2].units = intv(8, 32, name="w")
+}
+"""
+    with pytest.raises(mldsl.MlxError) as info:
+        mldsl.parse(text, filename="bad.mlx")
+    error = info.value
+    line = SHARED.count("\n") + 2  # the with block's lines, not the `space with` it derives from
+    assert (error.line, error.column) in ((line, 29), (line + 1, 29)) and "named 'w' but differ" in str(error)
+    assert {f"bad.mlx:{line}:29", f"bad.mlx:{line + 1}:29"} - {f"bad.mlx:{error.line}:{error.column}"} == \
+        {error.notes[0].split(" at ")[-1]}
+
+
 def test_mismatched_definitions_in_python_name_both_paths():
     space = mldsl.Dict(a=mldsl.oneof([1, 2], name="k"), b=mldsl.oneof([1, 3], name="k"))
     with pytest.raises(SearchError, match=r"named 'k' but differ.*'a'.*'b'"):

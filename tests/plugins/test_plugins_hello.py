@@ -177,3 +177,16 @@ def test_hello_prelu_lowers_to_keras_prelu(hello):
     assert reg.lowering("keras", cls).__name__ == "lower_prelu_keras"
     spec = reg.lowering("native", cls)(cls(alpha=0.3))
     assert type(spec).__name__ == "NumpyLayerSpec" and spec.name == "HelloPReLU"
+
+
+def test_summary_counts_the_hello_layers_parameters(hello, tmp_path):
+    hello.install()
+    (tmp_path / "hello.mlx").write_text(MLX)
+    res = _mldsl("summary", "hello.mlx", "prelu", "--json", cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    rows = json.loads(res.stdout)["layers"]
+    assert [(r["type"], r["params"]) for r in rows][1:] == [("Dense", 6 * 16 + 16), ("HelloPReLU", 16),
+                                                            ("Dense", 16 * 3 + 3)]
+    res = _mldsl("summary", "hello.mlx", "base", "--json", cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    assert [r["params"] for r in json.loads(res.stdout)["layers"]][1] == 6 * 16 + 16

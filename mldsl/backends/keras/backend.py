@@ -16,7 +16,7 @@ if TYPE_CHECKING:  # NumPy is imported on use: the registry loads this module fo
 
 from mldsl.backends.base import (PER_CLASS_KEY, EpochCallback, RunResult, check_outputs_fit_classes,
                                  constant_prediction_loss, divergence_warning, lower_learning_rate, path_of,
-                                 type_name_of, unsupported_reasons, uses_images)
+                                 monitor_problem, type_name_of, unsupported_reasons, uses_images)
 from mldsl.backends.keras._runtime import import_keras, missing_tensorflow
 from mldsl.backends.keras.lowering import LoweringContext, field
 from mldsl.errors import BackendError
@@ -46,6 +46,7 @@ class Prepared:
     test_labels: Optional[np.ndarray] = None
     per_class: bool = False
     num_classes: int = 0
+    class_names: Optional[List[str]] = None  # the dataset's names of its classes, if it has them
 
     def fit_kwargs(self) -> dict:
         """The keyword arguments of ``model.fit`` for the ``shuffle`` order (without callbacks): Keras
@@ -119,7 +120,8 @@ class KerasBackend:
         from mldsl.backends.keras._callbacks import EpochReporter  # noqa: PLC0415 - imports keras
 
         reporter = EpochReporter([prepared.metric_name] if prepared.metric_name else [], on_epoch,
-                                 evaluate_test=lambda: self.evaluate(prepared), eval_every=prepared.eval_every)
+                                 evaluate_test=lambda: self.evaluate(prepared, per_class=False),
+                                 eval_every=prepared.eval_every)
         try:
             if prepared.epochs > 0:                   # 0 epochs: evaluate the untrained model
                 args, kwargs = prepared.fit_arguments()
@@ -175,6 +177,13 @@ class KerasBackend:
         metric = ctx.lower(metric_c) if metric_c is not None else None
         optimizer_c = field(training, "optimizer")
         optimizer = ctx.lower(optimizer_c) if optimizer_c is not None else keras.optimizers.Adam()
+        for cb in field(training, "callbacks", []) or []:
+            monitor = field(cb, "monitor", None) if type_name_of(cb) == "EarlyStopping" else None
+            problem = monitor is not None and monitor_problem(
+                str(monitor), None if metric_c is None else str(field(metric_c, "name", "")) or None,
+                float(field(training, "validation_split", 0.0)), f" (at {path_of(cb)})" if path_of(cb) else "")
+            if problem:
+                raise BackendError(problem)
         callbacks = [ctx.lower(cb) for cb in field(training, "callbacks", []) or []]
         y_train, y_test = (encode_targets(y, ctx.target_encoding, splits.num_classes)
                            for y in (splits.y_train, splits.y_test))
@@ -188,10 +197,13 @@ class KerasBackend:
             metric_name=None if metric is None else str(metric.name), callbacks=callbacks,
             learning_rate=None if lr is None else float(lr), order=str(field(training, "order", "shuffle")),
             seed=int(field(experiment, "seed", 0)), train_labels=splits.y_train, test_labels=splits.y_test,
-            per_class=bool(field(evaluation, "per_class", False)), num_classes=int(splits.num_classes))
+            per_class=bool(field(evaluation, "per_class", False)), num_classes=int(splits.num_classes),
+            class_names=splits.class_names)
 
-    def evaluate(self, prepared: Prepared) -> dict:
-        """``{"loss": ..., <metric name>: ...}`` on the test split (NaN is a BackendError)."""
+    def evaluate(self, prepared: Prepared, *, per_class: bool = True) -> dict:
+        """``{"loss": ..., <metric name>: ...}`` on the test split (NaN is a BackendError), with the per-class
+        evaluation when the experiment asks for it and ``per_class`` (the final evaluation; the history's
+        ``eval_every`` rows hold numbers only, as the native backend's do)."""
         if len(prepared.x_test) == 0:
             raise BackendError("the dataset has an empty test split; give it a test_split > 0")
         logs = prepared.model.evaluate(prepared.x_test, prepared.y_test, batch_size=prepared.eval_batch_size,
@@ -200,12 +212,12 @@ class KerasBackend:
         metrics = {k: float(logs[k]) for k in keys if k in logs}
         if not math.isfinite(metrics.get("loss", 0.0)):
             raise diverged_error(None, "test loss", metrics["loss"], prepared.learning_rate)
-        if prepared.per_class:
+        if prepared.per_class and per_class:
             from mldsl.data.per_class import per_class_metrics, predicted_classes  # noqa: PLC0415
 
             outputs = prepared.model.predict(prepared.x_test, batch_size=prepared.eval_batch_size, verbose=0)
             metrics[PER_CLASS_KEY] = per_class_metrics(prepared.test_labels, predicted_classes(outputs),
-                                                       prepared.num_classes)
+                                                       prepared.num_classes, prepared.class_names)
         return metrics
 
     # -- models ----------------------------------------------------------------------------------------

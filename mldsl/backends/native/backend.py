@@ -92,7 +92,8 @@ class NativeBackend:
             from mldsl.data.per_class import per_class_metrics, predicted_classes
 
             predicted = predicted_classes(trainer.predict(splits.x_test))
-            metrics[PER_CLASS_KEY] = per_class_metrics(splits.y_test, predicted, splits.num_classes)
+            metrics[PER_CLASS_KEY] = per_class_metrics(splits.y_test, predicted, splits.num_classes,
+                                                       splits.class_names)
         early = bool(stopped) or bool(getattr(trainer, "stopped_epoch", 0))
         warnings = list(plan.warnings)
         baseline = constant_prediction_loss(plan.loss, trainer._prepare_y(splits.y_train, len(splits.y_train)),

@@ -17,6 +17,7 @@ import math
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable, List, Mapping, Optional, Union
 
+from mldsl.backends.base import monitor_problem
 from mldsl.backends.native.initializers import NAMES as INITIALIZERS
 from mldsl.data.order import ORDERS
 from mldsl.errors import BackendError, suggestion_text
@@ -384,16 +385,9 @@ class Plan:
         if self.metric is not None and not str(self.metric).isidentifier():
             raise BackendError(f"metric name must be an identifier, got {self.metric!r}")
         es = self.early_stopping
-        if es is not None and es.monitor.startswith("val_") and self.validation_split == 0.0:
-            raise BackendError(f"EarlyStopping monitors {es.monitor!r}{_at(es)} but there is no validation data: "
-                               f"set validation_split > 0 or monitor {es.monitor[4:]!r}")
-        if es is not None:
-            known = ["loss"] + ([self.metric] if self.metric else [])
-            known += ["val_" + k for k in known]
-            if es.monitor not in known:
-                hint = suggestion_text(es.monitor, known)
-                raise BackendError(f"EarlyStopping monitors {es.monitor!r}{_at(es)}, which this run does not log"
-                                   + (f"; {hint}" if hint else "") + f" (logged: {', '.join(known)})")
+        problem = monitor_problem(es.monitor, self.metric, self.validation_split, _at(es)) if es is not None else None
+        if problem:
+            raise BackendError(problem)
         self.output_head()
 
     def output_head(self) -> OutputHead:

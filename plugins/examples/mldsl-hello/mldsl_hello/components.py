@@ -15,6 +15,15 @@ class HelloDense(c.Layer):
 
     type_name = "HelloDense"
 
+    # What `mldsl summary` shows for one example of `input_shape` (the same counts as Keras).
+    def output_shape(self, input_shape):
+        if not input_shape:
+            raise ValueError("HelloDense needs inputs with at least one axis")
+        return (*input_shape[:-1], int(self.units))
+
+    def count_params(self, input_shape):
+        return input_shape[-1] * int(self.units) + int(self.units)
+
 
 @sym.members([
     ("alpha", c.FloatRange(0.25), "Initial slope for negative inputs (one learnable slope per unit)."),
@@ -24,6 +33,15 @@ class HelloPReLU(c.Layer):
     backend its math is this plugin's own NumPy code (:mod:`mldsl_hello.prelu`); on Keras, ``PReLU``."""
 
     type_name = "HelloPReLU"
+
+    def output_shape(self, input_shape):
+        return tuple(input_shape)
+
+    def count_params(self, input_shape):
+        count = 1
+        for size in input_shape:  # one slope per unit, as Keras' PReLU
+            count *= int(size)
+        return count
 
 
 @hookimpl
