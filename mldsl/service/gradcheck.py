@@ -37,8 +37,13 @@ def gradcheck(experiment: Any, *, batch: int = 16, samples: int = 10, seed: Opti
         from mldsl.registry import get_registry
 
         registry = get_registry()
-    return registry.backend("native").gradcheck(experiment, batch=batch, samples=samples, eps=eps,
-                                                threshold=threshold)
+    native = registry.backend("native")
+    refused = native.unsupported(experiment) if hasattr(native, "unsupported") else []
+    if refused:
+        raise MldslError(f"gradcheck differentiates with the native backend, which cannot check this model: "
+                         f"{'; '.join(refused)}. It checks what native runs: Dense, activations, Flatten, Dropout, "
+                         "regularisers, and plugin layers with a native lowering")
+    return native.gradcheck(experiment, batch=batch, samples=samples, eps=eps, threshold=threshold)
 
 
 def _error(value: float) -> str:

@@ -92,3 +92,16 @@ def test_the_numpy_notebook_example_passes(name, capsys):
     assert main(["gradcheck", str(example), name, "--json"]) == 0
     d = json.loads(capsys.readouterr().out)
     assert d["passed"] and len(d["params"]) == 4 and d["worst"]["max_rel_error"] < 1e-7
+
+
+def test_a_model_native_cannot_run_says_what_gradcheck_checks(tmp_path, capsys):
+    path = tmp_path / "cnn.mlx"
+    path.write_text("""experiment cnn = Experiment(
+    model=Sequential([Conv2D(4, 3), Flatten(), Dense(10, activation="softmax")]),
+    data=Digits(),
+)
+""")
+    assert main(["gradcheck", str(path), "cnn"]) == 2
+    err = capsys.readouterr().err
+    assert "Conv2D at model.layers[0]" in err and "It checks what native runs" in err
+    assert "--backend" not in err and "Traceback" not in err
