@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import sys
 
-from mldsl.errors import MldslError
 
 
 def add_parsers(subparsers) -> None:
@@ -37,12 +36,7 @@ def cmd_gradcheck(args) -> int:
     from mldsl.service import gradcheck, runs, targets
     from mldsl.service.output import Output
 
-    spec = args.target
-    if args.name:
-        if targets.split_target(spec)[1] is not None:
-            raise MldslError(f"name the experiment once: {spec} already names one, and NAME says {args.name!r}")
-        spec = f"{spec}:{args.name}"
-    target = targets.load_target(spec, "runnable")
+    target = targets.load_target(targets.join_target(args.target, args.name), "runnable")
     if target.note and not args.json:
         print(f"mldsl: {target.note}", file=sys.stderr)
     runs.require_experiment(target.name, target.value)

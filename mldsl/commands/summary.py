@@ -25,17 +25,11 @@ def add_parsers(subparsers) -> None:
 def cmd_summary(args) -> int:
     from dataclasses import asdict
 
-    from mldsl.errors import MldslError
     from mldsl.service import targets
     from mldsl.service.output import Output
     from mldsl.service.summary import HEADERS, summary
 
-    spec = args.target
-    if args.experiment:
-        if targets.split_target(spec)[1] is not None:
-            raise MldslError("give the experiment's name once: FILE:NAME or FILE NAME")
-        spec = f"{spec}:{args.experiment}"
-    target = targets.load_target(spec, "runnable")
+    target = targets.load_target(targets.join_target(args.target, args.experiment), "runnable")
     if target.note:
         print(f"mldsl: {target.note}", file=sys.stderr)
     experiment = targets.derive(target.value, sets=args.sets, scope=target.module)

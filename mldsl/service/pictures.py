@@ -429,16 +429,22 @@ def plot_first_layer(run_id: str, path: str | os.PathLike, *, store: Any = None,
 
 
 # ------------------------------------------------------------------------------------ what the front ends print
+def _check_plot_options(plot: Optional[str], count: Optional[int], what: str) -> None:
+    """Refuses a bad ``--plot`` name, a bad ``--count``, or ``--count`` without ``--plot`` (it counts the
+    ``what`` drawn), before anything loads or prints."""
+    if plot:
+        png_path(plot)
+        if count is not None:
+            _count(count)
+    elif count is not None:
+        raise MldslError(f"--count is the number of {what} --plot draws; add --plot FILE.png")
+
+
 def show_data(out: Any, value: Any, name: str, *, plot: Optional[str] = None, count: Optional[int] = None,
               split: str = "train") -> None:
     """``mldsl data`` and ``:data``: the dataset's lines on ``out`` (an :class:`~mldsl.service.output.Output`),
     then, with ``plot``, its first examples drawn there and the picture's path."""
-    if plot:
-        png_path(plot)  # a bad name or count is said before the data loads
-        if count is not None:
-            _count(count)
-    elif count is not None:
-        raise MldslError("--count is the number of examples --plot draws; add --plot FILE.png")
+    _check_plot_options(plot, count, "examples")  # a bad name or count is said before the data loads
     view = data_view(value, name)
     out.lines(view.lines())
     if plot:
@@ -473,12 +479,7 @@ def show_weights(out: Any, store: Any, run_id: str, *, plot: Optional[str] = Non
                  count: Optional[int] = None) -> None:
     """``mldsl runs weights`` and ``:weights``: the run's first Dense layer in words, then, with ``plot``,
     its units' incoming weights as images and the picture's path."""
-    if plot:
-        png_path(plot)
-        if count is not None:
-            _count(count)
-    elif count is not None:
-        raise MldslError("--count is the number of units --plot draws; add --plot FILE.png")
+    _check_plot_options(plot, count, "units")
     layer = first_layer(store, run_id)
     out.lines(layer.lines())
     if plot:

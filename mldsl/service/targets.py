@@ -40,6 +40,16 @@ def split_target(spec: str) -> Tuple[str, Optional[str]]:
     return spec, None
 
 
+def join_target(spec: str, name: Optional[str]) -> str:
+    """``FILE`` plus a separately given ``NAME`` as ``FILE:NAME`` (the verbs that take ``FILE[:NAME] [NAME]``);
+    ``spec`` as it is without ``name``, an error when both name the experiment."""
+    if not name:
+        return spec
+    if split_target(spec)[1] is not None:
+        raise MldslError(f"name the experiment once: {spec} already names one, and NAME says {name!r}")
+    return f"{spec}:{name}"
+
+
 def load_file(path: str | os.PathLike) -> Any:
     """The module of a ``.mlx`` (or ``.json``) file; a missing file is an :class:`MldslError`, one
     that cannot be read (a directory, a FIFO, not UTF-8) an ``MlxError`` saying why."""
