@@ -10,6 +10,7 @@ Signal handlers can only be set in the main thread; elsewhere the guard does not
 """
 from __future__ import annotations
 
+import os
 import signal
 import threading
 from contextlib import contextmanager
@@ -29,6 +30,12 @@ class SigintGuard:
     def _handler(self, signum, frame) -> None:
         if self._depth or self.stopping:
             self.pending = True
+            return
+        if _inside_import_machinery(frame):
+            # importlib runs callbacks (its module-lock weakref callbacks) whose exceptions Python only prints
+            # as "Exception ignored", so a KeyboardInterrupt raised there would be lost: deliver it again in
+            # a moment, once the import machinery has returned
+            _redeliver(signum)
             return
         self.stopping = True
         raise KeyboardInterrupt
@@ -64,3 +71,16 @@ class SigintGuard:
             self.pending = False
             self.stopping = True
             raise KeyboardInterrupt
+
+
+def _inside_import_machinery(frame: Any) -> bool:
+    """Whether the signal arrived while importlib's own (frozen) code ran."""
+    code = getattr(frame, "f_code", None)
+    return code is not None and str(code.co_filename).startswith("<frozen importlib")
+
+
+def _redeliver(signum: int, delay: float = 0.005) -> None:
+    """Sends ``signum`` to this process again after ``delay`` seconds (from a daemon thread)."""
+    timer = threading.Timer(delay, os.kill, (os.getpid(), signum))
+    timer.daemon = True
+    timer.start()
