@@ -65,10 +65,13 @@ def test_the_local_pool_caps_a_thread_count_the_user_set(monkeypatch):
     assert ex._threads == 2 and requested_threads() == 64
 
 
-def test_openmp_threads_wait_passively_unless_the_user_chose():
-    from mldsl.kernels import wait_policy
+def test_openmp_threads_spin_briefly_unless_the_user_chose():
+    from mldsl.kernels import SPIN_COUNT, wait_policy
     env = {}
-    assert wait_policy(env) == "passive" and env == {"OMP_WAIT_POLICY": "PASSIVE"}
+    assert wait_policy(env) == f"spin {SPIN_COUNT}, then sleep" and env == {"GOMP_SPINCOUNT": str(SPIN_COUNT)}
+    assert SPIN_COUNT < 300_000 // 100         # far below GNU OpenMP's default, which held busy cores
+    env = {"OMP_WAIT_POLICY": "PASSIVE"}
+    assert wait_policy(env) == "as set: OMP_WAIT_POLICY=PASSIVE" and "GOMP_SPINCOUNT" not in env
     env = {"GOMP_SPINCOUNT": "1000"}
     assert wait_policy(env).startswith("as set: GOMP_SPINCOUNT=1000") and "OMP_WAIT_POLICY" not in env
     env = {}
@@ -78,6 +81,6 @@ def test_openmp_threads_wait_passively_unless_the_user_chose():
 def test_importing_the_kernels_sets_the_policy_before_openmp_loads():
     env = {k: v for k, v in os.environ.items() if k not in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT")}
     code = ("import os, mldsl.kernels as K; K.module('dense'); "
-            "print(os.environ.get('OMP_WAIT_POLICY'), K.build_info()['openmp_wait'])")
+            "print(os.environ.get('GOMP_SPINCOUNT'), K.build_info()['openmp_wait'])")
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout
-    assert out.split() == ["PASSIVE", "passive"]
+    assert out.split() == ["1000", "spin", "1000,", "then", "sleep"]
