@@ -1,6 +1,7 @@
 """Framework overhead of a search, per trial, side by side with Optuna, in one run.
 
-    python -m mldsl.bench.search_overhead [--json] [--memory-trials N] [--sqlite-trials N] [--repeat R]
+    python -m mldsl.bench.search_overhead [--json] [--memory-trials N [N ...]] [--sqlite-trials N [N ...]]
+                                          [--repeat R] [--optuna-max-trials N]
 
 The objective is trivial (it returns a constant), so the time per trial is the framework's own cost:
 proposing, building the trial's configuration, bookkeeping and, with a store, durable records. Compared:
@@ -13,7 +14,10 @@ proposing, building the trial's configuration, bookkeeping and, with a store, du
 - Optuna with ``RandomSampler`` and the same 3 parameters, with its in-memory storage and its SQLite
   (RDB) storage.
 
-Each figure is the best of ``--repeat`` runs. Store files go to a temporary folder.
+Each figure is the best of ``--repeat`` runs. Store files go to a temporary folder. Given several sizes
+(``--memory-trials 2000 20000``), every row is timed at each, and ``growth`` is the per-trial time at the
+largest size over the smallest (1.0: flat in the number of trials). ``--optuna-max-trials N`` skips Optuna
+above N trials (its SQLite storage takes about 0.4 s per trial at 20,000 trials), noted in the record.
 """
 from __future__ import annotations
 
@@ -25,7 +29,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Iterable, List, Optional, Union
 
 SPACE_MLX = """
 experiment base = Experiment(
@@ -109,9 +113,17 @@ def _best(fn: Callable[[], float], repeat: int) -> float:
     return min(fn() for _ in range(repeat))
 
 
-def run(memory_trials: int = 2000, sqlite_trials: int = 200, repeat: int = 3, folder: Optional[Path] = None,
-        log: Callable[[str], None] = lambda s: None) -> dict:
-    """Runs every measurement and returns the figures (seconds per trial) as a dict."""
+def _sizes(trials: Union[int, Iterable[int]]) -> List[int]:
+    return sorted({int(trials)} if isinstance(trials, int) else {int(t) for t in trials})
+
+
+def run(memory_trials: Union[int, Iterable[int]] = 2000, sqlite_trials: Union[int, Iterable[int]] = 200,
+        repeat: int = 3, folder: Optional[Path] = None, log: Callable[[str], None] = lambda s: None,
+        optuna_max_trials: Optional[int] = None) -> dict:
+    """Runs every measurement and returns the figures (seconds per trial) as a dict: ``rows`` (one per
+    framework, space, storage and size), ``optuna_speedup`` (Optuna's per-trial time over mldsl's, keyed
+    ``space/storage/trials``) and ``growth`` (per-trial time at the largest size over the smallest, keyed
+    ``framework/space/storage``)."""
     rows: list[dict] = []
     notes: list[str] = []
     spaces = [("raw", raw_space())]
@@ -134,28 +146,41 @@ def run(memory_trials: int = 2000, sqlite_trials: int = 200, repeat: int = 3, fo
             _time_mldsl(space, 5, tmp_path / "warm.db")
         if optuna_version:
             _time_optuna(5, None)
-        for storage, trials in (("memory", memory_trials), ("sqlite", sqlite_trials)):
-            for label, space in spaces:
-                path = tmp_path / f"mldsl-{label}.db" if storage == "sqlite" else None
-                seconds = _best(lambda: _time_mldsl(space, trials, path), repeat)
-                rows.append({"framework": "mldsl", "space": label, "storage": storage, "trials": trials,
-                             "seconds": seconds, "per_trial_ms": seconds / trials * 1e3})
-                log(f"mldsl  {label:<10} {storage:<6} {seconds / trials * 1e3:9.3f} ms/trial")
-            if optuna_version:
+        for storage, sizes in (("memory", _sizes(memory_trials)), ("sqlite", _sizes(sqlite_trials))):
+            for trials in sizes:
+                for label, space in spaces:
+                    path = tmp_path / f"mldsl-{label}.db" if storage == "sqlite" else None
+                    seconds = _best(lambda: _time_mldsl(space, trials, path), repeat)
+                    rows.append({"framework": "mldsl", "space": label, "storage": storage, "trials": trials,
+                                 "seconds": seconds, "per_trial_ms": seconds / trials * 1e3})
+                    log(f"mldsl  {label:<10} {storage:<6} {trials:>6} {seconds / trials * 1e3:9.3f} ms/trial")
+                if not optuna_version:
+                    continue
+                if optuna_max_trials is not None and trials > optuna_max_trials:
+                    notes.append(f"Optuna skipped at {trials} trials ({storage}): above --optuna-max-trials "
+                                 f"{optuna_max_trials}")
+                    continue
                 path = tmp_path / "optuna.db" if storage == "sqlite" else None
                 seconds = _best(lambda: _time_optuna(trials, path), repeat)
                 rows.append({"framework": "optuna", "space": "params", "storage": storage, "trials": trials,
                              "seconds": seconds, "per_trial_ms": seconds / trials * 1e3})
-                log(f"optuna {'params':<10} {storage:<6} {seconds / trials * 1e3:9.3f} ms/trial")
+                log(f"optuna {'params':<10} {storage:<6} {trials:>6} {seconds / trials * 1e3:9.3f} ms/trial")
     speedups = {}
     for row in rows:
         if row["framework"] != "mldsl":
             continue
-        ref = next((r for r in rows if r["framework"] == "optuna" and r["storage"] == row["storage"]), None)
+        ref = next((r for r in rows if r["framework"] == "optuna" and r["storage"] == row["storage"]
+                    and r["trials"] == row["trials"]), None)
         if ref:
-            speedups[f"{row['space']}/{row['storage']}"] = ref["per_trial_ms"] / row["per_trial_ms"]
-    return {"benchmark": "search_overhead", "rows": rows, "optuna_speedup": speedups, "notes": notes,
-            "repeat": repeat, "python": platform.python_version(), "optuna": optuna_version,
+            speedups[f"{row['space']}/{row['storage']}/{row['trials']}"] = ref["per_trial_ms"] / row["per_trial_ms"]
+    growth = {}
+    for key in dict.fromkeys((r["framework"], r["space"], r["storage"]) for r in rows):
+        same = sorted((r for r in rows if (r["framework"], r["space"], r["storage"]) == key),
+                      key=lambda r: r["trials"])
+        if len(same) > 1:
+            growth["/".join(key)] = same[-1]["per_trial_ms"] / same[0]["per_trial_ms"]
+    return {"benchmark": "search_overhead", "rows": rows, "optuna_speedup": speedups, "growth": growth,
+            "notes": notes, "repeat": repeat, "python": platform.python_version(), "optuna": optuna_version,
             "platform": platform.platform(), "cpus": os.cpu_count()}
 
 
@@ -163,26 +188,43 @@ def format_table(result: dict) -> str:
     lines = ["framework  space       storage  trials   per trial      vs Optuna (same storage)",
              "---------  ----------  -------  ------  -----------  -------------------------"]
     for row in result["rows"]:
-        ratio = result["optuna_speedup"].get(f"{row['space']}/{row['storage']}")
+        ratio = result["optuna_speedup"].get(f"{row['space']}/{row['storage']}/{row['trials']}")
         verdict = "" if ratio is None else (f"{ratio:.1f}x less overhead" if ratio >= 1
                                             else f"{1 / ratio:.1f}x MORE overhead")
         lines.append(f"{row['framework']:<9}  {row['space']:<10}  {row['storage']:<7}  {row['trials']:>6}  "
                      f"{row['per_trial_ms']:8.3f} ms  {verdict}")
+    for key, ratio in result.get("growth", {}).items():
+        lines.append(f"growth {key}: {ratio:.2f}x per trial from the smallest size to the largest")
     for note in result["notes"]:
         lines.append(f"note: {note}")
     return "\n".join(lines)
 
 
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of trials") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} trials: give at least 1")
+    return value
+
+
 def main(argv: Optional[list] = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m mldsl.bench.search_overhead", description=__doc__.splitlines()[0])
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
-    parser.add_argument("--memory-trials", type=int, default=2000, help="trials per in-memory run (default 2000)")
-    parser.add_argument("--sqlite-trials", type=int, default=200, help="trials per SQLite run (default 200)")
+    parser.add_argument("--memory-trials", type=_positive, nargs="+", default=[2000], metavar="N",
+                        help="trials per in-memory run; several sizes measure the growth (default 2000)")
+    parser.add_argument("--sqlite-trials", type=_positive, nargs="+", default=[200], metavar="N",
+                        help="trials per SQLite run; several sizes measure the growth (default 200)")
+    parser.add_argument("--optuna-max-trials", type=_positive, default=None, metavar="N",
+                        help="time Optuna only up to N trials (default: at every size)")
     parser.add_argument("--repeat", type=int, default=3, help="runs per figure; the best is kept (default 3)")
     parser.add_argument("--tmp", default=None, help="folder for the temporary store files (default: system temp)")
     args = parser.parse_args(argv)
     result = run(args.memory_trials, args.sqlite_trials, args.repeat, Path(args.tmp) if args.tmp else None,
-                 log=(lambda s: None) if args.json else (lambda s: print(s, file=sys.stderr, flush=True)))
+                 log=(lambda s: None) if args.json else (lambda s: print(s, file=sys.stderr, flush=True)),
+                 optuna_max_trials=args.optuna_max_trials)
     print(json.dumps(result, indent=2) if args.json else format_table(result))
     return 0
 
