@@ -41,6 +41,17 @@ def test_run_produces_the_record(monkeypatch, capsys):
     assert rec["kernels"]["isa"] and rec["kernels"]["blas"]
     json.dumps(rec)
     assert "floor_ratio" in mlp.format_record(rec) and "native_per_layer" not in mlp.format_record(rec)
+    met = rec["goals_met"]                    # Keras skipped: its goals are not measured, the floor ones are
+    assert met["speedup_vs_keras_batch_100"] is None and met["speedup_vs_keras_batch_32"] is None
+    assert met["floor_ratio_batch_32"] is (rec["batch_32"]["floor_ratio"] <= mlp.GOALS["floor_ratio_batch_32"])
+    assert "speedup_vs_keras_batch_32 >= 4.0: not measured" in mlp.format_record(rec)
+
+
+def test_goals_are_judged_in_their_direction():
+    record = {"batch_100": {"floor_ratio": 1.2, "speedup_vs_keras": 3.9},
+              "batch_32": {"floor_ratio": 1.5, "speedup_vs_keras": 4.1}}
+    assert mlp.goals_met(record) == {"floor_ratio_batch_100": True, "floor_ratio_batch_32": False,
+                                     "speedup_vs_keras_batch_100": False, "speedup_vs_keras_batch_32": True}
 
 
 def test_per_layer_adds_the_trainer_without_its_compiled_step(monkeypatch):
