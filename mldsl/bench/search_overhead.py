@@ -1,7 +1,7 @@
 """Framework overhead of a search, per trial, side by side with Optuna, in one run.
 
     python -m mldsl.bench.search_overhead [--json] [--memory-trials N [N ...]] [--sqlite-trials N [N ...]]
-                                          [--repeat R] [--optuna-max-trials N]
+                                          [--repeat R] [--optuna-sqlite-max-trials N]
 
 The objective is trivial (it returns a constant), so the time per trial is the framework's own cost:
 proposing, building the trial's configuration, bookkeeping and, with a store, durable records. Compared:
@@ -16,8 +16,9 @@ proposing, building the trial's configuration, bookkeeping and, with a store, du
 
 Each figure is the best of ``--repeat`` runs. Store files go to a temporary folder. Given several sizes
 (``--memory-trials 2000 20000``), every row is timed at each, and ``growth`` is the per-trial time at the
-largest size over the smallest (1.0: flat in the number of trials). ``--optuna-max-trials N`` skips Optuna
-above N trials (its SQLite storage takes about 0.4 s per trial at 20,000 trials), noted in the record.
+largest size over the smallest (1.0: flat in the number of trials). ``--optuna-sqlite-max-trials N`` times
+Optuna's SQLite storage only up to N trials (it takes tens of milliseconds per trial, growing with the
+study: 20,000 trials would take many minutes), noted in the record.
 """
 from __future__ import annotations
 
@@ -119,7 +120,7 @@ def _sizes(trials: Union[int, Iterable[int]]) -> List[int]:
 
 def run(memory_trials: Union[int, Iterable[int]] = 2000, sqlite_trials: Union[int, Iterable[int]] = 200,
         repeat: int = 3, folder: Optional[Path] = None, log: Callable[[str], None] = lambda s: None,
-        optuna_max_trials: Optional[int] = None) -> dict:
+        optuna_sqlite_max_trials: Optional[int] = None) -> dict:
     """Runs every measurement and returns the figures (seconds per trial) as a dict: ``rows`` (one per
     framework, space, storage and size), ``optuna_speedup`` (Optuna's per-trial time over mldsl's, keyed
     ``space/storage/trials``) and ``growth`` (per-trial time at the largest size over the smallest, keyed
@@ -156,9 +157,9 @@ def run(memory_trials: Union[int, Iterable[int]] = 2000, sqlite_trials: Union[in
                     log(f"mldsl  {label:<10} {storage:<6} {trials:>6} {seconds / trials * 1e3:9.3f} ms/trial")
                 if not optuna_version:
                     continue
-                if optuna_max_trials is not None and trials > optuna_max_trials:
-                    notes.append(f"Optuna skipped at {trials} trials ({storage}): above --optuna-max-trials "
-                                 f"{optuna_max_trials}")
+                if storage == "sqlite" and optuna_sqlite_max_trials is not None and trials > optuna_sqlite_max_trials:
+                    notes.append(f"Optuna's SQLite storage skipped at {trials} trials: above "
+                                 f"--optuna-sqlite-max-trials {optuna_sqlite_max_trials}")
                     continue
                 path = tmp_path / "optuna.db" if storage == "sqlite" else None
                 seconds = _best(lambda: _time_optuna(trials, path), repeat)
@@ -217,14 +218,14 @@ def main(argv: Optional[list] = None) -> int:
                         help="trials per in-memory run; several sizes measure the growth (default 2000)")
     parser.add_argument("--sqlite-trials", type=_positive, nargs="+", default=[200], metavar="N",
                         help="trials per SQLite run; several sizes measure the growth (default 200)")
-    parser.add_argument("--optuna-max-trials", type=_positive, default=None, metavar="N",
-                        help="time Optuna only up to N trials (default: at every size)")
+    parser.add_argument("--optuna-sqlite-max-trials", type=_positive, default=None, metavar="N",
+                        help="time Optuna's SQLite storage only up to N trials (default: at every size)")
     parser.add_argument("--repeat", type=int, default=3, help="runs per figure; the best is kept (default 3)")
     parser.add_argument("--tmp", default=None, help="folder for the temporary store files (default: system temp)")
     args = parser.parse_args(argv)
     result = run(args.memory_trials, args.sqlite_trials, args.repeat, Path(args.tmp) if args.tmp else None,
                  log=(lambda s: None) if args.json else (lambda s: print(s, file=sys.stderr, flush=True)),
-                 optuna_max_trials=args.optuna_max_trials)
+                 optuna_sqlite_max_trials=args.optuna_sqlite_max_trials)
     print(json.dumps(result, indent=2) if args.json else format_table(result))
     return 0
 

@@ -22,26 +22,27 @@ def test_search_overhead_benchmark_reports_every_row(tmp_path, capsys):
     assert list(tmp_path.iterdir()) == []  # store files cleaned up
 
 
-def test_several_sizes_give_the_growth_and_optuna_can_stop_at_a_size(tmp_path, capsys):
+def test_several_sizes_give_the_growth_and_optunas_sqlite_can_stop_at_a_size(tmp_path, capsys):
     pytest.importorskip("optuna")
     assert search_overhead.main(["--json", "--memory-trials", "10", "40", "--sqlite-trials", "3", "6",
-                                 "--repeat", "1", "--optuna-max-trials", "10", "--tmp", str(tmp_path)]) == 0
+                                 "--repeat", "1", "--optuna-sqlite-max-trials", "3", "--tmp", str(tmp_path)]) == 0
     result = json.loads(capsys.readouterr().out)
     sizes = {(r["framework"], r["space"], r["storage"]): set() for r in result["rows"]}
     for r in result["rows"]:
         sizes[(r["framework"], r["space"], r["storage"])].add(r["trials"])
     assert sizes[("mldsl", "raw", "memory")] == {10, 40} and sizes[("mldsl", "raw", "sqlite")] == {3, 6}
-    assert sizes[("optuna", "params", "memory")] == {10}               # 40 is above --optuna-max-trials
-    assert sizes[("optuna", "params", "sqlite")] == {3, 6}
-    assert "raw/memory/10" in result["optuna_speedup"] and "raw/memory/40" not in result["optuna_speedup"]
+    assert sizes[("optuna", "params", "memory")] == {10, 40}           # the limit is SQLite's only
+    assert sizes[("optuna", "params", "sqlite")] == {3}                # 6 is above it
+    assert "raw/sqlite/3" in result["optuna_speedup"] and "raw/sqlite/6" not in result["optuna_speedup"]
+    assert "raw/memory/40" in result["optuna_speedup"]
     growth = result["growth"]
-    assert set(growth) >= {"mldsl/raw/memory", "mldsl/raw/sqlite", "optuna/params/sqlite"}
-    assert "optuna/params/memory" not in growth                          # one size only
+    assert set(growth) >= {"mldsl/raw/memory", "mldsl/raw/sqlite", "optuna/params/memory"}
+    assert "optuna/params/sqlite" not in growth                          # one size only
     row = lambda f, sp, st, n: next(r for r in result["rows"] if (r["framework"], r["space"], r["storage"],
                                                                     r["trials"]) == (f, sp, st, n))
     assert growth["mldsl/raw/memory"] == pytest.approx(row("mldsl", "raw", "memory", 40)["per_trial_ms"]
                                                        / row("mldsl", "raw", "memory", 10)["per_trial_ms"])
-    assert any("skipped at 40 trials" in n for n in result["notes"])
+    assert any("skipped at 6 trials" in n for n in result["notes"])
     assert "growth mldsl/raw/memory" in search_overhead.format_table(result)
 
 
