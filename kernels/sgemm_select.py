@@ -50,6 +50,8 @@ def _private_dir(path: str, create: bool) -> bool:
         try:
             os.makedirs(os.path.dirname(path), exist_ok=True)
             os.mkdir(path, 0o700)
+        except FileExistsError:       # another process made it in between: checked below like any other
+            pass
         except OSError:
             return False
     try:

@@ -131,3 +131,14 @@ def test_processes_starting_together_measure_once(tmp_path):
     assert {x["sgemm"] for x in decisions} == {"own"}
     assert stat.S_IMODE(os.lstat(d / "sgemm.lock").st_mode) == 0o600
 
+
+
+def test_a_directory_another_process_creates_meanwhile_is_used(tmp_path, monkeypatch):
+    """Processes starting together all find the cache directory missing; the ones whose mkdir then fails
+    because another made it must still lock and read it, not measure beside it."""
+    d = tmp_path / "cache" / "mldsl"
+    d.mkdir(parents=True, mode=0o700)
+    monkeypatch.setattr(S.os.path, "lexists", lambda p: False)     # it was missing when this one looked
+    assert S._private_dir(str(d), create=True)
+    with S.measuring_lock(str(d)) as held:
+        assert held
