@@ -252,12 +252,16 @@ class Str(ValueSpec):
 
 
 class Bool(ValueSpec):
-    """A bool."""
+    """A bool: ``True``/``False`` (``true``/``false`` in .mlx), or NumPy's bool (stored as ``bool``). An int
+    (0, 1) or a string ("true") is refused, as every other type is: a field that takes a flag says so."""
 
     def _apply(self, value, path, allow_partial):
-        if not isinstance(value, bool):
-            raise _type_error("bool", value, path)
-        return value
+        if isinstance(value, bool):
+            return value
+        if type(value).__module__ == "numpy" and type(value).__name__ in ("bool_", "bool"):
+            return bool(value)
+        raise path_error(f"Expected bool but got {type_label(value)}: {value!r}; this field takes true or "
+                         f"false (True or False from Python).", path, type_mismatch=True)
 
 
 def _enum_match(a, b) -> bool:
