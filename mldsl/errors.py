@@ -19,7 +19,8 @@ class SymbolicError(MldslError):
 
 
 class ValidationError(SymbolicError, ValueError):
-    """A value does not match its value spec. The message ends with ``(path=...)``."""
+    """A value does not match its value spec. The message ends with ``(path=...)``; one that reports
+    several bad entries of a value at once has a line per entry and lists them in ``errors``."""
 
 
 class SealedError(SymbolicError, PermissionError):

@@ -12,7 +12,7 @@ import inspect
 import math
 import os
 from dataclasses import dataclass, field
-from typing import Any, Callable, List, Optional, Protocol, Tuple, runtime_checkable
+from typing import Any, Callable, List, Optional, Protocol, Sequence, Tuple, runtime_checkable
 
 from mldsl.errors import BackendError, suggestion_text
 
@@ -304,6 +304,15 @@ def monitor_problem(monitor: str, metric: Optional[str], validation_split: float
     hint = suggestion_text(monitor, known)
     return (f"EarlyStopping monitors {monitor!r}{where}, which this run does not log"
             + (f"; {hint}" if hint else "") + f" (logged: {', '.join(known)})")
+
+
+def history_columns(metrics: Sequence[str], validation: bool, eval_every: bool) -> List[str]:
+    """The columns of a run's per-epoch history in order, as every backend logs them: ``epoch``, ``loss``
+    and each metric of ``metrics``, their ``val_`` forms with a validation split, their ``test_`` forms
+    with ``eval_every`` > 0, and ``seconds``. A run of 0 epochs has no rows but these columns."""
+    quantities = ["loss"] + [m for m in metrics if m != "loss"]
+    return (["epoch", *quantities] + (["val_" + q for q in quantities] if validation else [])
+            + (["test_" + q for q in quantities] if eval_every else []) + ["seconds"])
 
 
 def check_outputs_fit_classes(outputs: int, num_classes: int, encoding: str, where: str) -> None:

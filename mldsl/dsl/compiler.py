@@ -290,7 +290,13 @@ class Compiler(StatementCompiler, PatchCompiler):
             return self.value_error(exc, node, path, ctx)
 
     def value_error(self, exc: Exception, node, path: Tuple, ctx: StatementContext) -> _Error:
-        """E024 at the value the error's ``(path=...)`` points to (else at the call)."""
+        """E024 at the value the error's ``(path=...)`` points to (else at the call); an error that reports
+        several bad entries (``exc.errors``, e.g. of a ``training = {...}`` dict) is one E024 per entry."""
+        for each in getattr(exc, "errors", None) or [exc]:
+            error = self._value_error(each, node, path, ctx)
+        return error
+
+    def _value_error(self, exc: Exception, node, path: Tuple, ctx: StatementContext) -> _Error:
         message = str(exc)
         span = node.span
         rel = path_in_message(message)

@@ -9,7 +9,7 @@ from mldsl import symbolic as sym
 from mldsl.dsl import ir
 from mldsl.dsl.binding import Parameters
 from mldsl.dsl.context import (ERROR, PLUGINS_HINT, StatementContext, clone, describe_value, is_error,
-                               path_text, strip_path, type_name)
+                               path_in_message, path_text, strip_path, type_name)
 from mldsl.dsl.module import Origin, Patch, Provenance, child_values
 from mldsl.errors import KeyPathError, MldslError, suggestion_text
 
@@ -217,8 +217,12 @@ class PatchCompiler:
         try:
             root.rebind({sym.KeyPath(keys): new})
         except MldslError as exc:
-            span = entry.value.span if use is None else use[0].span
-            self.error(str(exc), span, "E024", notes=notes)
+            for each in getattr(exc, "errors", None) or [exc]:  # several bad entries: one E024 each
+                span = entry.value.span if use is None else use[0].span
+                inner = path_in_message(str(each)) if use is None else None
+                while inner and inner not in sub.spans and len(inner) > len(keys):
+                    inner = inner[:-1]
+                self.error(str(each), sub.spans.get(inner, span), "E024", notes=notes)
             return False
         return True
 

@@ -21,13 +21,14 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, Optional, Sequence
 
-from mldsl.backends.base import PER_CLASS_KEY, EpochCallback, RunResult, choose_backend
+from mldsl.backends.base import PER_CLASS_KEY, EpochCallback, RunResult, choose_backend, history_columns
 from mldsl.engine.artifact_files import partial_folder, replace_atomically
 from mldsl.engine.interrupts import SigintGuard
 from mldsl.engine.plots import plot_confusion, plot_history
 from mldsl.engine.records import RunRecord
 from mldsl.engine.store import Store
 from mldsl.engine.store_file import explain_os_error
+from mldsl.components import logged_metrics
 from mldsl.errors import MldslError, StoreError
 
 
@@ -86,8 +87,9 @@ def versions(backend_name: str) -> dict:
     return out
 
 
-def _write_history_csv(path: Path, history: Sequence[dict]) -> None:
-    keys: list[str] = []
+def _write_history_csv(path: Path, history: Sequence[dict], columns: Sequence[str]) -> None:
+    """Writes ``history`` as CSV: the keys of its rows, or ``columns`` (a trained run's) when it has none."""
+    keys: list[str] = [] if history else list(columns)
     for row in history:
         keys.extend(k for k in row if k not in keys)
     if "seconds" in keys:  # last, after keys only some epochs have (test_*, every eval_every epochs)
@@ -106,8 +108,9 @@ def _write_history_csv(path: Path, history: Sequence[dict]) -> None:
 class _RecordedRun:
     """One run's record and artifacts as the protected sequence of :func:`run_experiment` builds them."""
 
-    def __init__(self, store: Store, guard: SigintGuard, name: str, epochs: Optional[int]):
-        self.store, self.guard, self.name, self.epochs = store, guard, name, epochs
+    def __init__(self, store: Store, guard: SigintGuard, name: str, experiment: Any):
+        self.store, self.guard, self.name, self.experiment = store, guard, name, experiment
+        self.epochs: Optional[int] = experiment.sym_get("training.num_epochs", None)
         self.record: Optional[RunRecord] = None
         self.artifacts: Optional[Path] = None
         self.history: list[dict] = []
@@ -163,7 +166,7 @@ class _RecordedRun:
     def write_history(self, plot: bool) -> None:
         history = self.result.history if self.result is not None else self.history
         self.phase = "writing history.csv"
-        _write_history_csv(self.artifacts / "history.csv", history)
+        _write_history_csv(self.artifacts / "history.csv", history, self.history_columns())
         if plot:
             self.phase = "plotting the history"
             plot_history(self.artifacts / "history.png", history, self.name)
@@ -171,6 +174,16 @@ class _RecordedRun:
             if per_class:
                 self.phase = "plotting the confusion matrix"
                 plot_confusion(self.artifacts / CONFUSION_PNG, per_class, self.name)
+
+    def history_columns(self) -> list:
+        """The columns a trained run of this experiment has in its history (for a run of none)."""
+        if self.result is not None:
+            metrics = [k for k in self.result.metrics if k != PER_CLASS_KEY]
+        else:
+            metrics = logged_metrics(self.experiment) or ["loss"]
+        validation = float(self.experiment.sym_get("training.validation_split", 0.0) or 0.0) > 0
+        eval_every = int(self.experiment.sym_get("training.eval_every", 0) or 0) > 0
+        return history_columns(metrics, validation, eval_every)
 
     def finish(self, status: str, error: Optional[str] = None) -> RunRecord:
         """Records the outcome (Ctrl-C waits for it); StoreError when the store cannot."""
@@ -280,7 +293,7 @@ def run_experiment(experiment: Any, *, name: str, store: Optional[Store] = None,
     if store is None:
         return _unrecorded(experiment, runner, chosen, reason, epochs, on_epoch)
     with SigintGuard() as guard:
-        run = _RecordedRun(store, guard, name, epochs)
+        run = _RecordedRun(store, guard, name, experiment)
         try:
             with guard.deferred():
                 run.start(text, source=source, patches=list(patches), seed=experiment.seed, backend=chosen,

@@ -76,6 +76,15 @@ class SpaceOps:
             return self.space.dna_dict(dna)
         return materialize(self.space, dna, self.spec)
 
+    def dna_problem(self, dna_json: Any) -> Optional[str]:
+        """Why the recorded DNA ``dna_json`` is no DNA of this space (too many or too few numbers, a
+        number out of range), or None when it is one."""
+        try:
+            DNA.from_json(dna_json, self.spec)
+        except SearchError as exc:
+            return str(exc)
+        return None
+
     def to_text(self, value: Any, name: Optional[str] = None) -> str:
         """``.mlx`` text of ``value``: a statement defining ``name`` when given (so a trial's record is a
         file ``mldsl run`` can run), else an expression; a raw space's values as JSON."""
@@ -280,6 +289,19 @@ class _SearchRun:
             self.on_trial(record, self._progress())
 
     def _mismatch(self, number: int, stored: Any, proposed: Any) -> SearchError:
+        problem = self.ops.dna_problem(stored)
+        if problem is not None:
+            decisions = self.ops.spec.decision_points()
+            names = ", ".join(getattr(d, "name", None) or d.id for d in decisions)
+            recorded = len(stored) if isinstance(stored, list) else int(stored is not None)
+            return SearchError(
+                f"cannot resume study {self.study.name!r}: its recorded trials do not match the search space's "
+                f"decisions: trial {number} recorded {recorded} number(s) {stored} but the space now has "
+                f"{len(decisions)} decision(s) ({names or 'none'}); {problem}. This happens when the study was "
+                "recorded by an mldsl that counted decisions differently (hyper primitives sharing a name= "
+                "used to be one decision each; they are one decision now) or when the space changed in a way "
+                "its text does not show. Start a new study: give the search another name, or use another "
+                "--store file")
         return SearchError(
             f"cannot resume study {self.study.name!r}: trial {number} was DNA {stored} but the algorithm now "
             f"proposes {proposed}; the algorithm or space changed (or proposes nondeterministically). Start a "

@@ -252,12 +252,16 @@ class Str(ValueSpec):
 
 
 class Bool(ValueSpec):
-    """A bool."""
+    """A bool: ``True``/``False`` (``true``/``false`` in .mlx), or NumPy's bool (stored as ``bool``). An int
+    (0, 1) or a string ("true") is refused, as every other type is: a field that takes a flag says so."""
 
     def _apply(self, value, path, allow_partial):
-        if not isinstance(value, bool):
-            raise _type_error("bool", value, path)
-        return value
+        if isinstance(value, bool):
+            return value
+        if type(value).__module__ == "numpy" and type(value).__name__ in ("bool_", "bool"):
+            return bool(value)
+        raise path_error(f"Expected bool but got {type_label(value)}: {value!r}; this field takes true or "
+                         f"false (True or False from Python).", path, type_mismatch=True)
 
 
 def _enum_match(a, b) -> bool:
@@ -457,11 +461,15 @@ class Dict(ValueSpec):
             for k, v in items.items():
                 out[k] = ANY.apply(v, path + k, allow_partial)
             return out
-        for k in items:
-            if k not in self.schema.fields:
-                raise unknown_key_error(k, list(self.schema.fields), "Dict", path + k)
+        errors = [unknown_key_error(k, list(self.schema.fields), "Dict", path + k)
+                  for k in items if k not in self.schema.fields]
         for k, f in self.schema.fields.items():
-            out[k] = f.value_spec.apply(items.get(k, MISSING), path + k, allow_partial)
+            try:
+                out[k] = f.value_spec.apply(items.get(k, MISSING), path + k, allow_partial)
+            except ValidationError as exc:
+                errors.append(exc)
+        if errors:
+            raise combined_error(errors, path)
         return out
 
     def _apply(self, value, path, allow_partial):
@@ -542,6 +550,19 @@ class Union(ValueSpec):
 
     def _lead_args(self):
         return ["[" + ", ".join(repr(c) for c in self.candidates) + "]"]
+
+
+def combined_error(errors: Sequence[ValidationError], path: KeyPath) -> ValidationError:
+    """One error reporting every one of ``errors`` (several bad entries of one value): the error itself
+    when there is one, else a :class:`ValidationError` with a line per error (each ending with its own
+    ``(path=...)``) whose ``errors`` attribute lists them, nested combinations flattened."""
+    flat = [e for err in errors for e in getattr(err, "errors", None) or [err]]
+    if len(flat) == 1:
+        return flat[0]
+    err = ValidationError(f"{len(flat)} invalid values in {str(path) or 'the value'}:\n"
+                          + "\n".join(f"  {e}" for e in flat))
+    err.errors, err.path, err.reason = flat, str(path), str(err)
+    return err
 
 
 def unknown_key_error(key: str, valid: Sequence[str], owner: str, path: KeyPath) -> ValidationError:

@@ -232,7 +232,7 @@ def test_every_candidate_a_backend_cannot_run_is_listed_with_its_path():
 def test_an_absurd_layer_is_a_clear_error_saying_how_much_memory_it_needs():
     e = _experiment("Flatten(), Dense(1000000000000), Dense(10, activation=\"softmax\")")
     with pytest.raises(BackendError, match=r"the model needs about [\d.]+ PiB of memory to train on the native "
-                                           r"backend but this machine has [\d.]+ \w+ available \(the widest layer: "
+                                           r"backend but this machine has [\d.]+ \w+ available \(the largest layer: "
                                            r"Dense\(1000000000000\) at model\.layers\[1\]\)"):
         NativeBackend().run(e)
 

@@ -177,3 +177,49 @@ def test_a_layer_changing_the_width_and_without_parameters(digits):
     assert tr.weighted_layers[1].fan_in == 32 and tr.get_layer_params() == {}
     hist = tr.fit(x, y)
     assert hist[-1]["loss"] < hist[0]["loss"]
+
+
+# -- the memory pre-check counts a plugin layer's parameters ---------------------------------------------------
+
+BIG = 1_000_000  # one parameter of a million numbers: 8 MB, and as much again per gradient and Adam state
+
+
+def big_layer():
+    """A plugin layer whose parameter (``extra``, unused by its math) dwarfs the model's Dense layers."""
+    def backward(params, x, dy):
+        dx, grads = prelu_backward(params, x, dy)
+        return dx, {**grads, "extra": np.zeros(BIG)}
+
+    spec = NumpyLayerSpec(prelu_forward, backward, {"alpha": lambda units, rng: np.full(units, 0.25),
+                                                    "extra": lambda units, rng: np.zeros(BIG)}, name="BigPReLU")
+    spec.path, spec.plugin = "model.layers[2]", "hello"
+    return spec
+
+
+@pytest.mark.parametrize("restore", [False, True])
+def test_memory_estimate_counts_a_plugin_layers_parameters(restore):
+    from mldsl.backends.native.plan import EarlyStoppingSpec
+
+    early = EarlyStoppingSpec(monitor="loss", restore_best_weights=True) if restore else None
+    tr = MLPTrainer(_plan(big_layer(), early_stopping=early), (8, 8), kernels="numpy")
+    assert tr.num_params > BIG
+    arrays = [tr.params, tr.grads, tr.xbuf, tr.ybuf, *tr.optimizer.states] + ([tr._best] if restore else [])
+    for layer in tr.layers:
+        arrays += [a for a in (layer.out, layer.grad, getattr(layer, "z", None), getattr(layer, "mask", None))
+                   if a is not None]
+    allocated = sum(a.nbytes for a in arrays)
+    assert allocated <= tr.memory_needed <= allocated + 16 * BIG + 1024
+
+
+def test_the_out_of_memory_precheck_names_a_large_plugin_layer(monkeypatch):
+    from mldsl.backends.native import trainer
+
+    plan = _plan(big_layer())
+    assert plan.dtype == "float32"
+    needed = MLPTrainer(plan, (8, 8), kernels="numpy").memory_needed
+    floor = 4 * 4 * BIG                  # parameters, gradients and Adam's two states, float32
+    assert needed > floor
+    monkeypatch.setattr(trainer, "available_memory", lambda: floor)
+    with pytest.raises(BackendError, match=r"the model needs about [\d.]+ MiB of memory .* has 15.3 MiB available "
+                                           r"\(the largest layer: BigPReLU, 1,000,016 parameters at model\.layers\[2\]\)"):
+        MLPTrainer(plan, (8, 8), kernels="numpy")

@@ -50,6 +50,22 @@ def test_zero_epochs_record_the_untrained_evaluation_with_an_empty_history(mlx, 
     assert main(["runs", "show", run.id]) == 0 and "loss" in capsys.readouterr().out
 
 
+@pytest.mark.parametrize("settings", [[], ["--set", "training.validation_split=0.2", "--set", "training.eval_every=1"]])
+def test_a_zero_epoch_history_csv_has_a_trained_runs_header_and_no_rows(mlx, capsys, settings):
+    def header(epochs):
+        record = run_json(capsys, f"{mlx}:untrained", "--set", f"training.num_epochs={epochs}", *settings)
+        lines = (mlx.parent / "runs" / record["run_id"] / "history.csv").read_text().splitlines()
+        return lines[0], len(lines) - 1
+
+    trained, rows = header(1)
+    assert rows == 1 and trained.startswith("epoch,loss,accuracy,") and trained.endswith(",seconds")
+    assert ("val_loss" in trained) == bool(settings)
+    assert header(0) == (trained, 0)
+    with open(mlx.parent / "runs" / run_json(capsys, f"{mlx}:untrained", *settings)["run_id"] / "history.csv") as fh:
+        reader = csv.DictReader(fh)
+        assert list(reader) == [] and reader.fieldnames == trained.split(",")
+
+
 def test_eval_every_reaches_json_store_csv_and_plot(mlx, capsys, monkeypatch):
     drawn = []
     real_plot = runner.plot_history

@@ -66,7 +66,7 @@ def test_str_bool_callable_any():
     assert "does not match regex" in err(pt.Str(regex="[a-z]+$"), "aB1")
     assert "Expected str" in err(pt.Str(), 1)
     assert pt.Bool().apply(False) is False
-    assert "Expected bool" in err(pt.Bool(), 1)
+    assert "Expected bool but got int: 1; this field takes true or false" in err(pt.Bool(), 1)
     assert pt.Callable().apply(len) is len
     assert "Expected callable" in err(pt.Callable(), 3)
     assert pt.Any().apply(None) is None and pt.Any().apply(3) == 3

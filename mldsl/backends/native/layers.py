@@ -147,6 +147,36 @@ class ActivationLayer(RuntimeLayer):
             self.K.activation_backward(self.activation, x, out, g, prev_grad, self.alpha)
 
 
+def _numpy_layer_error(spec: Any, message: str) -> BackendError:
+    return BackendError(f"{spec.name}{spec.where}: {message}")
+
+
+def initial_value(spec: Any, fan_in: int, name: str, rng: np.random.Generator,
+                  shape: Optional[tuple] = None) -> np.ndarray:
+    """The initial value of parameter ``name`` of the plugin layer ``spec`` (a ``NumpyLayerSpec``) on
+    inputs of ``fan_in`` features: its array, or its ``init(fan_in, rng)``, as float64; a BackendError
+    naming the layer when it is no finite array of numbers, or not of ``shape`` (when given)."""
+    init = spec.params[name]
+    try:
+        value = init(fan_in, rng) if callable(init) else init
+        value = np.array(value, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise _numpy_layer_error(spec, f"the initial value of parameter {name!r} is not an array of numbers "
+                                       f"({exc})") from None
+    if shape is not None and shape != value.shape:
+        raise _numpy_layer_error(spec, f"the initializer of parameter {name!r} gave shape {value.shape}, then "
+                                       f"{shape}: it must depend only on the input width")
+    if not np.all(np.isfinite(value)):
+        raise _numpy_layer_error(spec, f"the initial value of parameter {name!r} holds NaN or inf")
+    return value
+
+
+def parameter_shapes(spec: Any, fan_in: int) -> dict:
+    """``{name: shape}`` of the plugin layer ``spec``'s parameters on inputs of ``fan_in`` features, each
+    initial value checked (an initializer function is called with a generator seeded 0)."""
+    return {name: initial_value(spec, fan_in, name, np.random.default_rng(0)).shape for name in spec.params}
+
+
 class NumpyLayer(RuntimeLayer):
     """A plugin's layer (:class:`~.plan.NumpyLayerSpec`): its NumPy ``forward``/``backward`` called once per
     pass, their results checked (shape, finiteness) and copied into the layer's buffers. Its parameters
@@ -156,8 +186,7 @@ class NumpyLayer(RuntimeLayer):
         super().__init__(spec.units or fan_in, capacity, dtype, has_grad)
         self.spec = spec
         self.fan_in = fan_in
-        self.shapes: dict = {}
-        self.shapes = {name: self.initial_value(name, np.random.default_rng(0)).shape for name in spec.params}
+        self.shapes = parameter_shapes(spec, fan_in)
         self.n_params = sum(int(np.prod(shape)) for shape in self.shapes.values())
         self.P: dict = {}          # name -> read-only view of the parameter (what the plugin's code gets)
         self.G: dict = {}          # name -> its gradient's view
@@ -166,22 +195,11 @@ class NumpyLayer(RuntimeLayer):
         self.cache: Any = None
 
     def fail(self, message: str) -> BackendError:
-        return BackendError(f"{self.spec.name}{self.spec.where}: {message}")
+        return _numpy_layer_error(self.spec, message)
 
     def initial_value(self, name: str, rng: np.random.Generator) -> np.ndarray:
         """The initial value of parameter ``name``: the spec's array, or its ``init(in_units, rng)``."""
-        init = self.spec.params[name]
-        try:
-            value = init(self.fan_in, rng) if callable(init) else init
-            value = np.array(value, dtype=np.float64)
-        except (TypeError, ValueError) as exc:
-            raise self.fail(f"the initial value of parameter {name!r} is not an array of numbers ({exc})") from None
-        if self.shapes.get(name, value.shape) != value.shape:
-            raise self.fail(f"the initializer of parameter {name!r} gave shape {value.shape}, then "
-                            f"{self.shapes[name]}: it must depend only on the input width")
-        if not np.all(np.isfinite(value)):
-            raise self.fail(f"the initial value of parameter {name!r} holds NaN or inf")
-        return value
+        return initial_value(self.spec, self.fan_in, name, rng, self.shapes[name])
 
     def param_slices(self) -> dict:
         """``{name: (lo, hi)}``: where each parameter lies in the flat buffer (once bound)."""

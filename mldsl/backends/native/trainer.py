@@ -18,7 +18,7 @@ import numpy as np
 
 from mldsl.backends.base import lower_learning_rate
 from mldsl.backends.native.initializers import initialize
-from mldsl.backends.native.layers import ActivationLayer, DenseLayer, DropoutLayer, NumpyLayer
+from mldsl.backends.native.layers import ActivationLayer, DenseLayer, DropoutLayer, NumpyLayer, parameter_shapes
 from mldsl.backends.native.optim import FlatOptimizer
 from mldsl.backends.native.plan import DenseSpec, DropoutSpec, FlattenSpec, NumpyLayerSpec, Plan
 from mldsl.backends.native.threads import choose_threads, step_work, usable_cores
@@ -42,14 +42,26 @@ def output_width(spec: Any, shape: tuple) -> int:
     return shape[0]
 
 
-def memory_needed(plan: Plan, n_features: int, specs: Sequence[tuple], capacity: int, itemsize: int) -> int:
-    """Bytes the trainer allocates for ``plan``: the flat parameters, gradients, optimizer states (and the
-    best weights kept for early stopping), each layer's batch buffers, the input and target buffers, and
-    the float64 scratch of the largest kernel's initialisation. ``specs``: ``(index, spec, input shape)``
-    of the layers it runs."""
-    params = sum(s.units * (shape[0] + (1 if s.use_bias else 0)) for _, s, shape in specs if isinstance(s, DenseSpec))
+def layer_parameters(spec: Any, shape: tuple) -> int:
+    """How many numbers the parameters of a layer on inputs of ``shape`` hold: a Dense layer's kernel and
+    bias, a plugin layer's (``NumpyLayerSpec``) parameters; 0 for a layer without weights."""
+    if isinstance(spec, DenseSpec):
+        return spec.units * (shape[0] + (1 if spec.use_bias else 0))
+    if isinstance(spec, NumpyLayerSpec):
+        return sum(int(np.prod(s)) for s in parameter_shapes(spec, shape[0]).values())
+    return 0
+
+
+def memory_needed(plan: Plan, n_features: int, specs: Sequence[tuple], capacity: int, itemsize: int,
+                  counts: Optional[Sequence[int]] = None) -> int:
+    """Bytes the trainer allocates for ``plan``: the flat parameters (Dense and plugin layers'), gradients,
+    optimizer states (and the best weights kept for early stopping), each layer's batch buffers, the input
+    and target buffers, and the float64 scratch of the largest layer's initialisation. ``specs``: ``(index,
+    spec, input shape)`` of the layers it runs; ``counts``: their :func:`layer_parameters`, when known."""
+    if counts is None:
+        counts = [layer_parameters(s, shape) for _, s, shape in specs]
     restore = bool(plan.early_stopping and plan.early_stopping.restore_best_weights)
-    flat = params * (2 + len(plan.optimizer.states) + restore)
+    flat = sum(counts) * (2 + len(plan.optimizer.states) + restore)
     rows = 0
     for _, s, shape in specs:
         units = output_width(s, shape)
@@ -57,7 +69,8 @@ def memory_needed(plan: Plan, n_features: int, specs: Sequence[tuple], capacity:
                                                       catalogue.ACTIVATIONS[s.activation].needs_x))
         rows += per_row * units
     io = n_features + (1 if plan.loss == "sparse_categorical_crossentropy" else specs[-1][2][0] if specs else 0)
-    scratch = max((s.units * shape[0] for _, s, shape in specs if isinstance(s, DenseSpec)), default=0) * 16
+    scratch = max((s.units * shape[0] if isinstance(s, DenseSpec) else n for (_, s, shape), n in zip(specs, counts)),
+                  default=0) * 16
     return (flat + capacity * (rows + io)) * itemsize + scratch
 
 
@@ -219,12 +232,18 @@ class MLPTrainer:
     def _check_memory(self, specs: list) -> None:
         """A BackendError saying how much memory the model needs when that is more than this machine has
         (before anything is allocated: an absurd Dense(10**12) is an error a person can act on)."""
+        counts = [layer_parameters(s, shape) for _, s, shape in specs]
         need = self.memory_needed = memory_needed(self.plan, self.n_features, specs, self.capacity,
-                                                  self.dtype.itemsize)
+                                                  self.dtype.itemsize, counts)
         free = available_memory()
         if free is not None and need > free:
-            widest = max((s for _, s, _ in specs if isinstance(s, DenseSpec)), key=lambda s: s.units)
-            where = f" (the widest layer: Dense({widest.units}){' at ' + widest.path if widest.path else ''})"
+            where = ""
+            if any(counts):
+                largest = max(range(len(specs)), key=counts.__getitem__)
+                spec = specs[largest][1]
+                what = f"Dense({spec.units})" if isinstance(spec, DenseSpec) else \
+                    f"{spec.name}, {counts[largest]:,} parameters"
+                where = f" (the largest layer: {what}{' at ' + spec.path if spec.path else ''})"
             raise BackendError(f"the model needs about {_bytes(need)} of memory to train on the native backend "
                                f"but this machine has {_bytes(free)} available{where}; make the layers smaller "
                                f"or the batch size ({self.plan.batch_size}) and evaluation batch size "
