@@ -16,7 +16,7 @@ from lsprotocol import types
 from mldsl.dsl.diagnostics import MlxError
 from mldsl.dsl.vocabulary import is_name
 from mldsl.lsp.analysis import Analysis, same_file
-from mldsl.lsp.positions import UTF16, Position, source_lines, span_range
+from mldsl.lsp.positions import UTF16, Position, code_units, source_lines, span_range
 
 SOURCE = "mldsl"
 _DID_YOU_MEAN = re.compile(r"did you mean ('[^']*'(?: or '[^']*')*)\?\Z")
@@ -39,8 +39,8 @@ def diagnostics(analysis: Analysis, encoding: str = UTF16) -> List[types.Diagnos
         message = message_of(err)
         data = related = None
         if same_file(err.filename, analysis.path):
-            start, end = span_range(lines, err.line, err.column, err.end_line, err.end_column, encoding)
-            replacements = replacements_for(err, lines)
+            start, end = span_range(analysis.text, err.line, err.column, err.end_line, err.end_column, encoding)
+            replacements = replacements_for(err, analysis.text.split("\n"))
             data = {"replacements": replacements} if replacements else None
         else:
             start, end = _import_range(lines, err.filename, encoding)
@@ -53,8 +53,9 @@ def diagnostics(analysis: Analysis, encoding: str = UTF16) -> List[types.Diagnos
 
 
 def replacements_for(err: MlxError, lines: List[str]) -> List[str]:
-    """The names ``did you mean 'x'?`` proposes for the misspelt name the error's span covers; [] when
-    the help is something else or the span is not one name."""
+    """The names ``did you mean 'x'?`` proposes for the misspelt name the error's span covers in
+    ``lines`` (the document's lines as mldsl counts them: at ``\\n`` only); [] when the help is something
+    else or the span is not one name."""
     found = _DID_YOU_MEAN.match(err.suggestion or "")
     if not found or err.line <= 0 or err.end_line != err.line or err.line > len(lines):
         return []
@@ -75,9 +76,9 @@ def _where_in_other_file(err: MlxError, encoding: str) -> Optional[List[types.Di
     """The error's place in the imported file, for editors that link to it (the error carries its line)."""
     if err.filename.startswith("<") or err.line <= 0:
         return None
-    line = [""] * (err.line - 1) + [err.source_line or ""]
-    start, end = span_range(line, err.line, err.column, err.line, err.end_column if err.end_line == err.line
-                            else len(line[-1]) + 1, encoding)
+    line = (err.source_line or "").rstrip("\r\n")
+    start, end = span_range("\n" * (err.line - 1) + line, err.line, err.column, err.line,
+                            err.end_column if err.end_line == err.line else len(line) + 1, encoding)
     location = types.Location(uri=Path(err.filename).resolve().as_uri(), range=to_range(start, end))
     return [types.DiagnosticRelatedInformation(location=location, message=err.message)]
 
@@ -87,5 +88,5 @@ def _import_range(lines: List[str], filename: str, encoding: str):
     base = os.path.basename(filename)
     for number, line in enumerate(lines):
         if re.match(r"\s*import\b", line) and base in line:
-            return span_range(lines, number + 1, 1, number + 1, len(line.rstrip()) + 1, encoding)
+            return (number, 0), (number, code_units(line.rstrip(), encoding))
     return (0, 0), (0, 0)
