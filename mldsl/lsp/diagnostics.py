@@ -1,4 +1,5 @@
-"""The errors of a document as LSP diagnostics: the codes, spans, help and notes of ``mldsl check``.
+"""The errors of a document as LSP diagnostics: the codes, spans, help and notes of ``mldsl check``, and,
+when it compiles, what a backend named explicitly cannot run (``E050``), as ``check`` says next.
 
 An error inside an imported file is shown on the ``import`` statement that brought it in (or at the
 start of the document), its message prefixed with the file's location. A misspelt name whose help says
@@ -49,6 +50,26 @@ def diagnostics(analysis: Analysis, encoding: str = UTF16) -> List[types.Diagnos
         out.append(types.Diagnostic(range=to_range(start, end), message=message, code=err.code, source=SOURCE,
                                     severity=types.DiagnosticSeverity.Error, data=data,
                                     related_information=related))
+    if not analysis.errors:
+        out += _backend_diagnostics(analysis, lines, encoding)
+    return out
+
+
+def _backend_diagnostics(analysis: Analysis, lines: List[str], encoding: str) -> List[types.Diagnostic]:
+    """The errors ``mldsl check`` reports next, when the document compiles: what a definition's explicit
+    backend cannot run (``E050``), on the definition's name (an imported one: on its ``import``). Its
+    notes (``auto`` will pick keras) are left to ``check``."""
+    from mldsl.service.inspect import BACKEND_CODE, backend_findings
+
+    out = []
+    for finding in [f for f in backend_findings(analysis.module) if f.error]:
+        span = analysis.module.definitions[finding.name].name_span
+        if same_file(span.file, analysis.path):
+            start, end = span_range(analysis.text, span.line, span.column, span.end_line, span.end_column, encoding)
+        else:
+            start, end = _import_range(lines, span.file, encoding)
+        out.append(types.Diagnostic(range=to_range(start, end), message=f"{finding.name}: {finding.message}",
+                                    code=BACKEND_CODE, source=SOURCE, severity=types.DiagnosticSeverity.Error))
     return out
 
 

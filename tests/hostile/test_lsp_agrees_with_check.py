@@ -6,6 +6,7 @@ offsets in the text here, each by its own rule."""
 import codecs
 import contextlib
 import io
+import random
 import re
 import shutil
 
@@ -19,8 +20,10 @@ pytest.importorskip("lsprotocol")
 from mldsl.lsp.analysis import analyse  # noqa: E402
 from mldsl.lsp.diagnostics import diagnostics  # noqa: E402
 
-#: One error of ``mldsl check``: ``FILE:LINE:COL: error[CODE]`` or ``FILE: error[CODE]`` (the whole file).
-CHECK_ERROR = re.compile(r"^(?P<file>.+?)(?::(?P<line>\d+):(?P<column>\d+))?: error\[(?P<code>E\d+)\]", re.M)
+#: One error of ``mldsl check``: ``FILE:LINE:COL: error[CODE]``, ``FILE: error[CODE]`` (the whole file) or
+#: ``FILE:NAME: error[E050]`` (what the backend of the definition NAME cannot run).
+CHECK_ERROR = re.compile(r"^(?P<file>[^:\n]+)(?::(?P<line>\d+):(?P<column>\d+)|:(?P<name>[^:\s]+))?: "
+                         r"error\[(?P<code>E\d+)\]", re.M)
 
 
 def check_offset(text, line, column):
@@ -43,9 +46,18 @@ def lsp_offset(text, line, character):
     return offset + len(bodies[line])
 
 
+def explicit_backends(count, seed=4):
+    """The examples with ``backend = "native"`` in every ``Experiment(...)`` (Conv2D cannot run there:
+    E050), and ``count`` mutations of them."""
+    rng = random.Random(seed)
+    sources = [p.read_bytes().replace(b"Experiment(", b'Experiment(backend="native", ') for p in fh.EXAMPLES]
+    mutated = [fh.mutate(rng, rng.choice(sources), sources) for _ in range(count)]
+    return [fh.Input(f"native-{k}", "native", data) for k, data in enumerate(sources + mutated)]
+
+
 def fuzz_texts():
     """(id, bytes, text) of the fuzz inputs an editor would open as UTF-8 text (BOM dropped)."""
-    inputs = fh.mutations(100) + fh.encodings() + fh.grammar_programs(60)
+    inputs = fh.mutations(100) + fh.encodings() + fh.grammar_programs(60) + explicit_backends(40)
     for item in inputs:
         data = item.data[len(codecs.BOM_UTF8):] if item.data.startswith(codecs.BOM_UTF8) else item.data
         try:
@@ -58,6 +70,7 @@ def test_the_language_server_reports_what_check_reports_on_every_fuzz_input(tmp_
     for example in fh.EXAMPLES:  # imports of the examples resolve
         shutil.copy(example, tmp_path)
     compared = with_errors = 0
+    codes = set()
     for name, data, text in fuzz_texts():
         path = tmp_path / f"{name}.mlx"
         path.write_bytes(data)
@@ -73,6 +86,11 @@ def test_the_language_server_reports_what_check_reports_on_every_fuzz_input(tmp_
             start = diagnostic.range.start
             if found["file"] != str(path):  # an error in an imported file: shown on the import
                 assert diagnostic.message.startswith(found["file"]), where
+            elif found["name"] is not None:  # a backend's: on the definition's name
+                assert diagnostic.message.startswith(f"{found['name']}: "), where
+                begin = lsp_offset(text, start.line, start.character)
+                end = lsp_offset(text, diagnostic.range.end.line, diagnostic.range.end.character)
+                assert text[begin:end] == found["name"], where
             elif found["line"] is None:  # about the whole file: its start
                 assert (start.line, start.character) == (0, 0), where
             else:
@@ -80,4 +98,6 @@ def test_the_language_server_reports_what_check_reports_on_every_fuzz_input(tmp_
                 assert lsp_offset(text, start.line, start.character) == expected, (where, diagnostic.range)
         compared += 1
         with_errors += bool(checked)
-    assert compared > 150 and with_errors > 120, (compared, with_errors)
+        codes.update(m["code"] for m in checked)
+    assert compared > 200 and with_errors > 150, (compared, with_errors)
+    assert {"E001", "E002", "E013", "E020", "E050"} <= codes, codes
