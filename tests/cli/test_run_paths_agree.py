@@ -130,3 +130,57 @@ def test_cli_python_and_repl_runs_agree(source, seed, typed, tmp_path_factory, m
     assert rows["cli"]["metrics"] == expected_metrics
     assert rows["python"] == rows["cli"], source
     assert rows["repl"] == rows["cli"], source
+
+
+#: Edits of ``experiment e``: a key path and a value, as ``.mlx``.
+EDITS = st.lists(st.one_of(
+    st.tuples(st.just("training.batch_size"), st.sampled_from(["16", "50"])),
+    st.tuples(st.just("model.layers[1].units"), st.integers(1, 9).map(str)),
+    st.tuples(st.just("training.optimizer"), st.sampled_from(["Adam(learning_rate=0.02)", "SGD(learning_rate=0.3)"])),
+    st.tuples(st.just("training.order"), st.sampled_from(['"sequential"', '"by_class"'])),
+    st.tuples(st.just("evaluation.per_class"), st.sampled_from(["true", "false"])),
+    st.tuples(st.just("data"), st.just("Subset(Digits(), size=120, seed=3)")),
+), min_size=1, max_size=3, unique_by=lambda edit: edit[0])
+
+
+@settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(source=experiments(), edits=EDITS)
+def test_an_edited_experiment_runs_the_same_from_set_with_and_clone(source, edits, tmp_path_factory, monkeypatch,
+                                                                    capsys):
+    """The same edits as ``mldsl run --set PATH=VALUE``, as the REPL's ``experiment e2 = e with { ... }``
+    then ``:run e2``, and as ``mldsl.run(e.clone(override=...))``: the same experiment recorded, the same
+    metrics and history."""
+    folder = tmp_path_factory.mktemp("edits")
+    monkeypatch.chdir(folder)
+    monkeypatch.delenv("MLDSL_STORE", raising=False)
+    mlx = folder / "exp.mlx"
+    mlx.write_text(source)
+
+    capsys.readouterr()
+    sets = [arg for path, value in edits for arg in ("--set", f"{path}={value}")]
+    assert main(["run", f"{mlx}:e", *sets, "--backend", "native", "--store", str(folder / "s.db"), "--json"]) == 0
+    cli = json.loads(capsys.readouterr().out)
+
+    out, err = io.StringIO(), io.StringIO()
+    repl = Repl(out=out, err=err, color=False)
+    assert repl.handle(f':load "{mlx}"') == OK, err.getvalue()
+    block = " ".join(f"{path} = {value}" for path, value in edits)
+    assert repl.handle(f"experiment e2 = e with {{ {block} }}") == OK, err.getvalue()
+    assert repl.handle(f":run e2 --backend native --store {folder / 's.db'}") == OK, err.getvalue()
+
+    override = {path: mldsl.parse(f"let v = {value}")["v"] for path, value in edits}
+    edited = mldsl.load_mlx(str(mlx))["e"].clone(deep=True, override=override)
+    python = mldsl.run(edited, backend="native", store=folder / "s.db", name="e3")
+    edited.rebind({"backend": "native"})  # a record says what ran: the backend given to run
+
+    with Store(folder / "s.db") as store:
+        runs = {r.name: r for r in store.list_runs()}
+    assert sorted(runs) == ["e", "e2", "e3"]
+    experiments_run = {name: mldsl.parse(r.experiment_mlx)[name] for name, r in runs.items()}
+    assert experiments_run["e"] == edited, (edits, runs["e"].experiment_mlx)
+    assert experiments_run["e2"] == edited, (edits, runs["e2"].experiment_mlx)
+    assert experiments_run["e3"] == edited
+    expected = json_roundtrip(python.metrics), json_roundtrip(without_timing(python.history))
+    assert (cli["metrics"], without_timing(cli["history"])) == expected, edits
+    for name, row in runs.items():
+        assert (row.metrics, without_timing(row.history)) == expected, (name, edits)
