@@ -94,11 +94,18 @@ def to_range(start: Position, end: Position) -> types.Range:
 
 
 def _where_in_other_file(err: MlxError, encoding: str) -> Optional[List[types.DiagnosticRelatedInformation]]:
-    """The error's place in the imported file, for editors that link to it (the error carries its line)."""
+    """The error's place in the imported file, for editors that link to it: in the file's text as it is
+    now (its LSP lines may differ from mldsl's), else in the error's own line."""
+    from mldsl.dsl.api import read_source
+
     if err.filename.startswith("<") or err.line <= 0:
         return None
     line = (err.source_line or "").rstrip("\r\n")
-    start, end = span_range("\n" * (err.line - 1) + line, err.line, err.column, err.line,
+    try:
+        text = read_source(err.filename)
+    except MlxError:  # gone since it was compiled
+        text = "\n" * (err.line - 1) + line
+    start, end = span_range(text, err.line, err.column, err.line,
                             err.end_column if err.end_line == err.line else len(line) + 1, encoding)
     location = types.Location(uri=Path(err.filename).resolve().as_uri(), range=to_range(start, end))
     return [types.DiagnosticRelatedInformation(location=location, message=err.message)]

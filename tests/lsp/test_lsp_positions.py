@@ -90,3 +90,17 @@ def test_a_lone_carriage_return_ends_an_lsp_line_but_not_an_mldsl_one():
     assert (symbols["c"].start.line, symbols["c"].start.character) == (2, 4)
     target = definition(analysis, "file:///doc.mlx", (2, 8))  # the `b` of `let c = b`
     assert (target.range.start.line, target.range.start.character) == (1, 4)
+
+
+def test_an_error_in_an_imported_file_links_to_its_lsp_line_there(tmp_path):
+    """The link into the imported file counted that file's lines as mldsl does: a lone ``\\r`` before the
+    error's line put the link a line too high."""
+    from mldsl.lsp.analysis import analyse
+    from mldsl.lsp.diagnostics import diagnostics
+
+    (tmp_path / "lib.mlx").write_bytes(b"let a = 1\rlet b = 2\nlet bad = Dens(3)\n")  # mldsl line 2, LSP line 2
+    [diagnostic] = diagnostics(analyse('import "lib.mlx"\n', str(tmp_path / "main.mlx")))
+    assert diagnostic.code == "E020" and diagnostic.range.start.line == 0  # on the import
+    [related] = diagnostic.related_information
+    r = related.location.range
+    assert (r.start.line, r.start.character, r.end.line, r.end.character) == (2, 10, 2, 14)
