@@ -8,7 +8,9 @@
 
 Error codes are stable: ``ERROR_CODES`` below lists them; the golden tests in ``tests/dsl/bad`` pin
 the exact text of each. A source line longer than ``SHOWN_LINE_WIDTH`` is shown as a window around
-the caret.
+the caret; its control characters are shown as visible symbols (``\\r`` as ``␍``, ESC as ``␛``; C1 and
+bidirectional controls as ``�``), one character each, so that a file cannot move the terminal's cursor,
+colour it or reorder the line, and the caret stays under its column.
 """
 from __future__ import annotations
 
@@ -18,6 +20,11 @@ from mldsl.errors import MldslError
 
 #: Widest source line a diagnostic shows whole; a longer one is cut to a window around the caret.
 SHOWN_LINE_WIDTH = 120
+
+#: Characters that would act on a terminal rather than show: C0 controls and DEL as their Control
+#: Pictures symbol, C1 controls and the bidirectional embeddings, overrides and isolates as U+FFFD.
+_SHOWN_CONTROLS = {**{c: chr(0x2400 + c) for c in range(0x20)}, 0x7F: "\u2421",
+                   **{c: "\ufffd" for c in [*range(0x80, 0xA0), *range(0x202A, 0x202F), *range(0x2066, 0x206A)]}}
 
 #: code -> one-line description (for ``mldsl check --codes`` and the docs).
 ERROR_CODES = {
@@ -92,7 +99,7 @@ class MlxError(MldslError):
         num = str(self.line)
         gutter = " " * (len(num) + 1)
         if self.source_line is not None and self.line > 0:
-            text = self.source_line.rstrip("\r\n").replace("\t", " ")
+            text = self.source_line.rstrip("\r\n").replace("\t", " ").translate(_SHOWN_CONTROLS)
             start = max(self.column, 1)
             if self.end_line == self.line:
                 width = max(self.end_column - start, 1)

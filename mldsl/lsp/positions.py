@@ -46,27 +46,43 @@ def source_lines(text: str) -> List[str]:
     return text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
 
 
-def span_range(lines: Sequence[str], line: int, column: int, end_line: int, end_column: int,
+def span_range(text: str, line: int, column: int, end_line: int, end_column: int,
                encoding: str = UTF16) -> Tuple[Position, Position]:
-    """The LSP range of an mldsl span (1-based ``line``/``column``, exclusive ``end_column``) in a
-    document of ``lines``. A span about the whole file (line 0) is the start of the file; a span past
-    the end of its line (a missing token at the end) stays at the line's end; an empty span is widened
-    to one character, so that editors underline something."""
+    """The LSP range in the document ``text`` of an mldsl span (1-based ``line``/``column``, exclusive
+    ``end_column``). mldsl counts lines at ``\\n`` only (``mldsl.dsl.parser.split_lines``) and LSP also at a
+    lone ``\\r``, so the span goes through its code-point offsets. A span about the whole file (line 0)
+    is the start of the file; a span past the end of its line (a missing token at the end) stays at the
+    line's end; an empty span is widened to one character, so that editors underline something."""
     if line <= 0:
         return (0, 0), (0, 0)
-    start = _position(lines, line, column, encoding)
-    end = _position(lines, max(end_line, line), end_column if end_line >= line else column + 1, encoding)
+    starts, lengths = _mldsl_lines(text)
+    start = position_at(text, _mldsl_offset(starts, lengths, line, column), encoding)
+    end_offset = _mldsl_offset(starts, lengths, max(end_line, line), end_column if end_line >= line else column + 1)
+    end = position_at(text, end_offset, encoding)
     if end <= start:
+        lines = source_lines(text)
         start_line = lines[start[0]] if start[0] < len(lines) else ""
         index = from_character(start_line, start[1], encoding)
         end = (start[0], to_character(start_line, index + 1, encoding))
     return start, end
 
 
-def _position(lines: Sequence[str], line: int, column: int, encoding: str) -> Position:
-    row = min(line - 1, max(len(lines) - 1, 0))
-    text = lines[row] if row < len(lines) else ""
-    return row, to_character(text, column - 1, encoding)
+def _mldsl_lines(text: str) -> Tuple[List[int], List[int]]:
+    """The offset at which each line of ``text`` starts and its length without the ``\\n``, lines as
+    mldsl's spans count them."""
+    starts, lengths = [], []
+    start = 0
+    for body in text.split("\n"):
+        starts.append(start)
+        lengths.append(len(body))
+        start += len(body) + 1
+    return starts, lengths
+
+
+def _mldsl_offset(starts: Sequence[int], lengths: Sequence[int], line: int, column: int) -> int:
+    """The code-point offset of the 1-based ``line``/``column`` (clamped to the text and to the line)."""
+    row = min(line - 1, len(starts) - 1)
+    return starts[row] + min(max(column - 1, 0), lengths[row])
 
 
 def offset_at(text: str, position: Position, encoding: str = UTF16) -> int:

@@ -12,7 +12,7 @@ from mldsl.dsl.lexing import open_brackets, tokenize
 from mldsl.dsl.module import Definition
 from mldsl.lsp.analysis import Analysis, name_at, same_file, token_at
 from mldsl.lsp.diagnostics import to_range
-from mldsl.lsp.positions import UTF16, Position, offset_at, position_at, source_lines, span_range
+from mldsl.lsp.positions import UTF16, Position, offset_at, position_at, span_range
 
 _KINDS = {
     "experiment": types.SymbolKind.Class,
@@ -24,13 +24,13 @@ _KINDS = {
 
 def document_symbols(analysis: Analysis, encoding: str = UTF16) -> List[types.DocumentSymbol]:
     """The definitions the document itself makes, in order (imported ones are not in its outline)."""
-    lines = source_lines(analysis.text)
+    text = analysis.text
     out = []
     for name in analysis.module.own:
         d = analysis.module.definitions[name]
         out.append(types.DocumentSymbol(
             name=name, detail=d.kind, kind=_KINDS.get(d.kind, types.SymbolKind.Variable),
-            range=_range(lines, d.span, encoding), selection_range=_range(lines, d.name_span, encoding)))
+            range=_range(text, d.span, encoding), selection_range=_range(text, d.name_span, encoding)))
     return out
 
 
@@ -47,15 +47,15 @@ def definition(analysis: Analysis, uri: str, position: Position,
         return None
     span = d.name_span
     if same_file(span.file, analysis.path):
-        return types.Location(uri=uri, range=_range(source_lines(analysis.text), span, encoding))
+        return types.Location(uri=uri, range=_range(analysis.text, span, encoding))
     from mldsl.dsl.api import read_source
     from mldsl.dsl.diagnostics import MlxError
 
     try:
-        lines = source_lines(read_source(span.file))
+        text = read_source(span.file)
     except MlxError:  # gone or changed since it was compiled
         return None
-    return types.Location(uri=Path(span.file).resolve().as_uri(), range=_range(lines, span, encoding))
+    return types.Location(uri=Path(span.file).resolve().as_uri(), range=_range(text, span, encoding))
 
 
 def _imported_file(analysis: Analysis, token) -> Optional[types.Location]:
@@ -151,5 +151,5 @@ def _defines(text: str, token) -> bool:
     return open_brackets(tokenize(text[:token.start], significant=True)) == []
 
 
-def _range(lines: List[str], span: Span, encoding: str) -> types.Range:
-    return to_range(*span_range(lines, span.line, span.column, span.end_line, span.end_column, encoding))
+def _range(text: str, span: Span, encoding: str) -> types.Range:
+    return to_range(*span_range(text, span.line, span.column, span.end_line, span.end_column, encoding))

@@ -5,6 +5,7 @@ their backend cannot run. ``show``, ``query``, ``space`` and ``check`` on the co
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Tuple
 
 from mldsl.errors import MldslError
@@ -69,19 +70,28 @@ def size_text(size: Any) -> str:
         return str(size)
 
 
-#: How `mldsl check` labels what an experiment's backend cannot run (LANGUAGE.md's table of codes).
-BACKEND_ERROR = "error[E050]"
+#: The code of what an experiment's backend cannot run (LANGUAGE.md's table of codes).
+BACKEND_CODE = "E050"
 
 
-def backend_problems(module: Any, path: str) -> Tuple[List[str], bool]:
-    """For each experiment and search space of ``module``, what its backend cannot run, as
-    ``FILE:NAME: error[E050]: ...`` or ``FILE:NAME: note: ...`` lines; and whether any is an error
-    (``backend_notes``)."""
+@dataclass
+class BackendFinding:
+    """What the backend of the definition ``name`` cannot run: an ``error`` (its explicit backend
+    would fail) or a note (``auto`` will pick another backend)."""
+
+    name: str
+    error: bool
+    message: str
+
+
+def backend_findings(module: Any) -> List[BackendFinding]:
+    """For each experiment and search space of ``module`` (once per distinct value), what its backend
+    cannot run (``backend_notes``)."""
     from mldsl.backends.base import backend_notes
     from mldsl.hyper import is_deterministic
     from mldsl.registry import get_registry
 
-    lines, failed, seen = [], False, []
+    found, seen = [], []
     for name, kind in module.kinds.items():
         if kind not in ("experiment", "search"):
             continue
@@ -90,9 +100,16 @@ def backend_problems(module: Any, path: str) -> Tuple[List[str], bool]:
             continue
         seen.append(value)
         notes, errors = backend_notes(value, get_registry(), is_deterministic(value))
-        lines += [f"{path}:{name}: {BACKEND_ERROR if errors else 'note'}: {note}" for note in notes]
-        failed = failed or (errors and bool(notes))
-    return lines, failed
+        found += [BackendFinding(name, bool(errors), note) for note in notes]
+    return found
+
+
+def backend_problems(module: Any, path: str) -> Tuple[List[str], bool]:
+    """:func:`backend_findings` as ``mldsl check`` prints them, ``FILE:NAME: error[E050]: ...`` or
+    ``FILE:NAME: note: ...`` lines; and whether any is an error."""
+    findings = backend_findings(module)
+    lines = [f"{path}:{f.name}: {f'error[{BACKEND_CODE}]' if f.error else 'note'}: {f.message}" for f in findings]
+    return lines, any(f.error for f in findings)
 
 
 #: The most paths :func:`value_paths` lists (a completion menu needs no more).

@@ -152,3 +152,17 @@ def test_dsl_verbs_do_not_import_tensorflow(tmp_path):
             "print('TF' if 'tensorflow' in sys.modules else 'clean')\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.stdout.strip().splitlines()[-1] == "clean", out.stderr
+
+
+def test_check_shows_a_lines_control_characters_as_symbols_under_the_caret(tmp_path, capsys):
+    """A lone carriage return, an escape sequence or a bidirectional override in the shown line went to
+    the terminal as they were: the cursor jumped back, colours changed, text was reordered."""
+    path = tmp_path / "ctl.mlx"
+    path.write_bytes('let a = 1\rlet b = ["\x1b[31m\u202e", Dens(3)]\n'.encode())
+    assert main(["check", str(path)]) == 2
+    shown = capsys.readouterr().err
+    assert not any(c in shown for c in "\r\x1b\u202e"), repr(shown)
+    assert "error[E020]" in shown  # the unknown `Dens`
+    line, caret = [text for text in shown.splitlines() if " | " in text][:2]
+    assert line.endswith('let a = 1\u240dlet b = ["\u241b[31m\ufffd", Dens(3)]')
+    assert caret.index("^") == line.index("Dens") and caret.count("^") == 4

@@ -3,7 +3,8 @@
 equal value, and printing that again gives the same text (a fixpoint).
 
 Covered: the examples (through the CLI), generated experiments and search spaces (nested ``oneof``,
-``manyof``, ``floatv``, ``intv``), ``search`` statements, patches, whole generated programs, plain values
+``manyof``, ``floatv``, ``intv``), named primitives shared by several places (one decision per name,
+also through a ``let``), ``search`` statements, patches, whole generated programs, plain values
 (strings with escapes, ``1e-7``, ``inf``, ``nan``, negative numbers, empty lists and dicts, keys that are
 not names) and symbolic classes defined in a Python module (printed as ``module.Class(...)``)."""
 import math
@@ -22,8 +23,9 @@ from mldsl.dsl.layout import render
 from mldsl.dsl.printer import Printer, to_mlx
 from mldsl.dsl.search_statement import Invocation, Objective, Search
 from mldsl.hyper.primitives import floatv, intv, manyof, oneof
+from mldsl.hyper.space import dna_spec, find_primitives
 
-from dsl_helpers import ACTIVATIONS, Adam, Dense, Digits, Experiment, SGD, Sequential, fake_registry
+from dsl_helpers import ACTIVATIONS, Adam, Dense, Digits, Dropout, Experiment, Flatten, SGD, Sequential, fake_registry
 from dsl_strategies import experiments
 
 SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
@@ -243,3 +245,127 @@ def test_a_path_key_ending_in_a_newline_is_quoted_and_reads_back():
     patch = Patch({str(sym.KeyPath(["model", "n\n"])): 1}, name="p")
     assert to_mlx(patch, name="p") == 'patch p {\n    "model[\\"n\\\\n\\"]" = 1\n}\n'
     round_trip(patch, "p")
+
+
+
+# -------------------------------------------------------------------- named (shared) decisions
+#: Decision names, some of them needing quotes and escapes in ``.mlx``.
+DECISION_NAMES = st.one_of(st.from_regex(r"[a-z][a-z0-9_]{0,5}", fullmatch=True),
+                           st.sampled_from(["a b", 'q"t', "back\\slash", "é", "x.y", "l2", "none", "oneof", "\n"]))
+#: Per kind of place, the named primitives that fit it (given the name) and the unnamed values.
+NAMED = {
+    "units": lambda name: st.one_of(
+        st.builds(lambda lo, hi: intv(lo, lo + hi, name=name), st.integers(1, 8), st.integers(0, 8)),
+        st.lists(st.integers(1, 64), min_size=1, max_size=3, unique=True).map(lambda c: oneof(c, name=name))),
+    "activation": lambda name: st.lists(st.sampled_from(ACTIVATIONS), min_size=1, max_size=3, unique=True).map(
+        lambda c: oneof(c, name=name)),
+    "rate": lambda name: st.one_of(
+        st.builds(lambda lo, scale: floatv(lo, 0.5, scale=scale, name=name), st.sampled_from([1e-4, 0.01, 0.25]),
+                  st.sampled_from(["linear", "log"])),
+        st.lists(st.floats(0.0, 1.0), min_size=1, max_size=3, unique=True).map(lambda c: oneof(c, name=name))),
+    # a named choice of layers whose first candidate holds a named decision of its own ("NAME/units")
+    "layer": lambda name: st.builds(
+        lambda lo, rate: oneof([Dense(intv(lo, lo + 3, name=f"{name}/units")), Dropout(rate)], name=name),
+        st.integers(1, 5), st.floats(0.0, 1.0)),
+}
+UNNAMED = {"units": st.one_of(st.integers(1, 64), st.builds(intv, st.integers(1, 4), st.integers(5, 9))),
+           "activation": st.one_of(st.sampled_from(ACTIVATIONS), candidates.map(oneof)),
+           "rate": st.one_of(st.floats(0.0, 1.0), st.builds(floatv, st.just(0.0), st.just(1.0))),
+           "layer": st.one_of(st.builds(Dense, st.integers(1, 9)), st.builds(lambda u: oneof([Dense(u), Flatten()]),
+                                                                               st.integers(1, 9)))}
+#: Where a value of each kind goes, as ``.mlx`` (``{}``: the value).
+PLACES = {"units": "Dense({})", "activation": "Dense(1, activation={})", "rate": "Dropout(rate={})",
+          "layer": "{}"}
+
+
+@st.composite
+def named_decisions(draw):
+    """``{name: (kind, primitive, uses)}``: 1-3 named primitives, each to sit at 2-3 places."""
+    names = draw(st.lists(DECISION_NAMES, min_size=1, max_size=3, unique=True))
+    out = {}
+    for name in names:
+        kind = draw(st.sampled_from(sorted(NAMED)))
+        out[name] = (kind, draw(NAMED[kind](name)), draw(st.integers(2, 3)))
+    return out
+
+
+@st.composite
+def shared_decision_spaces(draw):
+    """``(experiment, uses)``: an experiment whose named primitives each sit at 2-3 places (written the
+    same: one decision), beside unnamed ones; ``uses`` maps each name to its number of places."""
+    decisions = draw(named_decisions())
+    slots = {kind: [] for kind in NAMED}  # per kind of place: the values to put there, in order
+    for kind, primitive, count in decisions.values():
+        slots[kind] += [primitive] * count
+    for kind in slots:  # the named places interleaved with unnamed values
+        slots[kind] = draw(st.permutations(slots[kind] + draw(st.lists(UNNAMED[kind], max_size=2))))
+
+    def take(kind):
+        value = slots[kind].pop(0) if slots[kind] else draw(UNNAMED[kind])
+        return value.clone(deep=True) if isinstance(value, sym.Symbolic) else value  # each place its own copy
+
+    layers = []
+    while slots["units"] or slots["activation"] or len(slots["rate"]) > 2 or slots["layer"] or not layers:
+        layers.append(Dense(units=take("units"), activation=take("activation")))
+        if len(slots["rate"]) > 2:
+            layers.append(Dropout(rate=take("rate")))
+        if slots["layer"]:
+            layers.append(take("layer"))
+    sgd = SGD(learning_rate=take("rate"), momentum=take("rate"))
+    optimizer = sgd
+    names = [{p.name for _, p in find_primitives(value)} for value in (Sequential(layers), sgd)]
+    if not names[0] & names[1] - {None}:  # a choice, when no name inside it is used outside it as well
+        optimizer = draw(st.sampled_from([sgd, oneof([sgd, Adam(learning_rate=0.01)])]))
+    return Experiment(model=Sequential(layers), training={"optimizer": optimizer}), uses_of(decisions)
+
+
+def uses_of(decisions):
+    """``{name: places}`` of :func:`named_decisions` (a decision inside a shared choice: None, it sits
+    in the choice's first place only)."""
+    uses = {name: count for name, (_, _, count) in decisions.items()}
+    uses.update({f"{name}/units": None for name, (kind, _, _) in decisions.items() if kind == "layer"})
+    return uses
+
+
+def check_one_decision_per_name(value, uses):
+    """The space of ``value`` has one decision per name, set at as many places as the name is used."""
+    spec = dna_spec(value)
+    points = spec.decision_points()
+    for name, count in uses.items():
+        (point,) = [p for p in points if p.name == name]
+        assert count is None or len(point.shared_locations) == count - 1, (name, point.shared_locations)
+    return spec
+
+
+@SETTINGS
+@given(shared_decision_spaces(), st.sampled_from(OPTIONS))
+def test_named_primitives_shared_by_several_places_round_trip_as_one_decision(generated, options):
+    """Primitives with the same ``name=`` (equal definitions, 2-3 places) print, parse back equal and
+    print again the same, and the space read back has one decision per name at the same places."""
+    value, uses = generated
+    spec = check_one_decision_per_name(value, uses)
+    text = round_trip(value, "exp", **options)
+    back_spec = check_one_decision_per_name(parse(text, registry=fake_registry())["exp"], uses)
+    assert str(back_spec) == str(spec), text
+    assert back_spec.space_size == spec.space_size
+
+
+@SETTINGS
+@given(named_decisions(), st.sampled_from(OPTIONS))
+def test_named_primitives_held_by_lets_and_used_at_several_places_are_one_decision_each(decisions, options):
+    """``let d0 = floatv(..., name="lr")`` used at 2-3 places (and the same primitive written out at
+    others): one decision per name, in the program as written, in ``Module.to_mlx``'s text and in that
+    text printed again."""
+    lets, places = [], []
+    for i, (name, (kind, primitive, count)) in enumerate(decisions.items()):
+        lets.append(to_mlx(primitive, name=f"d{i}"))
+        places += [PLACES[kind].format(f"d{i}" if j % 2 == 0 else to_mlx(primitive)) for j in range(count)]
+    source = "".join(lets) + f"experiment e = Experiment(model=Sequential([{', '.join(places)}]))\n"
+    uses = uses_of(decisions)
+    module = parse(source, registry=fake_registry())
+    check_one_decision_per_name(module["e"], uses)
+    text = module.to_mlx(**options)
+    back = parse(text, registry=fake_registry())
+    assert sym.eq(back["e"], module["e"]), text
+    check_one_decision_per_name(back["e"], uses)
+    assert back.to_mlx(**options) == text

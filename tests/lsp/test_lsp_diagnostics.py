@@ -31,3 +31,20 @@ def test_no_replacement_when_the_span_is_not_one_name():
 def test_the_message_holds_the_help_and_notes_as_check_prints_them():
     shown = message_of(error("did you mean 'Dense'?", notes=["a note"]))
     assert shown == "m\nhelp: did you mean 'Dense'?\nnote: a note"
+
+
+def test_what_an_explicit_backend_cannot_run_is_an_e050_on_the_definitions_name():
+    """`mldsl check` reports it after compiling (exit 2); the language server showed nothing."""
+    from mldsl.lsp.analysis import analyse
+    from mldsl.lsp.diagnostics import diagnostics
+
+    text = ('let cnn = Sequential([Conv2D(4, [3, 3]), Flatten(), Dense(10, activation="softmax")])\n'
+            'experiment native_cnn = Experiment(model=cnn, data=Digits(), backend="native")\n'
+            'experiment auto_cnn = Experiment(model=cnn, data=Digits())\n')
+    found = diagnostics(analyse(text, "<doc>"))
+    assert [d.code for d in found] == ["E050"]  # `auto` picks keras: a note for `check`, no error
+    r = found[0].range
+    assert (r.start.line, r.start.character, r.end.character) == (1, 11, 21)
+    assert found[0].message.startswith("native_cnn: backend native: native cannot run Conv2D")
+    broken = diagnostics(analyse(text.replace("Dense(", "Dnse("), "<doc>"))
+    assert [d.code for d in broken] == ["E020"]  # as `check`: the backends are looked at once it compiles

@@ -30,19 +30,19 @@ def test_the_span_of_a_compiler_error_after_non_ascii_text():
     [err] = compile_source(text)[1]
     assert (err.code, err.line, err.column, err.end_column) == ("E020", 2, 16, 20)
     lines = source_lines(text)
-    start, end = span_range(lines, err.line, err.column, err.end_line, err.end_column)
+    start, end = span_range(text, err.line, err.column, err.end_line, err.end_column)
     assert (start, end) == ((1, 17), (1, 21))  # 15 code points before Dens, two of them 2 units each
     assert lines[1][from_character(lines[1], start[1]):from_character(lines[1], end[1])] == "Dens"
-    assert span_range(lines, err.line, err.column, err.end_line, err.end_column, "utf-32") == ((1, 15), (1, 19))
+    assert span_range(text, err.line, err.column, err.end_line, err.end_column, "utf-32") == ((1, 15), (1, 19))
 
 
 def test_spans_about_the_whole_file_empty_or_past_the_end():
-    lines = ["let x = 1", ""]
-    assert span_range(lines, 0, 0, 0, 0) == ((0, 0), (0, 0))
-    assert span_range(lines, 1, 5, 1, 5) == ((0, 4), (0, 5))  # empty: widened to one character
-    assert span_range(lines, 1, 10, 1, 11) == ((0, 9), (0, 9))  # a missing token at the end of the line
-    assert span_range(lines, 1, 5, 2, 1) == ((0, 4), (1, 0))  # several lines
-    assert span_range(lines, 9, 1, 9, 2) == ((1, 0), (1, 0))  # past the last line: clamped
+    text = "let x = 1\n"
+    assert span_range(text, 0, 0, 0, 0) == ((0, 0), (0, 0))
+    assert span_range(text, 1, 5, 1, 5) == ((0, 4), (0, 5))  # empty: widened to one character
+    assert span_range(text, 1, 10, 1, 11) == ((0, 9), (0, 9))  # a missing token at the end of the line
+    assert span_range(text, 1, 5, 2, 1) == ((0, 4), (1, 0))  # several lines
+    assert span_range(text, 9, 1, 9, 2) == ((1, 0), (1, 0))  # past the last line: clamped
 
 
 def test_line_ends_count_as_lsp_counts_them():
@@ -63,3 +63,44 @@ def test_offsets_and_positions_round_trip(text, data):
         return  # between \r and \n: no position of its own
     for encoding in ("utf-16", "utf-8", "utf-32"):
         assert offset_at(text, position_at(text, offset, encoding), encoding) == offset
+
+
+def test_a_lone_carriage_return_ends_an_lsp_line_but_not_an_mldsl_one():
+    """mldsl counts lines at ``\\n`` only, LSP also at a lone ``\\r``: after one, a diagnostic, its quick
+    fix, a document symbol and a definition still land on the name the compiler meant (they landed a
+    line above, at the compiler's line number)."""
+    from mldsl.lsp.analysis import analyse
+    from mldsl.lsp.diagnostics import diagnostics
+    from mldsl.lsp.symbols import definition, document_symbols
+
+    text = "let a = 1\rlet b = Dens(3)\nlet c = b\n"
+    [err] = compile_source(text)[1]
+    assert (err.code, err.line) == ("E020", 1)  # one mldsl line ...
+    analysis = analyse(text, "<doc>")
+    [diagnostic] = diagnostics(analysis)
+    lines = source_lines(text)  # ... two LSP lines
+    r = diagnostic.range
+    assert (r.start.line, r.end.line) == (1, 1)
+    assert lines[1][r.start.character:r.end.character] == "Dens"
+    assert diagnostic.data == {"replacements": ["Dense"]}
+    text = text.replace("Dens(", "Dense(")
+    analysis = analyse(text, "<doc>")
+    symbols = {s.name: s.selection_range for s in document_symbols(analysis)}
+    assert (symbols["b"].start.line, symbols["b"].start.character) == (1, 4)
+    assert (symbols["c"].start.line, symbols["c"].start.character) == (2, 4)
+    target = definition(analysis, "file:///doc.mlx", (2, 8))  # the `b` of `let c = b`
+    assert (target.range.start.line, target.range.start.character) == (1, 4)
+
+
+def test_an_error_in_an_imported_file_links_to_its_lsp_line_there(tmp_path):
+    """The link into the imported file counted that file's lines as mldsl does: a lone ``\\r`` before the
+    error's line put the link a line too high."""
+    from mldsl.lsp.analysis import analyse
+    from mldsl.lsp.diagnostics import diagnostics
+
+    (tmp_path / "lib.mlx").write_bytes(b"let a = 1\rlet b = 2\nlet bad = Dens(3)\n")  # mldsl line 2, LSP line 2
+    [diagnostic] = diagnostics(analyse('import "lib.mlx"\n', str(tmp_path / "main.mlx")))
+    assert diagnostic.code == "E020" and diagnostic.range.start.line == 0  # on the import
+    [related] = diagnostic.related_information
+    r = related.location.range
+    assert (r.start.line, r.start.character, r.end.line, r.end.character) == (2, 10, 2, 14)
