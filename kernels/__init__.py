@@ -24,14 +24,11 @@ the kernels' team, or with BLAS single-threaded) when it is the faster of the tw
 
 OpenMP threads spin briefly, then sleep: unless ``OMP_WAIT_POLICY`` or ``GOMP_SPINCOUNT`` is set, importing
 this package sets ``GOMP_SPINCOUNT`` to :data:`SPIN_COUNT` before the OpenMP runtime loads. A team's idle
-thread then polls for about 25-50 microseconds (1000 ``pause`` instructions) before it sleeps: long enough
-to catch the next parallel region of the same training step without a wake-up, short enough not to hold
-a core that another process wants. GNU OpenMP's own default (300,000 polls, milliseconds) took the core
-from the thread the team waited for on a busy machine (the 784-500-300-10 MLP 4.0 s/epoch on two busy
-cores, against 0.64 s sleeping at once); sleeping at once (``OMP_WAIT_POLICY=PASSIVE``) pays a wake-up at
-every region instead (measured on 2 cores, 784-500-300-10 with Adam: 0.92 vs 0.63 s per epoch at batch 32,
-1.13 vs 0.94 s at batch 100; on 2 busy cores 1.15-2.86 vs 1.52-1.55 s and 1.78-3.59 vs 2.05-2.19 s).
-:func:`build_info` says which policy is in force.
+thread then polls for some tens of microseconds before it sleeps: long enough to catch the next parallel
+region of the same training step without a wake-up (sleeping at once, ``OMP_WAIT_POLICY=PASSIVE``, paid
+one at every region), short enough not to hold a core another process wants (GNU OpenMP's own default
+polls for milliseconds, which made busy machines many times slower). The figures are in the README's
+"Benchmarks". :func:`build_info` says which policy is in force.
 
 ``MLDSL_KERNELS_PATH``: when set, compiled modules are looked up first in
 ``$MLDSL_KERNELS_PATH/mldsl/kernels`` (the ``--build-lib`` of a debug build, see ``.ci/kernels-debug``),
