@@ -8,6 +8,9 @@ character, has different counts. Plain tuples here; :mod:`mldsl.lsp.server` wrap
 """
 from __future__ import annotations
 
+import re
+from bisect import bisect_right
+from functools import lru_cache
 from typing import List, Sequence, Tuple
 
 #: (line, character), both 0-based, ``character`` in code units of the encoding
@@ -60,13 +63,14 @@ def span_range(text: str, line: int, column: int, end_line: int, end_column: int
     end_offset = _mldsl_offset(starts, lengths, max(end_line, line), end_column if end_line >= line else column + 1)
     end = position_at(text, end_offset, encoding)
     if end <= start:
-        lines = source_lines(text)
-        start_line = lines[start[0]] if start[0] < len(lines) else ""
+        lines = _lsp_lines(text)[1]
+        start_line = lines[start[0]].rstrip("\r\n") if start[0] < len(lines) else ""
         index = from_character(start_line, start[1], encoding)
         end = (start[0], to_character(start_line, index + 1, encoding))
     return start, end
 
 
+@lru_cache(maxsize=8)
 def _mldsl_lines(text: str) -> Tuple[List[int], List[int]]:
     """The offset at which each line of ``text`` starts and its length without the ``\\n``, lines as
     mldsl's spans count them."""
@@ -88,36 +92,27 @@ def _mldsl_offset(starts: Sequence[int], lengths: Sequence[int], line: int, colu
 def offset_at(text: str, position: Position, encoding: str = UTF16) -> int:
     """The code-point offset in ``text`` of the LSP ``position`` (clamped to the text)."""
     row, character = position
-    offset = 0
-    for number, line in enumerate(_lines_with_ends(text)):
-        if number == row:
-            body = line.rstrip("\r\n")
-            return offset + from_character(body, character, encoding)
-        offset += len(line)
-    return len(text)
+    starts, lines = _lsp_lines(text)
+    if not 0 <= row < len(lines):
+        return len(text)
+    return starts[row] + from_character(lines[row].rstrip("\r\n"), character, encoding)
 
 
-def _lines_with_ends(text: str) -> List[str]:
-    out, start = [], 0
-    i = 0
-    while i < len(text):
-        if text[i] in "\r\n":
-            end = i + 2 if text[i] == "\r" and text[i + 1:i + 2] == "\n" else i + 1
-            out.append(text[start:end])
-            start = i = end
-        else:
-            i += 1
-    out.append(text[start:])
-    return out
+_LINE_END = re.compile(r"\r\n|\r|\n")
+
+
+@lru_cache(maxsize=8)
+def _lsp_lines(text: str) -> Tuple[List[int], List[str]]:
+    """Where each line of ``text`` starts, and the lines with their ends, as LSP counts lines (``\\n``,
+    ``\\r\\n``, a lone ``\\r``); the last (possibly empty) line follows the last line end. Cached per text:
+    a request converts many positions of one document."""
+    starts = [0] + [m.end() for m in _LINE_END.finditer(text)]
+    return starts, [text[a:b] for a, b in zip(starts, starts[1:] + [len(text)])]
 
 
 def position_at(text: str, offset: int, encoding: str = UTF16) -> Position:
     """The LSP position of the code-point ``offset`` in ``text`` (clamped to the text)."""
     offset = min(max(offset, 0), len(text))
-    start = 0
-    for row, line in enumerate(_lines_with_ends(text)):
-        body = line.rstrip("\r\n")
-        if offset <= start + len(body) or start + len(line) > offset:
-            return row, to_character(body, offset - start, encoding)
-        start += len(line)
-    return 0, 0
+    starts, lines = _lsp_lines(text)
+    row = bisect_right(starts, offset) - 1
+    return row, to_character(lines[row].rstrip("\r\n"), offset - starts[row], encoding)

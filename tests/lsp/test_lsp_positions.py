@@ -104,3 +104,23 @@ def test_an_error_in_an_imported_file_links_to_its_lsp_line_there(tmp_path):
     [related] = diagnostic.related_information
     r = related.location.range
     assert (r.start.line, r.start.character, r.end.line, r.end.character) == (2, 10, 2, 14)
+
+
+def test_a_documents_lines_are_indexed_once_for_all_its_positions():
+    """An outline or a diagnostics list converts thousands of spans of one document: each conversion is a
+    lookup in one line index per text, not a scan of the text (which made a 3,000-line file's outline take
+    seconds), and gives what scanning gives."""
+    from mldsl.lsp import positions as P
+    text = "".join(f"experiment e{i} = base with {{ a = {i} }}\r\n" if i % 3 else f"let x{i} = 1\r" for i in range(600))
+    P._lsp_lines.cache_clear()
+    P._mldsl_lines.cache_clear()
+    for line in range(1, 400, 7):
+        start, end = P.span_range(text, line, 2, line, 6)
+        assert P.offset_at(text, start) <= P.offset_at(text, end)
+        assert P.position_at(text, P.offset_at(text, start)) == start
+    assert P._lsp_lines.cache_info().misses == 1 and P._mldsl_lines.cache_info().misses == 1
+    lines = P.source_lines(text)                           # the index agrees with the plain split
+    for row in (0, 1, 2, 299, len(lines) - 1):
+        offset = P.offset_at(text, (row, 0))
+        assert P.position_at(text, offset) == (row, 0)
+        assert text[offset:offset + len(lines[row])] == lines[row]
