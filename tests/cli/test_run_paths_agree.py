@@ -75,16 +75,22 @@ def store_row(store_path, run_id):
     return {k: v for k, v in row.items() if k not in CIRCUMSTANCE_COLUMNS}
 
 
+def _experiment_file(source, prefix, tmp_path_factory, monkeypatch):
+    """A fresh folder (the working directory, no MLDSL_STORE) holding ``source`` as ``exp.mlx``."""
+    folder = tmp_path_factory.mktemp(prefix)
+    monkeypatch.chdir(folder)
+    monkeypatch.delenv("MLDSL_STORE", raising=False)
+    mlx = folder / "exp.mlx"
+    mlx.write_text(source)
+    return folder, mlx
+
+
 @settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(source=experiments(), seed=st.none() | st.integers(0, 2**31 - 1), typed=st.booleans())
 def test_cli_python_and_repl_runs_agree(source, seed, typed, tmp_path_factory, monkeypatch, capsys):
     """``seed``: the override each path is given (None: the experiment's own); ``typed``: the REPL gets
     the statement typed in rather than ``:load``-ed."""
-    folder = tmp_path_factory.mktemp("paths")
-    monkeypatch.chdir(folder)
-    monkeypatch.delenv("MLDSL_STORE", raising=False)
-    mlx = folder / "exp.mlx"
-    mlx.write_text(source)
+    folder, mlx = _experiment_file(source, "paths", tmp_path_factory, monkeypatch)
 
     # the command line
     capsys.readouterr()
@@ -150,11 +156,7 @@ def test_an_edited_experiment_runs_the_same_from_set_with_and_clone(source, edit
     """The same edits as ``mldsl run --set PATH=VALUE``, as the REPL's ``experiment e2 = e with { ... }``
     then ``:run e2``, and as ``mldsl.run(e.clone(override=...))``: the same experiment recorded, the same
     metrics and history."""
-    folder = tmp_path_factory.mktemp("edits")
-    monkeypatch.chdir(folder)
-    monkeypatch.delenv("MLDSL_STORE", raising=False)
-    mlx = folder / "exp.mlx"
-    mlx.write_text(source)
+    folder, mlx = _experiment_file(source, "edits", tmp_path_factory, monkeypatch)
 
     capsys.readouterr()
     sets = [arg for path, value in edits for arg in ("--set", f"{path}={value}")]
